@@ -1,0 +1,42 @@
+# Life Strands: `make run` serves on http://127.0.0.1:8000, `make test` runs the whole suite.
+# Both run `make setup` first, which is idempotent and instant once its cache is filled.
+SHELL := /bin/bash
+LLAMA_CPP_PYTHON_VERSION := 0.3.36
+export LIFESTRANDS_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/lifestrands
+LLAMA_PREFIX := $(LIFESTRANDS_CACHE)/llama-$(LLAMA_CPP_PYTHON_VERSION)
+export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
+# The binary finds libllama and libggml* in the cache without LD_LIBRARY_PATH.
+SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
+BIN := .build/debug/lifestrands
+
+.PHONY: setup build release run test seed migrate npc-list health-check clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	swift build $(SWIFT_FLAGS)
+
+release: setup
+	swift build -c release $(SWIFT_FLAGS)
+
+run: release
+	.build/release/lifestrands serve
+
+test: setup
+	swift test $(SWIFT_FLAGS)
+
+seed: build
+	$(BIN) seed samples/npcs.json
+
+migrate: build
+	$(BIN) migrate
+
+npc-list: build
+	$(BIN) npc list
+
+health-check:
+	@curl -fsS http://127.0.0.1:$${PORT:-8000}/health && echo
+
+clean:
+	rm -rf .build

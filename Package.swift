@@ -1,0 +1,86 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "LifeStrands",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lifestrands", targets: ["lifestrands"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .target(name: "LifeStrands", swiftSettings: swiftSettings),
+        // llama.cpp is built by `make setup`; its llama.pc (found through PKG_CONFIG_PATH) gives the flags.
+        .systemLibrary(name: "CLlama", pkgConfig: "llama"),
+        .target(
+            name: "LlamaEngine",
+            dependencies: ["CLlama", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LifeStrandsStore",
+            dependencies: ["LifeStrands", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LifeStrandsServices",
+            dependencies: [
+                "LifeStrands", "LifeStrandsStore", "LlamaEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "lifestrands",
+            dependencies: [
+                "LifeStrandsServices", "LifeStrands", "LifeStrandsStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "TestSupport", dependencies: ["LifeStrands"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LifeStrandsTests", dependencies: ["LifeStrands", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LlamaEngineTests",
+            dependencies: ["LlamaEngine", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LifeStrandsStoreTests",
+            dependencies: [
+                "LifeStrandsStore", "LifeStrands", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LifeStrandsServicesTests",
+            dependencies: [
+                "LifeStrandsServices", "LifeStrandsStore", "LifeStrands", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

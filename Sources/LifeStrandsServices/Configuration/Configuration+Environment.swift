@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+
+/// A configuration value that cannot be used; start-up stops with this one line.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var variable: String
+    public var value: String
+    public var expected: String
+
+    public var description: String { "\(variable)=\(value) is invalid: expected \(expected)" }
+}
+
+extension Configuration {
+    /// Reads the configuration from environment variables, over the `KEY=value` lines of a `.env` file.
+    /// - Throws: `ConfigurationError` naming the first variable whose value can't be used.
+    public static func load(environment: [String: String], dotEnv: String? = nil) throws(ConfigurationError)
+        -> Configuration
+    {
+        let values = parseDotEnv(dotEnv ?? "").merging(environment) { _, fromEnvironment in fromEnvironment }
+        let reader = EnvironmentReader(values: values)
+        var configuration = Configuration()
+        configuration.host = try reader.string("HOST") ?? configuration.host
+        configuration.port = try reader.integer("PORT", in: 1...65535) ?? configuration.port
+        if let directory = try reader.string("DATA_DIR") {
+            configuration.dataDirectory = URL(filePath: directory, directoryHint: .isDirectory)
+        }
+        if let directory = try reader.string("MODELS_DIR") {
+            configuration.modelsDirectory = URL(filePath: directory, directoryHint: .isDirectory)
+        }
+        configuration.logLevel = try reader.logLevel("LOG_LEVEL") ?? configuration.logLevel
+        configuration.maxBodyBytes = try reader.integer("MAX_BODY_BYTES", in: 1024...(1 << 30)) ?? configuration.maxBodyBytes
+        configuration.chatModel = try reader.string("CHAT_MODEL") ?? configuration.chatModel
+        configuration.summaryModel = try reader.string("SUMMARY_MODEL") ?? configuration.summaryModel
+        configuration.embeddingModel = try reader.string("EMBEDDING_MODEL") ?? configuration.embeddingModel
+        configuration.minVRAMMB = try reader.integer("MIN_VRAM_MB", in: 0...10_000_000) ?? configuration.minVRAMMB
+        configuration.databaseURL = try reader.string("DATABASE_URL")
+        if let url = configuration.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
+            throw ConfigurationError(
+                variable: "DATABASE_URL", value: url, expected: "a postgres:// or postgresql:// URL, or unset for SQLite")
+        }
+        configuration.enableEmbeddings = try reader.bool("ENABLE_EMBEDDINGS") ?? configuration.enableEmbeddings
+        configuration.enableAutoSummaries = try reader.bool("ENABLE_AUTO_SUMMARIES") ?? configuration.enableAutoSummaries
+        configuration.summaryAutoApprovalThreshold =
+            try reader.number("SUMMARY_AUTO_APPROVAL_THRESHOLD", in: 0...1) ?? configuration.summaryAutoApprovalThreshold
+        configuration.maxConcurrentConversations =
+            try reader.integer("MAX_CONCURRENT_CONVERSATIONS", in: 1...1024) ?? configuration.maxConcurrentConversations
+        configuration.conversationTimeoutMinutes =
+            try reader.integer("CONVERSATION_TIMEOUT_MINUTES", in: 1...10_080) ?? configuration.conversationTimeoutMinutes
+        configuration.memoryMaxPerNPC = try reader.integer("MEMORY_MAX_PER_NPC", in: 1...10_000) ?? configuration.memoryMaxPerNPC
+        configuration.jwtSecret = try reader.string("JWT_SECRET")
+        if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
+            throw ConfigurationError(variable: "JWT_SECRET", value: "(hidden)", expected: "at least 32 bytes")
+        }
+        configuration.redisURL = try reader.string("REDIS_URL")
+        return configuration
+    }
+
+    /// `KEY=value` lines; `#` starts a comment, `export ` is allowed, and values may be quoted.
+    static func parseDotEnv(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)) }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
+                value = String(value.dropFirst().dropLast())
+            } else if let comment = value.range(of: " #") {
+                value = value[..<comment.lowerBound].trimmingCharacters(in: .whitespaces)
+            }
+            values[key] = value
+        }
+        return values
+    }
+}
+
+/// Typed reads of configuration variables; an empty value counts as unset.
+private struct EnvironmentReader {
+    let values: [String: String]
+
+    func string(_ name: String) throws(ConfigurationError) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func integer(_ name: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(
+                variable: name, value: text, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func number(_ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let text = try string(name) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw ConfigurationError(
+                variable: name, value: text, expected: "a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func bool(_ name: String) throws(ConfigurationError) -> Bool? {
+        guard let text = try string(name) else { return nil }
+        switch text.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError(variable: name, value: text, expected: "true or false")
+        }
+    }
+
+    func logLevel(_ name: String) throws(ConfigurationError) -> Logger.Level? {
+        guard let text = try string(name) else { return nil }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError(
+                variable: name, value: text,
+                expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return level
+    }
+}

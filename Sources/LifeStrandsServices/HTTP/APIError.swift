@@ -1,0 +1,57 @@
+public import Hummingbird
+public import LifeStrands
+import NIOCore
+
+/// The JSON error every route answers with: `{"error": {"code", "message", "details"}}`.
+public struct APIError: Error, Sendable, Equatable {
+    public var status: HTTPResponse.Status
+    /// Stable, machine-readable: `invalid_json`, `validation_failed`, `not_found`, …
+    public var code: String
+    /// For people; never holds internals.
+    public var message: String
+    public var details: JSONValue
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, details: JSONValue = .null) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+    }
+
+    /// A bad request naming the parameter and what it must be.
+    public static func badParameter(_ name: String, _ expected: String) -> APIError {
+        APIError(
+            .badRequest, code: "invalid_parameter", message: "\(name) \(expected)",
+            details: ["parameter": .string(name)])
+    }
+
+    var body: JSONValue {
+        ["error": ["code": .string(code), "message": .string(message), "details": details]]
+    }
+}
+
+extension APIError: HTTPResponseError {
+    public var headers: HTTPFields { [:] }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        .json(body, status: status)
+    }
+}
+
+/// An error that knows which API error it is.
+protocol APIErrorConvertible: Error {
+    var apiError: APIError { get }
+}
+
+extension APIError: APIErrorConvertible {
+    var apiError: APIError { self }
+}
+
+extension Response {
+    /// A JSON response with `value` serialised as the body.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: value.jsonText)))
+    }
+}

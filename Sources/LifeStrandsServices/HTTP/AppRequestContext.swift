@@ -1,0 +1,18 @@
+public import Hummingbird
+
+/// Who is making a request.
+public enum Principal: Sendable, Equatable {
+    /// The operator on this machine: admitted until JWT authentication lands.
+    case local
+}
+
+/// The request context every route gets: Hummingbird's core plus the authenticated principal.
+public struct AppRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `AuthenticationMiddleware` before any route runs.
+    public var principal: Principal?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+    }
+}

@@ -1,0 +1,36 @@
+import Hummingbird
+import LifeStrands
+
+extension JSONSyntaxError: APIErrorConvertible {
+    var apiError: APIError {
+        APIError(
+            .badRequest, code: "invalid_json", message: "the request body is not valid JSON: \(description)",
+            details: ["line": .integer(Int64(line)), "column": .integer(Int64(column)), "reason": .string(reason)])
+    }
+}
+
+extension LifeStrandValidationError: APIErrorConvertible {
+    var apiError: APIError {
+        APIError(
+            .unprocessableContent, code: "validation_failed",
+            message: "the Life Strand has \(issues.count) problem\(issues.count == 1 ? "" : "s")",
+            details: [
+                "issues": .array(issues.map { ["path": .string($0.path), "message": .string($0.message)] })
+            ])
+    }
+}
+
+extension NPCError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .notFound(let id):
+            APIError(.notFound, code: "npc_not_found", message: description, details: ["npc_id": .string(id.lowercased)])
+        case .revisionNotFound(let id, let revision):
+            APIError(
+                .notFound, code: "revision_not_found", message: description,
+                details: ["npc_id": .string(id.lowercased), "revision": .integer(Int64(revision))])
+        case .alreadyExists(let id):
+            APIError(.conflict, code: "npc_exists", message: description, details: ["npc_id": .string(id.lowercased)])
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Hummingbird
+import LifeStrands
+
+extension Request {
+    /// The body parsed as JSON, refusing more than `limit` bytes.
+    /// - Throws: `NIOTooManyBytesError` (413) or `JSONSyntaxError` (400, with line and column).
+    func jsonBody(limit: Int) async throws -> JSONValue {
+        let buffer = try await body.collect(upTo: limit)
+        return try JSONParser.parse(buffer.readableBytesView)
+    }
+}
+
+extension Parameters {
+    /// A path parameter that must be a UUID. - Throws: 400 naming the parameter.
+    func uuid(_ name: String) throws -> UUID {
+        guard let text = get(name), let id = UUID(uuidString: text) else {
+            throw APIError.badParameter(name, "must be a UUID, e.g. 3f2b8c1e-6a4d-4e1f-9b7a-2c5d8e9f0a1b")
+        }
+        return id
+    }
+
+    /// A path parameter that must be a positive integer. - Throws: 400 naming the parameter.
+    func positiveInteger(_ name: String) throws -> Int {
+        guard let text = get(name), let value = Int(text), value >= 1 else {
+            throw APIError.badParameter(name, "must be a positive integer")
+        }
+        return value
+    }
+}

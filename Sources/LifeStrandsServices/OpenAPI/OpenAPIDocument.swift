@@ -1,0 +1,900 @@
+/// The OpenAPI 3.1 description of the public API, served at `/openapi.json`.
+///
+/// A test fails when a registered route is missing here: add every new route to this document.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Life Strands API",
+    "version": "0.1.0",
+    "description": "Persistent, evolving NPCs. Every route answers errors as {\"error\": {\"code\", \"message\", \"details\"}}."
+  },
+  "servers": [
+    {
+      "url": "http://localhost:8000"
+    }
+  ],
+  "paths": {
+    "/health": {
+      "get": {
+        "summary": "Service health: status, version, uptime, database",
+        "tags": [
+          "System"
+        ],
+        "responses": {
+          "200": {
+            "description": "Healthy",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "The database does not answer",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "summary": "This document",
+        "tags": [
+          "System"
+        ],
+        "responses": {
+          "200": {
+            "description": "OpenAPI 3.1 description of the API",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/npcs": {
+      "post": {
+        "summary": "Create an NPC from a Life Strand",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "201": {
+            "description": "Created; Location names the NPC",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "npc_id",
+                    "revision"
+                  ],
+                  "properties": {
+                    "npc_id": {
+                      "type": "string",
+                      "format": "uuid"
+                    },
+                    "revision": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LifeStrand"
+              }
+            }
+          }
+        }
+      },
+      "get": {
+        "summary": "List NPCs, oldest first, a page at a time",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "One page",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NPCPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "name": "name",
+            "in": "query",
+            "required": false,
+            "description": "Part of the name, any case",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "location",
+            "in": "query",
+            "required": false,
+            "description": "Whole location, any case",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "occupation",
+            "in": "query",
+            "required": false,
+            "description": "Whole occupation, any case",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "trait",
+            "in": "query",
+            "required": false,
+            "description": "One personality trait, any case",
+            "schema": {
+              "type": "string"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Page size",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 200,
+              "default": 50
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "required": false,
+            "description": "next_cursor from the previous page",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ]
+      }
+    },
+    "/api/npcs/{id}": {
+      "get": {
+        "summary": "An NPC's current Life Strand",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The NPC",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NPC"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          }
+        ]
+      },
+      "put": {
+        "summary": "Replace the whole Life Strand (a new revision)",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The NPC after the change",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NPC"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LifeStrand"
+              }
+            }
+          }
+        }
+      },
+      "patch": {
+        "summary": "Change part of the Life Strand with a JSON Merge Patch (RFC 7396; a new revision)",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The NPC after the change",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NPC"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/merge-patch+json": {
+              "schema": {
+                "type": "object"
+              }
+            },
+            "application/json": {
+              "schema": {
+                "type": "object"
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "summary": "Delete an NPC and its history",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "204": {
+            "description": "Deleted"
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          }
+        ]
+      }
+    },
+    "/api/npcs/{id}/revisions": {
+      "get": {
+        "summary": "An NPC's history, oldest first",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The revisions, without their Life Strands",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "npc_id": {
+                      "type": "string",
+                      "format": "uuid"
+                    },
+                    "revisions": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Revision"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          }
+        ]
+      }
+    },
+    "/api/npcs/{id}/revisions/{revision}": {
+      "get": {
+        "summary": "One revision with its whole Life Strand",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The revision",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Revision"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          },
+          {
+            "$ref": "#/components/parameters/Revision"
+          }
+        ]
+      }
+    },
+    "/api/npcs/{id}/revisions/{revision}/restore": {
+      "post": {
+        "summary": "Bring back an earlier revision's Life Strand as a new revision",
+        "tags": [
+          "NPCs"
+        ],
+        "responses": {
+          "200": {
+            "description": "The NPC after the restore",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/NPC"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        },
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/NPCId"
+          },
+          {
+            "$ref": "#/components/parameters/Revision"
+          }
+        ]
+      }
+    }
+  },
+  "components": {
+    "parameters": {
+      "NPCId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "schema": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "Revision": {
+        "name": "revision",
+        "in": "path",
+        "required": true,
+        "schema": {
+          "type": "integer",
+          "minimum": 1
+        }
+      }
+    },
+    "responses": {
+      "Error": {
+        "description": "An error",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      }
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": [
+          "error"
+        ],
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": [
+              "code",
+              "message"
+            ],
+            "properties": {
+              "code": {
+                "type": "string"
+              },
+              "message": {
+                "type": "string"
+              },
+              "details": {
+                "description": "For validation_failed: {\"issues\": [{\"path\", \"message\"}]}"
+              }
+            }
+          }
+        }
+      },
+      "LifeStrand": {
+        "type": "object",
+        "required": [
+          "name"
+        ],
+        "additionalProperties": true,
+        "description": "Unknown fields, at any level, are kept unchanged.",
+        "properties": {
+          "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "background": {
+            "type": "object",
+            "additionalProperties": true,
+            "properties": {
+              "age": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 10000
+              },
+              "occupation": {
+                "type": "string"
+              },
+              "location": {
+                "type": "string"
+              },
+              "history": {
+                "type": "string"
+              }
+            }
+          },
+          "personality": {
+            "type": "object",
+            "additionalProperties": true,
+            "properties": {
+              "traits": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "maxItems": 64
+              },
+              "motivations": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "maxItems": 64
+              },
+              "fears": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "maxItems": 64
+              }
+            }
+          },
+          "current_status": {
+            "type": "object",
+            "additionalProperties": true,
+            "properties": {
+              "mood": {
+                "type": "string"
+              },
+              "health": {
+                "type": "string"
+              },
+              "energy": {
+                "type": "string"
+              }
+            }
+          },
+          "relationships": {
+            "type": "object",
+            "description": "Keyed by the other party's id",
+            "additionalProperties": {
+              "$ref": "#/components/schemas/Relationship"
+            }
+          },
+          "knowledge": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/KnowledgeItem"
+            }
+          },
+          "memories": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Memory"
+            }
+          }
+        }
+      },
+      "Relationship": {
+        "type": "object",
+        "additionalProperties": true,
+        "properties": {
+          "kind": {
+            "type": "string",
+            "default": "acquaintance"
+          },
+          "affinity": {
+            "type": "integer",
+            "minimum": -100,
+            "maximum": 100,
+            "default": 0
+          },
+          "trust": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 100,
+            "default": 50
+          },
+          "notes": {
+            "type": "string"
+          },
+          "interaction_count": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 0
+          },
+          "last_interaction_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "KnowledgeItem": {
+        "type": "object",
+        "required": [
+          "topic",
+          "content"
+        ],
+        "additionalProperties": true,
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "topic": {
+            "type": "string"
+          },
+          "content": {
+            "type": "string"
+          },
+          "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 1
+          },
+          "source": {
+            "type": "string"
+          },
+          "learned_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "Memory": {
+        "type": "object",
+        "required": [
+          "content"
+        ],
+        "additionalProperties": true,
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "content": {
+            "type": "string"
+          },
+          "importance": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10,
+            "default": 5
+          },
+          "emotional_impact": {
+            "type": "number",
+            "minimum": -1,
+            "maximum": 1,
+            "default": 0
+          },
+          "participants": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "kind": {
+            "type": "string",
+            "enum": [
+              "observation",
+              "conversation",
+              "reflection"
+            ],
+            "default": "observation"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "last_accessed_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "NPC": {
+        "type": "object",
+        "required": [
+          "npc_id",
+          "revision",
+          "life_strand"
+        ],
+        "properties": {
+          "npc_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "revision": {
+            "type": "integer"
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "life_strand": {
+            "$ref": "#/components/schemas/LifeStrand"
+          }
+        }
+      },
+      "NPCSummary": {
+        "type": "object",
+        "properties": {
+          "npc_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "name": {
+            "type": "string"
+          },
+          "occupation": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "location": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "mood": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "revision": {
+            "type": "integer"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "NPCPage": {
+        "type": "object",
+        "required": [
+          "npcs",
+          "next_cursor"
+        ],
+        "properties": {
+          "npcs": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/NPCSummary"
+            }
+          },
+          "next_cursor": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        }
+      },
+      "Revision": {
+        "type": "object",
+        "properties": {
+          "npc_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "revision": {
+            "type": "integer"
+          },
+          "change": {
+            "type": "string",
+            "enum": [
+              "created",
+              "replaced",
+              "patched",
+              "restored",
+              "imported"
+            ]
+          },
+          "restored_from": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "name": {
+            "type": "string"
+          },
+          "life_strand": {
+            "$ref": "#/components/schemas/LifeStrand"
+          }
+        }
+      },
+      "Health": {
+        "type": "object",
+        "properties": {
+          "status": {
+            "type": "string",
+            "enum": [
+              "ok",
+              "degraded"
+            ]
+          },
+          "version": {
+            "type": "string"
+          },
+          "uptime_seconds": {
+            "type": "number"
+          },
+          "database": {
+            "type": "object",
+            "properties": {
+              "kind": {
+                "type": "string"
+              },
+              "status": {
+                "type": "string"
+              },
+              "detail": {
+                "type": "string"
+              },
+              "migrations": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+"""#
+}

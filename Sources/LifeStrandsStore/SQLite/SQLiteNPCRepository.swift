@@ -1,0 +1,229 @@
+public import Foundation
+public import GRDB
+public import LifeStrands
+
+/// Life Strands in SQLite: the current state in `npc`, every revision in `npc_revision`.
+public struct SQLiteNPCRepository: NPCRepository {
+    private let database: any DatabaseWriter
+
+    public init(database: any DatabaseWriter) {
+        self.database = database
+    }
+
+    public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
+        try await database.write { db in
+            guard try Self.exists(id, db) == false else { throw NPCError.alreadyExists(id) }
+            let now = Date()
+            let npc = NPC(id: id, revision: 1, createdAt: now, updatedAt: now, strand: strand)
+            try Self.insert(npc, db)
+            try Self.appendRevision(NPCRevision(npcID: id, number: 1, change: .created, createdAt: now, strand: strand), db)
+            return npc
+        }
+    }
+
+    public func npc(_ id: UUID) async throws -> NPC {
+        try await database.read { db in try Self.current(id, db) }
+    }
+
+    public func list(_ query: NPCQuery) async throws -> NPCPage {
+        try await database.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let cursor = query.cursor {
+                conditions.append("seq > ?")
+                arguments += [cursor.position]
+            }
+            if let name = query.name {
+                conditions.append("name LIKE ? ESCAPE '\\'")
+                arguments += ["%" + Self.escapeLike(name) + "%"]
+            }
+            if let location = query.location {
+                conditions.append("location = ? COLLATE NOCASE")
+                arguments += [location]
+            }
+            if let occupation = query.occupation {
+                conditions.append("occupation = ? COLLATE NOCASE")
+                arguments += [occupation]
+            }
+            if let trait = query.trait {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM json_each(strand, '$.personality.traits') WHERE value = ? COLLATE NOCASE)")
+                arguments += [trait]
+            }
+            let limit = max(1, min(query.limit, NPCQuery.maximumLimit))
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            // One row past the page tells whether another page follows.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, id, name, occupation, location, mood, revision, updated_at FROM npc
+                    \(whereClause) ORDER BY seq LIMIT \(limit + 1)
+                    """,
+                arguments: arguments
+            )
+            let page = rows.prefix(limit)
+            let npcs = try page.map { row in
+                NPCSummary(
+                    id: try Self.uuid(row["id"]), name: row["name"], occupation: row["occupation"],
+                    location: row["location"], mood: row["mood"], revision: row["revision"],
+                    updatedAt: row["updated_at"]
+                )
+            }
+            let next = rows.count > limit ? page.last.map { NPCCursor(position: $0["seq"]) } : nil
+            return NPCPage(npcs: npcs, nextCursor: next)
+        }
+    }
+
+    public func modify(
+        _ id: UUID, change: RevisionChange, _ transform: @Sendable (LifeStrand) throws -> LifeStrand
+    ) async throws -> NPC {
+        try await database.write { db in
+            let current = try Self.current(id, db)
+            return try Self.commit(try transform(current.strand), to: current, change: change, restoredFrom: nil, db)
+        }
+    }
+
+    public func delete(_ id: UUID) async throws {
+        try await database.write { db in
+            try db.execute(sql: "DELETE FROM npc WHERE id = ?", arguments: [id.lowercased])
+            guard db.changesCount > 0 else { throw NPCError.notFound(id) }
+        }
+    }
+
+    public func revisions(of id: UUID) async throws -> [NPCRevision] {
+        try await database.read { db in
+            _ = try Self.current(id, db)
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM npc_revision WHERE npc_id = ? ORDER BY revision", arguments: [id.lowercased]
+            ).map(Self.revision)
+        }
+    }
+
+    public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
+        try await database.read { db in try Self.revision(number, of: id, db) }
+    }
+
+    public func restore(_ id: UUID, revision number: Int) async throws -> NPC {
+        try await database.write { db in
+            let current = try Self.current(id, db)
+            let old = try Self.revision(number, of: id, db)
+            return try Self.commit(old.strand, to: current, change: .restored, restoredFrom: number, db)
+        }
+    }
+
+    public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
+        try await database.write { db in
+            guard let first = revisions.first, let last = revisions.last else {
+                throw NPCError.revisionNotFound(id, revision: 1)
+            }
+            guard try Self.exists(id, db) == false else { throw NPCError.alreadyExists(id) }
+            let npc = NPC(
+                id: id, revision: last.number, createdAt: first.createdAt, updatedAt: last.createdAt,
+                strand: last.strand)
+            try Self.insert(npc, db)
+            for revision in revisions {
+                var revision = revision
+                revision.npcID = id
+                try Self.appendRevision(revision, db)
+            }
+            return npc
+        }
+    }
+
+    // MARK: - Rows
+
+    private static func exists(_ id: UUID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [id.lowercased]) ?? false
+    }
+
+    private static func current(_ id: UUID, _ db: Database) throws -> NPC {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT revision, created_at, updated_at, strand FROM npc WHERE id = ?",
+                arguments: [id.lowercased])
+        else { throw NPCError.notFound(id) }
+        return NPC(
+            id: id, revision: row["revision"], createdAt: row["created_at"], updatedAt: row["updated_at"],
+            strand: try decode(row["strand"]))
+    }
+
+    private static func revision(_ number: Int, of id: UUID, _ db: Database) throws -> NPCRevision {
+        _ = try current(id, db)
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT * FROM npc_revision WHERE npc_id = ? AND revision = ?",
+                arguments: [id.lowercased, number])
+        else { throw NPCError.revisionNotFound(id, revision: number) }
+        return try revision(row)
+    }
+
+    private static func revision(_ row: Row) throws -> NPCRevision {
+        let change: String = row["change"]
+        return NPCRevision(
+            npcID: try uuid(row["npc_id"]), number: row["revision"],
+            change: RevisionChange(rawValue: change) ?? .replaced, restoredFrom: row["restored_from"],
+            createdAt: row["created_at"], strand: try decode(row["strand"]))
+    }
+
+    private static func commit(
+        _ strand: LifeStrand, to current: NPC, change: RevisionChange, restoredFrom: Int?, _ db: Database
+    ) throws -> NPC {
+        var next = current
+        next.revision += 1
+        next.updatedAt = Date()
+        next.strand = strand
+        try db.execute(
+            sql: """
+                UPDATE npc SET name = ?, occupation = ?, location = ?, mood = ?, revision = ?, strand = ?,
+                    updated_at = ? WHERE id = ?
+                """,
+            arguments: [
+                strand.name, strand.background.occupation, strand.background.location, strand.currentStatus.mood,
+                next.revision, strand.json.jsonText, next.updatedAt, current.id.lowercased,
+            ])
+        try appendRevision(
+            NPCRevision(
+                npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom,
+                createdAt: next.updatedAt, strand: strand), db)
+        return next
+    }
+
+    private static func insert(_ npc: NPC, _ db: Database) throws {
+        let strand = npc.strand
+        try db.execute(
+            sql: """
+                INSERT INTO npc (id, name, occupation, location, mood, revision, strand, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                npc.id.lowercased, strand.name, strand.background.occupation, strand.background.location,
+                strand.currentStatus.mood, npc.revision, strand.json.jsonText, npc.createdAt, npc.updatedAt,
+            ])
+    }
+
+    private static func appendRevision(_ revision: NPCRevision, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                revision.npcID.lowercased, revision.number, revision.change.rawValue, revision.restoredFrom,
+                revision.strand.json.jsonText, revision.createdAt,
+            ])
+    }
+
+    private static func decode(_ text: String) throws -> LifeStrand {
+        try LifeStrand(json: JSONParser.parse(text))
+    }
+
+    private static func uuid(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw DatabaseError(message: "corrupt NPC id \(text)") }
+        return id
+    }
+
+    private static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+}

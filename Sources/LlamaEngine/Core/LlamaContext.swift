@@ -1,0 +1,49 @@
+import CLlama
+
+/// A llama.cpp context: the KV cache and compute buffers one model runs in.
+///
+/// Not `Sendable`: a context is only ever touched from the one executor that owns it.
+public final class LlamaContext {
+    let raw: OpaquePointer
+    /// Keeps the model alive as long as the context uses it.
+    public let model: LlamaModel
+    /// Tokens the KV cache holds, over all sequences.
+    public let contextLength: Int
+    let batchCapacity: Int
+
+    /// Creates a context for `model`.
+    /// - Parameters:
+    ///   - contextLength: KV cache size in tokens.
+    ///   - sequences: how many sequences can share the cache.
+    ///   - threads: CPU threads for decoding; nil lets llama.cpp choose.
+    public init(model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, threads: Int? = nil)
+        throws(LlamaError)
+    {
+        var parameters = llama_context_default_params()
+        parameters.n_ctx = UInt32(contextLength)
+        parameters.n_batch = UInt32(min(contextLength, 512))
+        parameters.n_seq_max = UInt32(sequences)
+        if let threads {
+            parameters.n_threads = Int32(threads)
+            parameters.n_threads_batch = Int32(threads)
+        }
+        guard let raw = llama_init_from_model(model.raw, parameters) else { throw .contextCreationFailed }
+        self.raw = raw
+        self.model = model
+        self.contextLength = Int(llama_n_ctx(raw))
+        self.batchCapacity = Int(parameters.n_batch)
+    }
+
+    deinit { llama_free(raw) }
+
+    /// Runs the model over a batch, filling the KV cache and the logits the batch asked for.
+    func decode(_ batch: borrowing Batch) throws(LlamaError) {
+        let code = llama_decode(raw, batch.raw)
+        guard code == 0 else { throw .decodeFailed(code: code) }
+    }
+
+    /// Forgets every sequence's cached tokens.
+    public func clearMemory() {
+        llama_memory_clear(llama_get_memory(raw), true)
+    }
+}

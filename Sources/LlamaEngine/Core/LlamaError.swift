@@ -1,0 +1,27 @@
+/// A llama.cpp call that failed, turned into a Swift error at the one wrapper that made it.
+public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
+    case modelNotFound(path: String)
+    case modelLoadFailed(path: String)
+    case contextCreationFailed
+    case tokenizationFailed
+    case noChatTemplate
+    case chatTemplateFailed
+    case promptTooLong(tokens: Int, contextLength: Int)
+    case decodeFailed(code: Int32)
+    case samplerCreationFailed(String)
+
+    public var description: String {
+        switch self {
+        case .modelNotFound(let path): "model file not found: \(path)"
+        case .modelLoadFailed(let path): "llama.cpp could not load the model \(path)"
+        case .contextCreationFailed: "llama.cpp could not create a context (out of memory?)"
+        case .tokenizationFailed: "llama.cpp could not tokenize the text"
+        case .noChatTemplate: "the model has no chat template"
+        case .chatTemplateFailed: "llama.cpp could not apply the model's chat template"
+        case .promptTooLong(let tokens, let contextLength):
+            "the prompt needs \(tokens) tokens but the context holds \(contextLength)"
+        case .decodeFailed(let code): "llama_decode failed with code \(code)"
+        case .samplerCreationFailed(let what): "llama.cpp could not create the \(what) sampler"
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Hummingbird
+import LifeStrandsServices
+import LifeStrandsStore
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the server (all services in one process, SQLite, in-process llama.cpp).")
+
+    @Option(help: "Address to bind (default: HOST, else 127.0.0.1).") var host: String?
+    @Option(help: "Port to serve on (default: PORT, else 8000).") var port: Int?
+    @Option(name: .customLong("data-dir"), help: "Folder for the database (default: DATA_DIR, else ./data).")
+    var dataDirectory: String?
+
+    func run() async throws {
+        let runtime = try Runtime.start(dataDirectory: dataDirectory)
+        var configuration = runtime.configuration
+        if let host { configuration.host = host }
+        if let port {
+            guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
+            configuration.port = port
+        }
+        let dependencies = AppDependencies(
+            npcs: runtime.npcs, databaseHealth: SQLiteHealthCheck(database: runtime.database))
+        let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
+            url in
+            print("Life Strands is serving on \(url)  (API: \(url)/api/npcs, health: \(url)/health)")
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import LifeStrandsServices
+import Logging
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreTheEmbeddedSetupOnPort8000() throws {
+        let configuration = try Configuration.load(environment: [:])
+        #expect(configuration.port == 8000 && configuration.host == "127.0.0.1")
+        #expect(configuration.databaseURL == nil)
+        #expect(configuration.maxBodyBytes == 1 << 20)
+        #expect(configuration.summaryAutoApprovalThreshold == 0.8)
+    }
+
+    @Test func theSeedsVariablesAreRead() throws {
+        let configuration = try Configuration.load(environment: [
+            "CHAT_MODEL": "chat.gguf", "SUMMARY_MODEL": "/models/summary.gguf", "MIN_VRAM_MB": "8000",
+            "ENABLE_EMBEDDINGS": "false", "ENABLE_AUTO_SUMMARIES": "0", "SUMMARY_AUTO_APPROVAL_THRESHOLD": "0.65",
+            "MAX_CONCURRENT_CONVERSATIONS": "50", "CONVERSATION_TIMEOUT_MINUTES": "45", "MEMORY_MAX_PER_NPC": "75",
+            "DATABASE_URL": "postgresql://user:pass@localhost/lifestrands", "PORT": "9000", "LOG_LEVEL": "DEBUG",
+        ])
+        #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
+        #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
+        #expect(configuration.modelPath("chat.gguf").hasSuffix("/chat.gguf"))
+        #expect(!configuration.enableEmbeddings && !configuration.enableAutoSummaries)
+        #expect(configuration.summaryAutoApprovalThreshold == 0.65)
+        #expect(configuration.maxConcurrentConversations == 50 && configuration.conversationTimeoutMinutes == 45)
+        #expect(configuration.memoryMaxPerNPC == 75 && configuration.port == 9000)
+        #expect(configuration.databaseURL == "postgresql://user:pass@localhost/lifestrands")
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
+        let dotEnv = """
+            # local settings
+            export PORT=8100
+            CHAT_MODEL="my chat.gguf"
+            MEMORY_MAX_PER_NPC=20  # fewer memories
+            """
+        let configuration = try Configuration.load(environment: ["PORT": "8200"], dotEnv: dotEnv)
+        #expect(configuration.port == 8200)
+        #expect(configuration.chatModel == "my chat.gguf")
+        #expect(configuration.memoryMaxPerNPC == 20)
+    }
+
+    @Test(arguments: [
+        ("PORT", "eighty", "PORT=eighty is invalid: expected an integer from 1 to 65535"),
+        ("PORT", "70000", "PORT=70000 is invalid: expected an integer from 1 to 65535"),
+        ("SUMMARY_AUTO_APPROVAL_THRESHOLD", "1.5", "SUMMARY_AUTO_APPROVAL_THRESHOLD=1.5 is invalid: expected a number from 0.0 to 1.0"),
+        ("ENABLE_EMBEDDINGS", "maybe", "ENABLE_EMBEDDINGS=maybe is invalid: expected true or false"),
+        ("MAX_CONCURRENT_CONVERSATIONS", "0", "MAX_CONCURRENT_CONVERSATIONS=0 is invalid: expected an integer from 1 to 1024"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL=mysql://x is invalid: expected a postgres:// or postgresql:// URL, or unset for SQLite"),
+        ("JWT_SECRET", "short", "JWT_SECRET=(hidden) is invalid: expected at least 32 bytes"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL=loud is invalid: expected one of trace, debug, info, notice, warning, error, critical"),
+    ])
+    func aBadValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {
+        #expect(throws: ConfigurationError.self) { try Configuration.load(environment: [variable: value]) }
+        do {
+            _ = try Configuration.load(environment: [variable: value])
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LifeStrands
+import LifeStrandsServices
+import LifeStrandsStore
+import NIOCore
+import Testing
+
+/// The production router over an in-memory database.
+struct TestApp {
+    var configuration = Configuration()
+    let repository: SQLiteNPCRepository
+    let application: Application<RouterResponder<AppRequestContext>>
+
+    init(configure: (inout Configuration) -> Void = { _ in }) throws {
+        configure(&configuration)
+        let database = try SQLiteDatabase.inMemory()
+        repository = SQLiteNPCRepository(database: database)
+        let router = buildRouter(
+            configuration: configuration,
+            dependencies: AppDependencies(npcs: repository, databaseHealth: SQLiteHealthCheck(database: database)))
+        application = Application(router: router)
+    }
+
+    func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
+        try await application.test(.router, body)
+    }
+}
+
+/// A response reduced to what tests look at.
+struct JSONResponse: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: JSONValue
+
+    subscript(key: String) -> JSONValue? { body[key] }
+
+    /// The `error` object of an error response.
+    var error: JSONValue? { body["error"] }
+}
+
+extension TestClientProtocol {
+    /// Sends a request with a text body and parses the JSON response (an empty body reads as null).
+    func call(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil) async throws -> JSONResponse {
+        try await execute(
+            uri: uri, method: method, headers: body == nil ? [:] : [.contentType: "application/json"],
+            body: body.map { ByteBuffer(string: $0) }
+        ) { response in
+            let text = String(buffer: response.body)
+            return JSONResponse(
+                status: response.status, headers: response.headers,
+                body: text.isEmpty ? .null : try JSONParser.parse(text))
+        }
+    }
+
+    func call(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue) async throws -> JSONResponse {
+        try await call(method, uri, body: json.jsonText)
+    }
+
+    /// Creates an NPC and returns its id.
+    func createNPC(_ json: JSONValue) async throws -> String {
+        let response = try await call(.post, "/api/npcs", json: json)
+        #expect(response.status == .created)
+        return try #require(response["npc_id"]?.stringValue)
+    }
+}

