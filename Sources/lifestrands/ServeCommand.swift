@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hummingbird
 import LifeStrandsServices
 import LifeStrandsStore
@@ -24,7 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
             npcs: runtime.npcs, databaseHealth: SQLiteHealthCheck(database: runtime.database))
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
             url in
-            print("Life Strands is serving on \(url)  (API: \(url)/api/npcs, health: \(url)/health)")
+            // Straight to the file descriptor: a buffered print would only show when the server stops.
+            let line = "Life Strands is serving on \(url)  (API: \(url)/api/npcs, health: \(url)/health)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
     }

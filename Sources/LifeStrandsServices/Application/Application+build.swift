@@ -19,15 +19,16 @@ public struct AppDependencies: Sendable {
 public func buildRouter(configuration: Configuration, dependencies: AppDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
+    // Every route, public ones included, passes the one authentication slot; it decides who may pass.
+    router.add(middleware: AuthenticationMiddleware())
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
     router.get("openapi.json") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
-    let api = router.group("api").add(middleware: AuthenticationMiddleware())
     NPCController(repository: dependencies.npcs, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: api.group("npcs"))
+        .addRoutes(to: router.group("api/npcs"))
     return router
 }
 
