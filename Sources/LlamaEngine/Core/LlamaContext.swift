@@ -13,16 +13,20 @@ public final class LlamaContext {
 
     /// Creates a context for `model`.
     /// - Parameters:
-    ///   - contextLength: KV cache size in tokens.
-    ///   - sequences: how many sequences can share the cache.
+    ///   - contextLength: KV cache size in tokens, over all sequences.
+    ///   - sequences: how many sequences share the context; each gets `contextLength / sequences` tokens.
+    ///   - batchCapacity: most tokens one decode takes.
     ///   - threads: CPU threads for decoding; nil lets llama.cpp choose.
-    public init(model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, threads: Int? = nil)
-        throws(LlamaError)
-    {
+    public init(
+        model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, batchCapacity: Int = 512,
+        threads: Int? = nil
+    ) throws(LlamaError) {
         var parameters = llama_context_default_params()
         parameters.n_ctx = UInt32(contextLength)
-        parameters.n_batch = UInt32(min(contextLength, 512))
+        parameters.n_batch = UInt32(min(contextLength, batchCapacity))
         parameters.n_seq_max = UInt32(sequences)
+        // Conversations share no long prefix: a cache per sequence attends over less.
+        parameters.kv_unified = sequences == 1
         if let threads {
             parameters.n_threads = Int32(threads)
             parameters.n_threads_batch = Int32(threads)
@@ -40,6 +44,14 @@ public final class LlamaContext {
     func decode(_ batch: borrowing Batch) throws(LlamaError) {
         let code = llama_decode(raw, batch.raw)
         guard code == 0 else { throw .decodeFailed(code: code) }
+    }
+
+    /// Tokens of one sequence's cache: the whole context split evenly between sequences.
+    public var sequenceLength: Int { contextLength / Int(llama_n_seq_max(raw)) }
+
+    /// Forgets a sequence's cached tokens from `position` on.
+    func removeTokens(sequence: Int32, from position: Int32) {
+        _ = llama_memory_seq_rm(llama_get_memory(raw), sequence, position, -1)
     }
 
     /// Forgets every sequence's cached tokens.

@@ -9,6 +9,7 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
     case promptTooLong(tokens: Int, contextLength: Int)
     case decodeFailed(code: Int32)
     case samplerCreationFailed(String)
+    case invalidParameter(String, String)
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
             "the prompt needs \(tokens) tokens but the context holds \(contextLength)"
         case .decodeFailed(let code): "llama_decode failed with code \(code)"
         case .samplerCreationFailed(let what): "llama.cpp could not create the \(what) sampler"
+        case .invalidParameter(let name, let expected): "\(name) \(expected)"
         }
     }
 }

@@ -1,0 +1,212 @@
+/// Identifies one generation request inside an engine.
+public struct RequestID: Hashable, Sendable, CustomStringConvertible {
+    public let value: UInt64
+    public init(_ value: UInt64) { self.value = value }
+    public var description: String { "#\(value)" }
+}
+
+/// The continuous-batching scheduler's decisions, as a pure state machine: which request runs in which
+/// llama.cpp sequence, what of each sequence's KV cache is kept, and which tokens go into the next batch.
+///
+/// Each sequence slot remembers the tokens its KV cache holds, so a conversation's next turn only
+/// evaluates what follows the longest common prefix. It never touches llama.cpp: the engine applies
+/// the returned `Step`, then reports back with `stepCompleted()`, `accept(_:token:)` and `finish(_:)`.
+struct BatchScheduler {
+    struct Request: Equatable {
+        var id: RequestID
+        /// Requests with the same key continue one conversation and prefer its cached sequence.
+        var conversation: String?
+        var tokens: [Int32]
+    }
+
+    /// A change to a sequence's KV cache to make before the batch is decoded.
+    enum MemoryOperation: Equatable {
+        /// Forget the sequence's cached tokens from `position` on (0 clears it).
+        case removeTail(sequence: Int32, from: Int32)
+    }
+
+    /// A request taking a sequence, and how much of its prompt was already cached there.
+    struct Admission: Equatable {
+        var request: RequestID
+        var sequence: Int32
+        var reusedTokens: Int
+    }
+
+    struct Entry: Equatable {
+        var request: RequestID
+        var sequence: Int32
+        var token: Int32
+        var position: Int32
+        /// The next token of this request is sampled from this entry's logits.
+        var wantsLogits: Bool
+    }
+
+    /// One decode: cache changes, newly admitted requests, then the batch itself.
+    struct Step: Equatable {
+        var memory: [MemoryOperation] = []
+        var admissions: [Admission] = []
+        var entries: [Entry] = []
+    }
+
+    struct Slot: Equatable {
+        var conversation: String?
+        /// Tokens whose KV the sequence holds, in position order.
+        var cached: [Int32] = []
+        var request: RequestID?
+        var lastUsed: UInt64 = 0
+    }
+
+    private struct Running {
+        var id: RequestID
+        var sequence: Int
+        var pending: ArraySlice<Int32>
+        var next: Int32?
+    }
+
+    private(set) var slots: [Slot]
+    private var waiting: [Request] = []
+    /// Admission order: decoding sequences are served in this order, prompts fill what is left.
+    private var running: [Running] = []
+    private var inFlight: [Entry] = []
+    private var clock: UInt64 = 0
+    let batchCapacity: Int
+
+    init(sequences: Int, batchCapacity: Int) {
+        precondition(sequences > 0 && batchCapacity >= sequences, "a batch must hold one token per sequence")
+        slots = Array(repeating: Slot(), count: sequences)
+        self.batchCapacity = batchCapacity
+    }
+
+    /// Whether a step would do anything.
+    var hasWork: Bool {
+        running.contains { $0.next != nil || !$0.pending.isEmpty } || (!waiting.isEmpty && slots.contains { $0.request == nil })
+    }
+
+    var waitingCount: Int { waiting.count }
+    var runningCount: Int { running.count }
+
+    mutating func submit(_ request: Request) {
+        precondition(!request.tokens.isEmpty, "a prompt has at least one token")
+        waiting.append(request)
+    }
+
+    /// Removes a request wherever it is; its sequence keeps what was decoded. Returns whether it was known.
+    @discardableResult
+    mutating func cancel(_ id: RequestID) -> Bool {
+        if let index = waiting.firstIndex(where: { $0.id == id }) {
+            waiting.remove(at: index)
+            return true
+        }
+        guard running.contains(where: { $0.id == id }) else { return false }
+        finish(id)
+        return true
+    }
+
+    /// The token sampled for `id`: it is decoded in the next step.
+    mutating func accept(_ id: RequestID, token: Int32) {
+        guard let index = running.firstIndex(where: { $0.id == id }) else { return }
+        running[index].next = token
+    }
+
+    /// `id` is done; its sequence stays cached for the conversation's next turn.
+    mutating func finish(_ id: RequestID) {
+        guard let index = running.firstIndex(where: { $0.id == id }) else { return }
+        let sequence = running.remove(at: index).sequence
+        clock += 1
+        slots[sequence].request = nil
+        slots[sequence].lastUsed = clock
+    }
+
+    /// Plans the next decode, or nil when there is nothing to do.
+    mutating func nextStep() -> Step? {
+        precondition(inFlight.isEmpty, "the previous step was not completed")
+        var step = Step()
+        admitWaiting(into: &step)
+        var positions: [Int: Int32] = [:]
+        func entry(_ running: Running, token: Int32, wantsLogits: Bool) -> Entry {
+            let position = positions[running.sequence] ?? Int32(slots[running.sequence].cached.count)
+            positions[running.sequence] = position + 1
+            return Entry(
+                request: running.id, sequence: Int32(running.sequence), token: token, position: position,
+                wantsLogits: wantsLogits)
+        }
+        // Every decoding sequence advances by one token each step, so joining prompts never stall them.
+        for index in running.indices {
+            guard let token = running[index].next else { continue }
+            step.entries.append(entry(running[index], token: token, wantsLogits: true))
+            running[index].next = nil
+        }
+        // Prompts fill the rest, chunked, oldest first.
+        for index in running.indices where !running[index].pending.isEmpty {
+            let room = batchCapacity - step.entries.count
+            guard room > 0 else { break }
+            let chunk = running[index].pending.prefix(room)
+            running[index].pending = running[index].pending.dropFirst(chunk.count)
+            let last = running[index].pending.isEmpty
+            for (offset, token) in chunk.enumerated() {
+                step.entries.append(entry(running[index], token: token, wantsLogits: last && offset == chunk.count - 1))
+            }
+        }
+        guard !step.entries.isEmpty || !step.memory.isEmpty else { return nil }
+        inFlight = step.entries
+        return step
+    }
+
+    /// The planned step was decoded: its tokens are now in their sequences' caches.
+    mutating func stepCompleted() {
+        for entry in inFlight { slots[Int(entry.sequence)].cached.append(entry.token) }
+        inFlight = []
+    }
+
+    /// The planned step failed to decode: the requests in it end and their sequences are cleared,
+    /// since llama.cpp may have kept part of the batch. Returns the requests that ended.
+    mutating func stepFailed() -> (ended: [RequestID], cleared: [Int32]) {
+        let sequences = Set(inFlight.map(\.sequence))
+        let ended = running.filter { sequences.contains(Int32($0.sequence)) }.map(\.id)
+        for id in ended { finish(id) }
+        for sequence in sequences {
+            slots[Int(sequence)].cached = []
+            slots[Int(sequence)].conversation = nil
+        }
+        inFlight = []
+        return (ended, sequences.sorted())
+    }
+
+    private mutating func admitWaiting(into step: inout Step) {
+        while let request = waiting.first, let sequence = chooseSlot(for: request) {
+            waiting.removeFirst()
+            var slot = slots[sequence]
+            // At least one prompt token is always evaluated: its logits give the first new token.
+            let keep = min(Self.commonPrefixLength(slot.cached, request.tokens), request.tokens.count - 1)
+            if keep < slot.cached.count {
+                step.memory.append(.removeTail(sequence: Int32(sequence), from: Int32(keep)))
+                slot.cached.removeSubrange(keep...)
+            }
+            clock += 1
+            slot.conversation = request.conversation
+            slot.request = request.id
+            slot.lastUsed = clock
+            slots[sequence] = slot
+            running.append(Running(id: request.id, sequence: sequence, pending: request.tokens[keep...], next: nil))
+            step.admissions.append(Admission(request: request.id, sequence: Int32(sequence), reusedTokens: keep))
+        }
+    }
+
+    /// The conversation's own idle sequence, else an empty one, else the least recently used idle one.
+    private func chooseSlot(for request: Request) -> Int? {
+        let idle = slots.indices.filter { slots[$0].request == nil }
+        if let conversation = request.conversation,
+            let own = idle.filter({ slots[$0].conversation == conversation }).max(by: { slots[$0].lastUsed < slots[$1].lastUsed })
+        {
+            return own
+        }
+        if let empty = idle.first(where: { slots[$0].cached.isEmpty }) { return empty }
+        return idle.min { slots[$0].lastUsed < slots[$1].lastUsed }
+    }
+
+    static func commonPrefixLength(_ a: [Int32], _ b: [Int32]) -> Int {
+        var length = 0
+        while length < a.count, length < b.count, a[length] == b[length] { length += 1 }
+        return length
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Synchronization
+
+/// How a `GenerationEngine` shares its context between requests.
+public struct EngineConfiguration: Sendable, Hashable {
+    /// Requests decoded together; each has its own sequence and KV cache.
+    public var sequences: Int
+    /// KV cache tokens per sequence: the longest prompt plus reply one request can have.
+    public var sequenceLength: Int
+    /// Most tokens one decode takes; prompts are cut into chunks of this size.
+    public var batchCapacity: Int
+    /// CPU threads for decoding; nil lets llama.cpp choose.
+    public var threads: Int?
+
+    public init(sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil) {
+        self.sequences = sequences
+        self.sequenceLength = sequenceLength
+        self.batchCapacity = batchCapacity
+        self.threads = threads
+    }
+}
+
+/// What an engine is doing right now.
+public struct EngineStatus: Sendable, Equatable {
+    public var activeRequests: Int
+    public var waitingRequests: Int
+    /// Tokens each sequence's KV cache holds.
+    public var cachedTokens: [Int]
+    /// Conversations with a cached sequence.
+    public var cachedConversations: [String]
+}
+
+/// Continuous batching over one llama.cpp context: every concurrent generation shares it, each step
+/// decodes one token for every active request in a single `llama_decode`, and a conversation's
+/// next turn reuses the KV cache of its last.
+///
+/// The context lives on one dedicated thread, never on Swift's cooperative pool; callers only post
+/// commands to it and read `AsyncThrowingStream`s.
+public final class GenerationEngine: Sendable {
+    public let model: LlamaModel
+    public let configuration: EngineConfiguration
+    private let inbox = CommandInbox<EngineCommand>()
+    private let nextID = Atomic<UInt64>(0)
+
+    /// Creates the context and starts its decoding thread.
+    /// - Throws: `LlamaError.contextCreationFailed` when the KV cache does not fit in memory.
+    public init(model: LlamaModel, configuration: EngineConfiguration = .init()) throws(LlamaError) {
+        self.model = model
+        self.configuration = configuration
+        let context = try LlamaContext(
+            model: model, contextLength: configuration.sequenceLength * configuration.sequences,
+            sequences: configuration.sequences, batchCapacity: configuration.batchCapacity,
+            threads: configuration.threads)
+        let worker = UncheckedTransfer(
+            GenerationWorker(context: context, configuration: configuration, inbox: inbox))
+        let thread = Thread { worker.value.run() }
+        thread.name = "llama-decode"
+        thread.start()
+    }
+
+    deinit { inbox.post(.shutdown) }
+
+    /// Starts a generation; the stream yields text as it forms, then `.finished` with the figures.
+    ///
+    /// Stopping iteration (or cancelling the task) cancels the request at the next step and frees its sequence.
+    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        do {
+            let tokens = try promptTokens(for: request)
+            guard request.maxTokens >= 1 else { throw LlamaError.invalidParameter("max_tokens", "must be at least 1") }
+            guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
+                throw LlamaError.promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
+            }
+            let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
+            continuation.onTermination = { [inbox] termination in
+                if case .cancelled = termination { inbox.post(.cancel(id)) }
+            }
+            inbox.post(
+                .submit(
+                    EngineSubmission(
+                        id: id, request: request, tokens: tokens, continuation: continuation, submittedAt: .now)))
+        } catch {
+            continuation.finish(throwing: error)
+        }
+        return stream
+    }
+
+    /// Requests, queue and cache as the decoding thread sees them between two steps.
+    public func status() async -> EngineStatus {
+        await withCheckedContinuation { continuation in inbox.post(.status(continuation)) }
+    }
+
+    /// The prompt as tokens, formatted with the model's chat template for chat prompts.
+    public func promptTokens(for request: GenerationRequest) throws(LlamaError) -> [Int32] {
+        let text =
+            switch request.prompt {
+            case .text(let text): text
+            case .chat(let messages): try model.applyChatTemplate(messages)
+            }
+        let tokens = try model.tokenize(text, addSpecial: true, parseSpecial: true)
+        guard !tokens.isEmpty else { throw .invalidParameter("prompt", "must not be empty") }
+        return tokens
+    }
+}
+
+enum EngineCommand: Sendable {
+    case submit(EngineSubmission)
+    case cancel(RequestID)
+    case status(CheckedContinuation<EngineStatus, Never>)
+    case shutdown
+}
+
+struct EngineSubmission: Sendable {
+    let id: RequestID
+    let request: GenerationRequest
+    let tokens: [Int32]
+    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    let submittedAt: ContinuousClock.Instant
+}
+
+/// Moves a value that is not `Sendable` to the one thread that uses it from then on.
+///
+/// `@unchecked Sendable`: the sender keeps no reference, so only the receiving thread ever touches it.
+struct UncheckedTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

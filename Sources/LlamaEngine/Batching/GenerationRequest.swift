@@ -1,0 +1,70 @@
+/// What to generate: a prompt, how to sample, when to stop, and which conversation it continues.
+public struct GenerationRequest: Sendable, Hashable {
+    /// Either raw text (special-token text is parsed) or chat messages the model's template formats.
+    public enum Prompt: Sendable, Hashable {
+        case text(String)
+        case chat([ChatMessage])
+    }
+
+    public var prompt: Prompt
+    /// Turns of one conversation share a key, so each reuses the KV cache of the last.
+    public var conversationID: String?
+    public var parameters: SamplingParameters
+    public var maxTokens: Int
+    public var stop: [String]
+
+    public init(
+        prompt: Prompt, conversationID: String? = nil, parameters: SamplingParameters = .init(), maxTokens: Int = 256,
+        stop: [String] = []
+    ) {
+        self.prompt = prompt
+        self.conversationID = conversationID
+        self.parameters = parameters
+        self.maxTokens = maxTokens
+        self.stop = stop
+    }
+}
+
+/// What a generation stream yields: text as it forms, then the figures of the whole request.
+public enum GenerationEvent: Sendable, Equatable {
+    case text(String)
+    case finished(GenerationStats)
+}
+
+/// What one request cost.
+public struct GenerationStats: Sendable, Equatable {
+    public var promptTokens: Int
+    /// Prompt tokens whose KV came from the conversation's earlier turns instead of being evaluated.
+    public var cachedTokens: Int
+    public var generatedTokens: Int
+    public var finishReason: FinishReason
+    /// From submission to the first sampled token.
+    public var timeToFirstToken: Duration
+    /// Generated tokens per second after the first one.
+    public var tokensPerSecond: Double
+}
+
+/// Why a generation stopped.
+public enum FinishReason: String, Sendable, Codable {
+    /// The model ended its turn.
+    case endOfGeneration = "stop"
+    /// `maxTokens` was reached.
+    case length
+    /// One of the stop strings appeared.
+    case stopString = "stop_string"
+}
+
+extension AsyncSequence where Element == GenerationEvent {
+    /// Collects a whole generation: its text and its figures.
+    public func collect() async throws -> (text: String, stats: GenerationStats?) {
+        var text = ""
+        var stats: GenerationStats?
+        for try await event in self {
+            switch event {
+            case .text(let piece): text += piece
+            case .finished(let figures): stats = figures
+            }
+        }
+        return (text, stats)
+    }
+}

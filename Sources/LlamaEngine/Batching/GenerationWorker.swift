@@ -1,0 +1,156 @@
+import CLlama
+
+/// The decoding loop of a `GenerationEngine`, on its dedicated thread: the only code that touches
+/// its `llama_context`, batch and samplers.
+final class GenerationWorker {
+    private let context: LlamaContext
+    private let model: LlamaModel
+    private let inbox: CommandInbox<EngineCommand>
+    private var scheduler: BatchScheduler
+    private var batch: Batch
+    private var requests: [RequestID: ActiveRequest] = [:]
+
+    init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
+        self.context = context
+        self.model = context.model
+        self.inbox = inbox
+        let capacity = max(min(configuration.batchCapacity, context.batchCapacity), configuration.sequences)
+        scheduler = BatchScheduler(sequences: configuration.sequences, batchCapacity: capacity)
+        batch = Batch(capacity: capacity)
+    }
+
+    func run() {
+        while true {
+            for command in inbox.take(wait: !scheduler.hasWork) {
+                switch command {
+                case .submit(let submission): admit(submission)
+                case .cancel(let id):
+                    if requests.removeValue(forKey: id) != nil { scheduler.cancel(id) }
+                case .status(let reply): reply.resume(returning: status)
+                case .shutdown:
+                    for request in requests.values { request.continuation.finish(throwing: CancellationError()) }
+                    requests = [:]
+                    return
+                }
+            }
+            step()
+        }
+    }
+
+    private var status: EngineStatus {
+        EngineStatus(
+            activeRequests: scheduler.runningCount, waitingRequests: scheduler.waitingCount,
+            cachedTokens: scheduler.slots.map(\.cached.count),
+            cachedConversations: scheduler.slots.compactMap(\.conversation))
+    }
+
+    private func admit(_ submission: EngineSubmission) {
+        do {
+            let sampler = try Sampler(submission.request.parameters, vocabularySize: model.vocabularySize)
+            requests[submission.id] = ActiveRequest(submission, sampler: sampler)
+            scheduler.submit(
+                .init(id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens))
+        } catch {
+            submission.continuation.finish(throwing: error)
+        }
+    }
+
+    private func step() {
+        guard let step = scheduler.nextStep() else { return }
+        for operation in step.memory {
+            switch operation {
+            case .removeTail(let sequence, let position): context.removeTokens(sequence: sequence, from: position)
+            }
+        }
+        for admission in step.admissions { requests[admission.request]?.cachedTokens = admission.reusedTokens }
+        guard !step.entries.isEmpty else { return scheduler.stepCompleted() }
+
+        batch.clear()
+        for entry in step.entries {
+            batch.append(entry.token, position: entry.position, sequence: entry.sequence, wantsLogits: entry.wantsLogits)
+        }
+        do {
+            try context.decode(batch)
+        } catch {
+            let (ended, cleared) = scheduler.stepFailed()
+            for sequence in cleared { context.removeTokens(sequence: sequence, from: 0) }
+            for id in ended { requests.removeValue(forKey: id)?.continuation.finish(throwing: error) }
+            return
+        }
+        scheduler.stepCompleted()
+
+        for (index, entry) in step.entries.enumerated() where entry.wantsLogits {
+            guard let request = requests[entry.request] else { continue }
+            let token = request.sampler.sample(context.raw, at: Int32(index))
+            if request.firstTokenAt == nil { request.firstTokenAt = .now }
+            if model.isEndOfGeneration(token) {
+                complete(entry.request, .endOfGeneration)
+                continue
+            }
+            request.generated += 1
+            let (text, stopped) = request.matcher.feed(request.decoder.append(model.piece(of: token)))
+            if !text.isEmpty, case .terminated = request.continuation.yield(.text(text)) {
+                requests.removeValue(forKey: entry.request)
+                scheduler.cancel(entry.request)
+            } else if stopped {
+                complete(entry.request, .stopString)
+            } else if request.generated >= request.maxTokens {
+                complete(entry.request, .length)
+            } else {
+                scheduler.accept(entry.request, token: token)
+            }
+        }
+    }
+
+    private func complete(_ id: RequestID, _ reason: FinishReason) {
+        guard let request = requests.removeValue(forKey: id) else { return }
+        scheduler.finish(id)
+        var reason = reason
+        if reason != .stopString {
+            let (text, stopped) = request.matcher.feed(request.decoder.flush())
+            let rest = stopped ? text : text + request.matcher.finish()
+            if stopped { reason = .stopString }
+            if !rest.isEmpty { request.continuation.yield(.text(rest)) }
+        }
+        request.continuation.yield(.finished(request.stats(reason)))
+        request.continuation.finish()
+    }
+}
+
+/// One request's decoding state, kept by the worker.
+private final class ActiveRequest {
+    let sampler: Sampler
+    let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
+    let promptTokens: Int
+    let maxTokens: Int
+    let submittedAt: ContinuousClock.Instant
+    var decoder = UTF8StreamDecoder()
+    var matcher: StopStringMatcher
+    var cachedTokens = 0
+    var generated = 0
+    var firstTokenAt: ContinuousClock.Instant?
+
+    init(_ submission: EngineSubmission, sampler: consuming Sampler) {
+        self.sampler = sampler
+        continuation = submission.continuation
+        promptTokens = submission.tokens.count
+        maxTokens = submission.request.maxTokens
+        submittedAt = submission.submittedAt
+        matcher = StopStringMatcher(stops: submission.request.stop)
+    }
+
+    func stats(_ reason: FinishReason) -> GenerationStats {
+        let now = ContinuousClock.now
+        let first = firstTokenAt ?? now
+        let decoding = (now - first).seconds
+        return GenerationStats(
+            promptTokens: promptTokens, cachedTokens: cachedTokens, generatedTokens: generated, finishReason: reason,
+            timeToFirstToken: first - submittedAt,
+            tokensPerSecond: generated > 1 && decoding > 0 ? Double(generated - 1) / decoding : 0)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

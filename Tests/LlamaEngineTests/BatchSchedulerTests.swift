@@ -1,0 +1,158 @@
+import Testing
+
+@testable import LlamaEngine
+
+@Suite struct BatchSchedulerTests {
+    typealias Entry = BatchScheduler.Entry
+    let a = RequestID(1)
+    let b = RequestID(2)
+    let c = RequestID(3)
+
+    @Test func aPromptIsDecodedWithLogitsOnItsLastTokenOnly() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 8)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [10, 11, 12]))
+        let step = try scheduler.requireStep()
+        #expect(step.admissions == [.init(request: a, sequence: 0, reusedTokens: 0)])
+        #expect(step.entries == [
+            Entry(request: a, sequence: 0, token: 10, position: 0, wantsLogits: false),
+            Entry(request: a, sequence: 0, token: 11, position: 1, wantsLogits: false),
+            Entry(request: a, sequence: 0, token: 12, position: 2, wantsLogits: true),
+        ])
+        scheduler.stepCompleted()
+        #expect(scheduler.slots[0].cached == [10, 11, 12])
+        #expect(!scheduler.hasWork)  // waiting for the engine to report the sampled token
+
+        scheduler.accept(a, token: 13)
+        let next = try scheduler.requireStep()
+        #expect(next.entries == [Entry(request: a, sequence: 0, token: 13, position: 3, wantsLogits: true)])
+    }
+
+    @Test func longPromptsAreChunkedAndDecodingSequencesNeverWait() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 4)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 2]))
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 3)
+
+        // b joins with a 6-token prompt while a decodes: a gets its token in every step.
+        scheduler.submit(.init(id: b, conversation: nil, tokens: [20, 21, 22, 23, 24, 25]))
+        let first = try scheduler.requireStep()
+        #expect(first.entries.map(\.request) == [a, b, b, b])
+        #expect(first.entries.filter(\.wantsLogits).map(\.request) == [a])
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 4)
+
+        let second = try scheduler.requireStep()
+        #expect(second.entries.map(\.token) == [4, 23, 24, 25])
+        #expect(second.entries.map(\.position) == [3, 3, 4, 5])
+        #expect(second.entries.filter(\.wantsLogits).map(\.request) == [a, b])
+    }
+
+    @Test func aConversationsNextTurnEvaluatesOnlyWhatFollowsTheCachedPrefix() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: "elena", tokens: [1, 2, 3]))
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 4)
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.finish(a)  // sampled 5 but never decoded it
+        #expect(scheduler.slots[0].cached == [1, 2, 3, 4])
+
+        // The next turn shares [1, 2, 3, 4] and then differs.
+        scheduler.submit(.init(id: b, conversation: "elena", tokens: [1, 2, 3, 4, 9, 10]))
+        let step = try scheduler.requireStep()
+        #expect(step.admissions == [.init(request: b, sequence: 0, reusedTokens: 4)])
+        #expect(step.memory.isEmpty)
+        #expect(step.entries.map(\.token) == [9, 10])
+        #expect(step.entries.map(\.position) == [4, 5])
+    }
+
+    @Test func aDivergingTurnDropsTheStaleTailAndAFullMatchStillEvaluatesOneToken() throws {
+        var scheduler = BatchScheduler(sequences: 1, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: "x", tokens: [1, 2, 3, 4]))
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.finish(a)
+
+        scheduler.submit(.init(id: b, conversation: "x", tokens: [1, 2, 7]))
+        let step = try scheduler.requireStep()
+        #expect(step.memory == [.removeTail(sequence: 0, from: 2)])
+        #expect(step.entries.map(\.token) == [7])
+        scheduler.stepCompleted()
+        scheduler.finish(b)
+
+        scheduler.submit(.init(id: c, conversation: "x", tokens: [1, 2, 7]))
+        let again = try scheduler.requireStep()
+        #expect(again.memory == [.removeTail(sequence: 0, from: 2)])
+        #expect(again.admissions.first?.reusedTokens == 2)
+        #expect(again.entries.map(\.token) == [7])
+    }
+
+    @Test func whenEverySequenceIsCachedTheLeastRecentlyUsedIsEvicted() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
+        for (id, name, token) in [(a, "one", Int32(1)), (b, "two", Int32(2))] {
+            scheduler.submit(.init(id: id, conversation: name, tokens: [token, token]))
+            _ = scheduler.nextStep()
+            scheduler.stepCompleted()
+            scheduler.finish(id)
+        }
+        // "one" finished first, so it goes.
+        scheduler.submit(.init(id: c, conversation: "three", tokens: [3, 3]))
+        let step = try scheduler.requireStep()
+        #expect(step.admissions == [.init(request: c, sequence: 0, reusedTokens: 0)])
+        #expect(step.memory == [.removeTail(sequence: 0, from: 0)])
+        #expect(scheduler.slots.map(\.conversation) == ["three", "two"])
+    }
+
+    @Test func requestsWaitForAFreeSequenceInOrder() throws {
+        var scheduler = BatchScheduler(sequences: 1, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1]))
+        scheduler.submit(.init(id: b, conversation: nil, tokens: [2]))
+        scheduler.submit(.init(id: c, conversation: nil, tokens: [3]))
+        let first = try scheduler.requireStep()
+        #expect(first.admissions.map(\.request) == [a])
+        scheduler.stepCompleted()
+        #expect(scheduler.waitingCount == 2)
+        let cancelled = scheduler.cancel(b)
+        #expect(cancelled)
+        scheduler.finish(a)
+        let second = try scheduler.requireStep()
+        #expect(second.admissions.map(\.request) == [c])
+        let unknown = scheduler.cancel(RequestID(99))
+        #expect(!unknown)
+    }
+
+    @Test func cancellingARunningRequestFreesItsSequence() throws {
+        var scheduler = BatchScheduler(sequences: 1, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 2]))
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 3)
+        let cancelled = scheduler.cancel(a)
+        #expect(cancelled)
+        #expect(scheduler.runningCount == 0 && scheduler.slots[0].request == nil)
+        let none = scheduler.nextStep()
+        #expect(none == nil)
+    }
+
+    @Test func aFailedStepEndsItsRequestsAndClearsTheirSequences() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: "a", tokens: [1, 2]))
+        _ = scheduler.nextStep()
+        let (ended, cleared) = scheduler.stepFailed()
+        #expect(ended == [a] && cleared == [0])
+        #expect(scheduler.slots[0].cached.isEmpty && scheduler.slots[0].conversation == nil)
+        #expect(scheduler.slots[0].request == nil && scheduler.runningCount == 0)
+    }
+}
+
+struct NoStep: Error {}
+
+extension BatchScheduler {
+    /// The next step, which the test expects there to be.
+    mutating func requireStep() throws -> Step {
+        guard let step = nextStep() else { throw NoStep() }
+        return step
+    }
+}
