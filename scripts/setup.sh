@@ -87,6 +87,23 @@ else
   built+=("llama.cpp-$LLAMA_CPP_PYTHON_VERSION($(elapsed $t))")
 fi
 
+# MARK: our C shim over common's JSON-schema → GBNF converter, rebuilt when its source changes
+shim_source="$(dirname "$0")/../native/grammar_shim.cpp"
+shim_stamp="$PREFIX/.grammar-shim-$(cat "$shim_source" "$(dirname "$0")/../Sources/CLlama/grammar_shim.h" | sha256sum | cut -c1-16)"
+if [ -f "$shim_stamp" ] && [ -f "$PREFIX/lib/liblifestrands-grammar.so" ]; then
+  cached+=("grammar-shim")
+else
+  t=$SECONDS
+  say "grammar shim: compiling native/grammar_shim.cpp against libllama-common"
+  rm -f "$PREFIX"/.grammar-shim-*
+  g++ -std=c++17 -O2 -fPIC -shared "$shim_source" \
+    -I"$(dirname "$0")/../Sources/CLlama" -I"$PREFIX/include/common" -I"$PREFIX/include" \
+    -L"$PREFIX/lib" -lllama-common -Wl,-rpath,'$ORIGIN' -o "$PREFIX/lib/liblifestrands-grammar.so"
+  touch "$shim_stamp"
+  say "grammar shim: built $(size_of "$PREFIX/lib/liblifestrands-grammar.so") in $(elapsed $t)"
+  built+=("grammar-shim")
+fi
+
 # MARK: models
 mkdir -p "$MODELS"
 

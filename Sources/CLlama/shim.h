@@ -1,1 +1,2 @@
 #include <llama.h>
+#include "grammar_shim.h"

@@ -71,6 +71,12 @@ public final class GenerationEngine: Sendable {
             guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
                 throw LlamaError.promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
             }
+            let grammar: String? =
+                switch request.constraint {
+                case .jsonSchema(let schema)?: try JSONSchemaGrammar.grammar(forSchema: schema)
+                case .grammar(let grammar)?: grammar
+                case nil: nil
+                }
             let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
             continuation.onTermination = { [inbox] termination in
                 if case .cancelled = termination { inbox.post(.cancel(id)) }
@@ -78,7 +84,8 @@ public final class GenerationEngine: Sendable {
             inbox.post(
                 .submit(
                     EngineSubmission(
-                        id: id, request: request, tokens: tokens, continuation: continuation, submittedAt: .now)))
+                        id: id, request: request, tokens: tokens, grammar: grammar, continuation: continuation,
+                        submittedAt: .now)))
         } catch {
             continuation.finish(throwing: error)
         }
@@ -114,6 +121,7 @@ struct EngineSubmission: Sendable {
     let id: RequestID
     let request: GenerationRequest
     let tokens: [Int32]
+    let grammar: String?
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let submittedAt: ContinuousClock.Instant
 }

@@ -6,7 +6,16 @@ public struct GenerationRequest: Sendable, Hashable {
         case chat([ChatMessage])
     }
 
+    /// What the output must look like.
+    public enum Constraint: Sendable, Hashable {
+        /// A JSON document valid against this JSON schema (given as JSON text).
+        case jsonSchema(String)
+        /// A sentence of this GBNF grammar (start symbol `root`).
+        case grammar(String)
+    }
+
     public var prompt: Prompt
+    public var constraint: Constraint?
     /// Turns of one conversation share a key, so each reuses the KV cache of the last.
     public var conversationID: String?
     public var parameters: SamplingParameters
@@ -14,10 +23,11 @@ public struct GenerationRequest: Sendable, Hashable {
     public var stop: [String]
 
     public init(
-        prompt: Prompt, conversationID: String? = nil, parameters: SamplingParameters = .init(), maxTokens: Int = 256,
-        stop: [String] = []
+        prompt: Prompt, constraint: Constraint? = nil, conversationID: String? = nil,
+        parameters: SamplingParameters = .init(), maxTokens: Int = 256, stop: [String] = []
     ) {
         self.prompt = prompt
+        self.constraint = constraint
         self.conversationID = conversationID
         self.parameters = parameters
         self.maxTokens = maxTokens

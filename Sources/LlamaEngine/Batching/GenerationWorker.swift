@@ -46,7 +46,7 @@ final class GenerationWorker {
 
     private func admit(_ submission: EngineSubmission) {
         do {
-            let sampler = try Sampler(submission.request.parameters, vocabularySize: model.vocabularySize)
+            let sampler = try Sampler(submission.request.parameters, model: model, grammar: submission.grammar)
             requests[submission.id] = ActiveRequest(submission, sampler: sampler)
             scheduler.submit(
                 .init(id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens))

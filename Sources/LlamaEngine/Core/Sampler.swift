@@ -34,11 +34,20 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
 struct Sampler: ~Copyable {
     let raw: UnsafeMutablePointer<llama_sampler>
 
-    init(_ parameters: SamplingParameters, vocabularySize: Int) throws(LlamaError) {
+    /// - Parameter grammar: a GBNF grammar (start symbol `root`) every sampled token must keep to.
+    init(_ parameters: SamplingParameters, model: LlamaModel, grammar: String? = nil) throws(LlamaError) {
         guard let chain = llama_sampler_chain_init(llama_sampler_chain_default_params()) else {
             throw .samplerCreationFailed("chain")
         }
-        raw = chain
+        if let grammar {
+            // First in the chain: the others only ever see tokens the grammar allows.
+            guard let constraint = llama_sampler_init_grammar(model.vocab, grammar, "root") else {
+                llama_sampler_free(chain)
+                throw .invalidParameter("grammar", "must be a valid GBNF grammar with a root rule")
+            }
+            llama_sampler_chain_add(chain, constraint)
+        }
+        let vocabularySize = model.vocabularySize
         let greedy = parameters.temperature <= 0
         // Penalties scan every candidate: cut the list down with top-k first.
         if !greedy, parameters.topK > 0 { llama_sampler_chain_add(chain, llama_sampler_init_top_k(parameters.topK)) }
@@ -56,6 +65,7 @@ struct Sampler: ~Copyable {
             llama_sampler_chain_add(chain, llama_sampler_init_temp(parameters.temperature))
             llama_sampler_chain_add(chain, llama_sampler_init_dist(parameters.seed))
         }
+        raw = chain
     }
 
     deinit { llama_sampler_free(raw) }
