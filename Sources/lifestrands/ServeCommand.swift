@@ -21,12 +21,18 @@ struct ServeCommand: AsyncParsableCommand {
             guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
             configuration.port = port
         }
+        let models: LocalModelService
+        do {
+            models = try LocalModelService(configuration: configuration, logger: runtime.logger)
+        } catch {
+            throw CommandFailure("\(error)")
+        }
         let dependencies = AppDependencies(
-            npcs: runtime.npcs, databaseHealth: SQLiteHealthCheck(database: runtime.database))
+            npcs: runtime.npcs, databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.
-            let line = "Life Strands is serving on \(url)  (API: \(url)/api/npcs, health: \(url)/health)\n"
+            let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, models: \(url)/api/models/status)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()

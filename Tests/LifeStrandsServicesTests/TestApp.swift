@@ -13,13 +13,14 @@ struct TestApp {
     let repository: SQLiteNPCRepository
     let application: Application<RouterResponder<AppRequestContext>>
 
-    init(configure: (inout Configuration) -> Void = { _ in }) throws {
+    init(models: (any ModelService)? = nil, configure: (inout Configuration) -> Void = { _ in }) throws {
         configure(&configuration)
         let database = try SQLiteDatabase.inMemory()
         repository = SQLiteNPCRepository(database: database)
         let router = buildRouter(
             configuration: configuration,
-            dependencies: AppDependencies(npcs: repository, databaseHealth: SQLiteHealthCheck(database: database)))
+            dependencies: AppDependencies(
+                npcs: repository, databaseHealth: SQLiteHealthCheck(database: database), models: models))
         application = Application(router: router)
     }
 
@@ -56,6 +57,14 @@ extension TestClientProtocol {
 
     func call(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue) async throws -> JSONResponse {
         try await call(method, uri, body: json.jsonText)
+    }
+
+    /// Sends a request and reads an NDJSON response into its lines.
+    func lines(_ uri: String, json: JSONValue) async throws -> (status: HTTPResponse.Status, lines: [JSONValue]) {
+        try await execute(uri: uri, method: .post, body: ByteBuffer(string: json.jsonText)) { response in
+            let lines = try String(buffer: response.body).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+            return (response.status, lines)
+        }
     }
 
     /// Creates an NPC and returns its id.

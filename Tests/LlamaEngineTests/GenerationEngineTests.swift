@@ -42,7 +42,7 @@ import TestSupport
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
         var pieces = 0
-        for try await event in engine.generate(Self.request("a boat captain", maxTokens: 400)) {
+        for try await event in try engine.generate(Self.request("a boat captain", maxTokens: 400)) {
             if case .text = event { pieces += 1 }
             if pieces == 2 { break }
         }
@@ -58,7 +58,7 @@ import TestSupport
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
         let task = Task {
             var count = 0
-            for try await event in engine.generate(Self.request("a courier", maxTokens: 400)) {
+            for try await event in try engine.generate(Self.request("a courier", maxTokens: 400)) {
                 if case .text = event { count += 1 }
             }
             return count
@@ -106,7 +106,7 @@ import TestSupport
             prompt: .chat([.user("Répète exactement: «Élodie, ça va? 😀 très bien ✓ naïve café»")]), parameters: .greedy,
             maxTokens: 40)
         var pieces: [String] = []
-        for try await event in engine.generate(request) {
+        for try await event in try engine.generate(request) {
             if case .text(let piece) = event { pieces.append(piece) }
         }
         // Every piece is valid text on its own: no U+FFFD from a character cut between tokens.

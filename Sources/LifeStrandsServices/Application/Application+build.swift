@@ -8,10 +8,13 @@ import NIOCore
 public struct AppDependencies: Sendable {
     public var npcs: any NPCRepository
     public var databaseHealth: any DatabaseHealthCheck
+    /// Nil where this process serves no model: its routes then answer 503.
+    public var models: (any ModelService)?
 
-    public init(npcs: any NPCRepository, databaseHealth: any DatabaseHealthCheck) {
+    public init(npcs: any NPCRepository, databaseHealth: any DatabaseHealthCheck, models: (any ModelService)? = nil) {
         self.npcs = npcs
         self.databaseHealth = databaseHealth
+        self.models = models
     }
 }
 
@@ -29,6 +32,8 @@ public func buildRouter(configuration: Configuration, dependencies: AppDependenc
     }
     NPCController(repository: dependencies.npcs, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/npcs"))
+    ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: router.group("api/models"))
     return router
 }
 

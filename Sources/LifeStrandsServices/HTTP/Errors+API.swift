@@ -1,5 +1,6 @@
 import Hummingbird
 import LifeStrands
+import LlamaEngine
 
 extension JSONSyntaxError: APIErrorConvertible {
     var apiError: APIError {
@@ -31,6 +32,27 @@ extension NPCError: APIErrorConvertible {
                 details: ["npc_id": .string(id.lowercased), "revision": .integer(Int64(revision))])
         case .alreadyExists(let id):
             APIError(.conflict, code: "npc_exists", message: description, details: ["npc_id": .string(id.lowercased)])
+        }
+    }
+}
+
+extension LlamaError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .promptTooLong(let tokens, let contextLength):
+            APIError(
+                .unprocessableContent, code: "prompt_too_long", message: description,
+                details: ["tokens": .integer(Int64(tokens)), "context_length": .integer(Int64(contextLength))])
+        case .invalidParameter(let name, _):
+            APIError(
+                .unprocessableContent, code: "validation_failed", message: description,
+                details: ["issues": [["path": .string(name), "message": .string(description)]]])
+        case .noChatTemplate:
+            APIError(
+                .unprocessableContent, code: "no_chat_template",
+                message: "the model has no chat template: send prompt instead of messages")
+        default:
+            APIError(.serviceUnavailable, code: "model_failed", message: description)
         }
     }
 }

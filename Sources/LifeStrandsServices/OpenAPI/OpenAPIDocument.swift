@@ -456,6 +456,71 @@ enum OpenAPIDocument {
           }
         ]
       }
+    },
+    "/api/models/status": {
+      "get": {
+        "summary": "The model service: loaded models, sequences, active requests, queue depth",
+        "tags": [
+          "Models"
+        ],
+        "responses": {
+          "200": {
+            "description": "Status",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelStatus"
+                }
+              }
+            }
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/models/generate": {
+      "post": {
+        "summary": "Generate text, streamed as NDJSON: {\"token\"} lines, then one {\"done\": true, \u2026} line with the figures",
+        "tags": [
+          "Models"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/GenerateRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "A stream of JSON lines",
+            "content": {
+              "application/x-ndjson": {
+                "schema": {
+                  "$ref": "#/components/schemas/GenerateLine"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -891,10 +956,195 @@ enum OpenAPIDocument {
             }
           }
         }
+      },
+      "ModelStatus": {
+        "type": "object",
+        "properties": {
+          "models": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "type": {
+                  "type": "string",
+                  "enum": [
+                    "chat",
+                    "summary",
+                    "embedding"
+                  ]
+                },
+                "path": {
+                  "type": "string"
+                },
+                "file_bytes": {
+                  "type": "integer"
+                },
+                "loaded": {
+                  "type": "boolean"
+                }
+              }
+            }
+          },
+          "sequences": {
+            "type": "integer"
+          },
+          "active_sequences": {
+            "type": "integer"
+          },
+          "queue_depth": {
+            "type": "integer"
+          },
+          "cached_conversations": {
+            "type": "integer"
+          }
+        }
+      },
+      "GenerateRequest": {
+        "type": "object",
+        "description": "Give prompt (raw text) or messages (formatted with the model's chat template).",
+        "properties": {
+          "prompt": {
+            "type": "string",
+            "minLength": 1
+          },
+          "messages": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+              "type": "object",
+              "required": [
+                "role",
+                "content"
+              ],
+              "properties": {
+                "role": {
+                  "type": "string",
+                  "enum": [
+                    "system",
+                    "user",
+                    "assistant"
+                  ]
+                },
+                "content": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "max_tokens": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4096,
+            "default": 256
+          },
+          "temperature": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 5,
+            "default": 0.8
+          },
+          "top_k": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 1000,
+            "default": 40
+          },
+          "top_p": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.95
+          },
+          "min_p": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 0.05
+          },
+          "repeat_penalty": {
+            "type": "number",
+            "minimum": 0.1,
+            "maximum": 5,
+            "default": 1.1
+          },
+          "seed": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 4294967295
+          },
+          "stop": {
+            "type": "array",
+            "maxItems": 8,
+            "items": {
+              "type": "string",
+              "minLength": 1
+            }
+          },
+          "json_schema": {
+            "type": "object",
+            "description": "The output will be JSON valid against this schema (integer bounds are enforced, number bounds are not)"
+          },
+          "conversation_id": {
+            "type": "string",
+            "maxLength": 200,
+            "description": "Turns with the same id reuse the KV cache of the previous turn"
+          }
+        }
+      },
+      "GenerateLine": {
+        "oneOf": [
+          {
+            "type": "object",
+            "required": [
+              "token"
+            ],
+            "properties": {
+              "token": {
+                "type": "string"
+              }
+            }
+          },
+          {
+            "type": "object",
+            "required": [
+              "done"
+            ],
+            "properties": {
+              "done": {
+                "const": true
+              },
+              "finish_reason": {
+                "type": "string",
+                "enum": [
+                  "stop",
+                  "length",
+                  "stop_string"
+                ]
+              },
+              "prompt_tokens": {
+                "type": "integer"
+              },
+              "cached_tokens": {
+                "type": "integer"
+              },
+              "generated_tokens": {
+                "type": "integer"
+              },
+              "time_to_first_token_ms": {
+                "type": "number"
+              },
+              "tokens_per_second": {
+                "type": "number"
+              }
+            }
+          },
+          {
+            "$ref": "#/components/schemas/Error"
+          }
+        ]
       }
     }
   }
 }
-
 """#
 }

@@ -63,32 +63,30 @@ public final class GenerationEngine: Sendable {
     /// Starts a generation; the stream yields text as it forms, then `.finished` with the figures.
     ///
     /// Stopping iteration (or cancelling the task) cancels the request at the next step and frees its sequence.
-    public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, any Error> {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
-        do {
-            let tokens = try promptTokens(for: request)
-            guard request.maxTokens >= 1 else { throw LlamaError.invalidParameter("max_tokens", "must be at least 1") }
-            guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
-                throw LlamaError.promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
-            }
-            let grammar: String? =
-                switch request.constraint {
-                case .jsonSchema(let schema)?: try JSONSchemaGrammar.grammar(forSchema: schema)
-                case .grammar(let grammar)?: grammar
-                case nil: nil
-                }
-            let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
-            continuation.onTermination = { [inbox] termination in
-                if case .cancelled = termination { inbox.post(.cancel(id)) }
-            }
-            inbox.post(
-                .submit(
-                    EngineSubmission(
-                        id: id, request: request, tokens: tokens, grammar: grammar, continuation: continuation,
-                        submittedAt: .now)))
-        } catch {
-            continuation.finish(throwing: error)
+    /// - Throws: before anything runs, `LlamaError.promptTooLong` with both token counts, `.invalidParameter`
+    ///   for a bad `maxTokens`, schema or grammar, `.noChatTemplate` for chat messages to a base model.
+    public func generate(_ request: GenerationRequest) throws(LlamaError) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        let tokens = try promptTokens(for: request)
+        guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens", "must be at least 1") }
+        guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
+            throw .promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
         }
+        let grammar: String? =
+            switch request.constraint {
+            case .jsonSchema(let schema)?: try JSONSchemaGrammar.grammar(forSchema: schema)
+            case .grammar(let grammar)?: grammar
+            case nil: nil
+            }
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
+        continuation.onTermination = { [inbox] termination in
+            if case .cancelled = termination { inbox.post(.cancel(id)) }
+        }
+        inbox.post(
+            .submit(
+                EngineSubmission(
+                    id: id, request: request, tokens: tokens, grammar: grammar, continuation: continuation,
+                    submittedAt: .now)))
         return stream
     }
 

@@ -1,0 +1,105 @@
+import Hummingbird
+import LifeStrands
+import LlamaEngine
+
+/// A request body that breaks its schema; holds every problem found.
+struct RequestValidationError: Error, APIErrorConvertible {
+    var issues: [ValidationIssue]
+
+    var apiError: APIError {
+        APIError(
+            .unprocessableContent, code: "validation_failed",
+            message: "the request has \(issues.count) problem\(issues.count == 1 ? "" : "s")",
+            details: ["issues": .array(issues.map { ["path": .string($0.path), "message": .string($0.message)] })])
+    }
+}
+
+extension GenerationRequest {
+    /// Reads `POST /api/models/generate`'s body: `prompt` or `messages`, then optional sampling fields.
+    /// - Throws: `RequestValidationError` naming every bad field.
+    init(json: JSONValue) throws {
+        var issues: [ValidationIssue] = []
+        func fail(_ path: String, _ message: String) { issues.append(ValidationIssue(path: path, message: message)) }
+        guard let body = json.objectValue else {
+            throw RequestValidationError(issues: [ValidationIssue(path: "$", message: "must be a JSON object")])
+        }
+        func number(_ key: String, _ range: ClosedRange<Double>) -> Double? {
+            switch body[key] {
+            case nil, .null?: return nil
+            case .integer(let value)? where range.contains(Double(value)): return Double(value)
+            case .number(let value)? where range.contains(value): return value
+            default:
+                fail(key, "must be a number from \(range.lowerBound) to \(range.upperBound)")
+                return nil
+            }
+        }
+        func integer(_ key: String, _ range: ClosedRange<Int64>) -> Int64? {
+            switch body[key] {
+            case nil, .null?: return nil
+            case .integer(let value)? where range.contains(value): return value
+            default:
+                fail(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+                return nil
+            }
+        }
+
+        var prompt: Prompt?
+        switch (body["prompt"], body["messages"]) {
+        case (.string(let text)?, nil) where !text.isEmpty:
+            prompt = .text(text)
+        case (nil, .array(let elements)?) where !elements.isEmpty:
+            var messages: [ChatMessage] = []
+            for (index, element) in elements.enumerated() {
+                guard let role = element["role"]?.stringValue.flatMap(ChatMessage.Role.init(rawValue:)) else {
+                    fail("messages[\(index)].role", "must be one of system, user, assistant")
+                    continue
+                }
+                guard let content = element["content"]?.stringValue else {
+                    fail("messages[\(index)].content", "must be a string")
+                    continue
+                }
+                messages.append(ChatMessage(role: role, content: content))
+            }
+            prompt = .chat(messages)
+        default:
+            fail("prompt", "give either prompt (a non-empty string) or messages (a non-empty array of {role, content})")
+        }
+
+        var parameters = SamplingParameters()
+        parameters.temperature = Float(number("temperature", 0...5) ?? Double(parameters.temperature))
+        parameters.topK = Int32(integer("top_k", 0...1000) ?? Int64(parameters.topK))
+        parameters.topP = Float(number("top_p", 0...1) ?? Double(parameters.topP))
+        parameters.minP = Float(number("min_p", 0...1) ?? Double(parameters.minP))
+        parameters.repetitionPenalty = Float(number("repeat_penalty", 0.1...5) ?? Double(parameters.repetitionPenalty))
+        parameters.seed = UInt32(integer("seed", 0...Int64(UInt32.max)) ?? Int64(parameters.seed))
+        let maxTokens = Int(integer("max_tokens", 1...4096) ?? 256)
+
+        var stop: [String] = []
+        if let value = body["stop"], value != .null {
+            if let strings = value.arrayValue?.compactMap(\.stringValue), strings.count == value.arrayValue?.count,
+                strings.count <= 8, strings.allSatisfy({ !$0.isEmpty })
+            {
+                stop = strings
+            } else {
+                fail("stop", "must be an array of at most 8 non-empty strings")
+            }
+        }
+        var constraint: Constraint?
+        switch body["json_schema"] {
+        case nil, .null?: break
+        case .object?: constraint = .jsonSchema(body["json_schema"]!.jsonText)
+        default: fail("json_schema", "must be a JSON schema object")
+        }
+        var conversationID: String?
+        switch body["conversation_id"] {
+        case nil, .null?: break
+        case .string(let id)? where !id.isEmpty && id.count <= 200: conversationID = id
+        default: fail("conversation_id", "must be a string of 1 to 200 characters")
+        }
+
+        guard issues.isEmpty, let prompt else { throw RequestValidationError(issues: issues) }
+        self.init(
+            prompt: prompt, constraint: constraint, conversationID: conversationID, parameters: parameters,
+            maxTokens: maxTokens, stop: stop)
+    }
+}

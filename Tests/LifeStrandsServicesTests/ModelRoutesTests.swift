@@ -1,0 +1,122 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LifeStrands
+import LifeStrandsServices
+import Logging
+import Testing
+import TestSupport
+
+/// The model service's HTTP routes over the real SmolLM2 model.
+@Suite(.serialized) struct ModelRoutesTests {
+    static let service: LocalModelService = {
+        var configuration = Configuration()
+        configuration.modelsDirectory = Models.directory
+        configuration.maxConcurrentConversations = 2
+        return try! LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+    }()
+
+    @Test func generateStreamsTokensThenFigures() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let (status, lines) = try await client.lines(
+                "/api/models/generate",
+                json: ["messages": [["role": "user", "content": "Say hello to the harbour."]], "max_tokens": 8,
+                       "temperature": 0])
+            #expect(status == .ok)
+            let tokens = lines.dropLast().compactMap { $0["token"]?.stringValue }
+            #expect(tokens.count == lines.count - 1 && !tokens.joined().isEmpty)
+            let done = try #require(lines.last)
+            #expect(done["done"] == true)
+            #expect(done["generated_tokens"] == .integer(Int64(min(8, tokens.count))) || done["generated_tokens"] == 8)
+            #expect((done["prompt_tokens"].flatMap { if case .integer(let n) = $0 { n } else { nil } } ?? 0) > 5)
+        }
+    }
+
+    @Test func aConversationsSecondTurnReportsCachedTokens() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let turn: JSONValue = ["prompt": "The lighthouse keeper said:", "max_tokens": 4, "temperature": 0,
+                                   "conversation_id": .string("keeper-\(UUID())")]
+            let first = try await client.lines("/api/models/generate", json: turn)
+            #expect(first.lines.last?["cached_tokens"] == 0)
+            let next = turn.mergePatched(with: ["prompt": "The lighthouse keeper said: the lamp"])
+            let second = try await client.lines("/api/models/generate", json: next)
+            let cached = second.lines.last?["cached_tokens"].flatMap { if case .integer(let n) = $0 { n } else { nil } }
+            #expect((cached ?? 0) >= 5)
+        }
+    }
+
+    @Test func jsonSchemaOutputParses() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let (_, lines) = try await client.lines(
+                "/api/models/generate",
+                json: [
+                    "prompt": "Elena's mood as JSON:", "max_tokens": 60, "temperature": 0,
+                    "json_schema": ["type": "object", "properties": ["mood": ["type": "string", "enum": ["calm", "angry"]]],
+                                    "required": ["mood"]],
+                ])
+            let text = lines.compactMap { $0["token"]?.stringValue }.joined()
+            let mood = try JSONParser.parse(text)["mood"]
+            #expect(mood == "calm" || mood == "angry")
+        }
+    }
+
+    @Test func badRequestsAre422NamingTheField() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let bad = try await client.call(
+                .post, "/api/models/generate",
+                json: ["prompt": "hi", "temperature": 9, "top_k": -1, "max_tokens": 0, "stop": [1]])
+            #expect(bad.status == .unprocessableContent)
+            let paths = bad.error?["details"]?["issues"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+            #expect(Set(paths) == ["temperature", "top_k", "max_tokens", "stop"])
+
+            let neither = try await client.call(.post, "/api/models/generate", json: ["max_tokens": 4])
+            #expect(neither.status == .unprocessableContent)
+            #expect(neither.error?["details"]?["issues"]?.arrayValue?.first?["path"] == "prompt")
+
+            let long = try await client.call(
+                .post, "/api/models/generate",
+                json: ["prompt": .string(String(repeating: "tide ", count: 2500)), "max_tokens": 16])
+            #expect(long.status == .unprocessableContent)
+            #expect(long.error?["code"] == "prompt_too_long")
+            #expect(long.error?["details"]?["context_length"] == 2048)
+
+            let role = try await client.call(
+                .post, "/api/models/generate", json: ["messages": [["role": "narrator", "content": "x"]]])
+            #expect(role.error?["details"]?["issues"]?.arrayValue?.first?["path"] == "messages[0].role")
+        }
+    }
+
+    @Test func statusShowsTheLoadedModelAndItsSequences() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let status = try await client.call(.get, "/api/models/status")
+            #expect(status.status == .ok)
+            #expect(status["sequences"] == 2)
+            let model = try #require(status["models"]?.arrayValue?.first)
+            #expect(model["type"] == "chat")
+            #expect(model["path"]?.stringValue?.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") == true)
+            #expect(status["active_sequences"] == 0)
+        }
+    }
+
+    @Test func withoutAModelTheRoutesAnswer503() async throws {
+        try await TestApp().test { client in
+            let status = try await client.call(.get, "/api/models/status")
+            #expect(status.status == .serviceUnavailable && status.error?["code"] == "model_unavailable")
+            let generate = try await client.call(.post, "/api/models/generate", json: ["prompt": "hi"])
+            #expect(generate.status == .serviceUnavailable)
+        }
+    }
+
+    @Test func aMissingModelFileNamesTheVariableAndThePath() {
+        var configuration = Configuration()
+        configuration.chatModel = "/nonexistent/chat.gguf"
+        #expect(throws: ModelServiceError.self) {
+            try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        }
+        do {
+            _ = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        } catch {
+            #expect("\(error)".hasPrefix("CHAT_MODEL: no model file at /nonexistent/chat.gguf"))
+        }
+    }
+}
