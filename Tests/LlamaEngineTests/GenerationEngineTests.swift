@@ -38,6 +38,13 @@ import TestSupport
         #expect(Set(results).count > 1)
     }
 
+    @Test func aSequenceCountThatDoesNotDivideTheBatchWorks() async throws {
+        let model = try LlamaModel(path: Models.smolLM2)
+        let engine = try GenerationEngine(model: model, configuration: .init(sequences: 3, sequenceLength: 256))
+        let (text, stats) = try await engine.generate(Self.request("a fisherman", maxTokens: 4)).collect()
+        #expect(!text.isEmpty && stats?.generatedTokens == 4)
+    }
+
     @Test func aConsumerThatGoesAwayFreesItsSequence() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))

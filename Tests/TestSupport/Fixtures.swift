@@ -15,6 +15,9 @@ public enum Fixtures {
 
     public static var elena: LifeStrand { try! LifeStrand(json: elenaJSON) }
 
+    /// The repository's root folder.
+    public static var repository: URL { directory.deletingLastPathComponent().deletingLastPathComponent() }
+
     /// The sample NPCs `make seed` loads.
     public static var samplesFile: URL {
         directory.deletingLastPathComponent().deletingLastPathComponent().appending(path: "samples/npcs.json")
@@ -33,5 +36,12 @@ public enum Models {
     }
 
     public static var smolLM2: String { directory.appending(path: "SmolLM2-135M-Instruct.Q4_1.gguf").path(percentEncoded: false) }
+    public static var miniLM: String { directory.appending(path: "all-MiniLM-L6-v2.gguf").path(percentEncoded: false) }
+    /// The safetensors, config and vocabulary the MiniLM GGUF was converted from.
+    public static var miniLMSource: String { directory.appending(path: "all-MiniLM-L6-v2").path(percentEncoded: false) }
+    /// The Python with gguf and numpy that `make setup` made for the converter.
+    public static var toolsPython: String {
+        directory.deletingLastPathComponent().appending(path: "tools-gguf-0.19.0/bin/python").path(percentEncoded: false)
+    }
     public static var gemma3: String { directory.appending(path: "gemma-3-270m-q4_k_m.gguf").path(percentEncoded: false) }
 }

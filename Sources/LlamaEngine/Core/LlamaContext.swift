@@ -17,16 +17,28 @@ public final class LlamaContext {
     ///   - sequences: how many sequences share the context; each gets `contextLength / sequences` tokens.
     ///   - batchCapacity: most tokens one decode takes.
     ///   - threads: CPU threads for decoding; nil lets llama.cpp choose.
+    ///   - embeddings: compute mean-pooled sequence embeddings instead of next-token logits.
     public init(
         model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, batchCapacity: Int = 512,
-        threads: Int? = nil
+        threads: Int? = nil, embeddings: Bool = false
     ) throws(LlamaError) {
         var parameters = llama_context_default_params()
         parameters.n_ctx = UInt32(contextLength)
-        parameters.n_batch = UInt32(min(contextLength, batchCapacity))
+        // llama.cpp splits a batch evenly between sequences when it reserves compute buffers:
+        // a batch size that the sequence count does not divide fails an assertion there.
+        let capacity = min(contextLength, batchCapacity)
+        parameters.n_batch = UInt32(max(capacity - capacity % sequences, sequences))
         parameters.n_seq_max = UInt32(sequences)
         // Conversations share no long prefix: a cache per sequence attends over less.
         parameters.kv_unified = sequences == 1
+        if embeddings {
+            // An encoder keeps no KV cache; split per sequence, the context would cap each text's length.
+            parameters.kv_unified = true
+            parameters.embeddings = true
+            parameters.pooling_type = LLAMA_POOLING_TYPE_MEAN
+            // An encoder sees each sequence whole: one physical batch holds the logical one.
+            parameters.n_ubatch = parameters.n_batch
+        }
         if let threads {
             parameters.n_threads = Int32(threads)
             parameters.n_threads_batch = Int32(threads)
