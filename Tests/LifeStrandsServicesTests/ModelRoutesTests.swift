@@ -93,6 +93,7 @@ import TestSupport
             #expect(status["sequences"] == 2)
             let model = try #require(status["models"]?.arrayValue?.first)
             #expect(model["type"] == "chat")
+            #expect(status["models"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["chat", "embedding"])
             #expect(model["path"]?.stringValue?.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") == true)
             #expect(status["active_sequences"] == 0)
         }
@@ -107,6 +108,48 @@ import TestSupport
         }
     }
 
+    @Test func embedReturnsOneUnitVectorPerText() async throws {
+        try await TestApp(models: Self.service).test { client in
+            let response = try await client.call(
+                .post, "/api/models/embed", json: ["texts": ["The storm is coming.", "Bad weather is on the way.", "I sell bread."]])
+            #expect(response.status == .ok)
+            #expect(response["dimensions"] == 384)
+            let vectors = try #require(response["embeddings"]?.arrayValue).map { vector in
+                (vector.arrayValue ?? []).map { value -> Double in
+                    switch value {
+                    case .number(let number): number
+                    case .integer(let number): Double(number)
+                    default: .nan
+                    }
+                }
+            }
+            #expect(vectors.count == 3 && vectors.allSatisfy { $0.count == 384 })
+            func cosine(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+            #expect(abs(cosine(vectors[0], vectors[0]) - 1) < 1e-3)
+            #expect(cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2]))
+
+            let bad = try await client.call(.post, "/api/models/embed", json: ["texts": ["ok", 3, ""]])
+            #expect(bad.status == .unprocessableContent)
+            let paths = bad.error?["details"]?["issues"]?.arrayValue?.compactMap { $0["path"]?.stringValue }
+            #expect(paths == ["texts[1]", "texts[2]"])
+            #expect(try await client.call(.post, "/api/models/embed", json: ["texts": []]).status == .unprocessableContent)
+        }
+    }
+
+    @Test func withEmbeddingsOffEmbedAnswers503() async throws {
+        var configuration = Configuration()
+        configuration.modelsDirectory = Models.directory
+        configuration.maxConcurrentConversations = 1
+        configuration.enableEmbeddings = false
+        let service = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        try await TestApp(models: service).test { client in
+            let response = try await client.call(.post, "/api/models/embed", json: ["texts": ["hello"]])
+            #expect(response.status == .serviceUnavailable && response.error?["code"] == "model_unavailable")
+            let status = try await client.call(.get, "/api/models/status")
+            #expect(status["models"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["chat"])
+        }
+    }
+
     @Test func aMissingModelFileNamesTheVariableAndThePath() {
         var configuration = Configuration()
         configuration.chatModel = "/nonexistent/chat.gguf"
@@ -117,6 +160,21 @@ import TestSupport
             _ = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         } catch {
             #expect("\(error)".hasPrefix("CHAT_MODEL: no model file at /nonexistent/chat.gguf"))
+        }
+        configuration.modelsDirectory = Models.directory
+        configuration.chatModel = Configuration().chatModel
+        configuration.embeddingModel = "/nonexistent/embed.gguf"
+        configuration.maxConcurrentConversations = 1
+        do {
+            _ = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+            Issue.record("a missing embedding model must stop start-up")
+        } catch {
+            #expect("\(error)".hasPrefix("EMBEDDING_MODEL: no model file at /nonexistent/embed.gguf"))
+        }
+        // A file that is not GGUF is an error, not a crash.
+        configuration.embeddingModel = Fixtures.samplesFile.path
+        #expect(throws: ModelServiceError.self) {
+            try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         }
     }
 }

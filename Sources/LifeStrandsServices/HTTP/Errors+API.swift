@@ -56,3 +56,7 @@ extension LlamaError: APIErrorConvertible {
         }
     }
 }
+
+extension ModelServiceUnavailable: APIErrorConvertible {
+    var apiError: APIError { APIError(.serviceUnavailable, code: "model_unavailable", message: description) }
+}

@@ -13,6 +13,33 @@ struct ModelController {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("status", use: status)
         group.post("generate", use: generate)
+        group.post("embed", use: embed)
+    }
+
+    /// `{"texts": [...]}` → `{"dimensions", "embeddings": [[...]]}`: unit vectors, in order.
+    @Sendable func embed(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let service = try service()
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        guard let elements = body["texts"]?.arrayValue, (1...256).contains(elements.count) else {
+            throw RequestValidationError(issues: [
+                ValidationIssue(path: "texts", message: "must be an array of 1 to 256 strings")
+            ])
+        }
+        var texts: [String] = []
+        var issues: [ValidationIssue] = []
+        for (index, element) in elements.enumerated() {
+            if let text = element.stringValue, !text.isEmpty, text.count <= 20_000 {
+                texts.append(text)
+            } else {
+                issues.append(ValidationIssue(path: "texts[\(index)]", message: "must be a string of 1 to 20000 characters"))
+            }
+        }
+        guard issues.isEmpty else { throw RequestValidationError(issues: issues) }
+        let vectors = try await service.embed(texts)
+        return .json([
+            "dimensions": .integer(Int64(vectors.first?.count ?? 0)),
+            "embeddings": .array(vectors.map { .array($0.map { .number(Double($0)) }) }),
+        ])
     }
 
     private func service() throws -> any ModelService {

@@ -7,6 +7,13 @@ public protocol ModelService: Sendable {
     /// Starts a generation. - Throws: `LlamaError` for a request that cannot run, before anything runs.
     func generate(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, any Error>
     func status() async -> ModelServiceStatus
+    /// One unit vector per text. - Throws: `ModelServiceUnavailable` when embeddings are off.
+    func embed(_ texts: [String]) async throws -> [[Float]]
+}
+
+/// The model service does not serve what was asked: embeddings are off, or no model is loaded.
+public struct ModelServiceUnavailable: Error, Sendable, CustomStringConvertible {
+    public var description: String
 }
 
 /// What the model service holds and is doing.
@@ -32,32 +39,50 @@ public struct ModelServiceError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(variable): \(problem) at \(path); run `make setup`, or set \(variable) to a GGUF file" }
 }
 
-/// The in-process model service: the chat model on a continuous-batching engine.
+/// The in-process model service: the chat model on a continuous-batching engine, the embedding model
+/// on an embedder.
 public final class LocalModelService: ModelService {
     private let chat: GenerationEngine
-    private let chatModel: ModelServiceStatus.Model
+    private let embedder: Embedder?
+    private let loaded: [ModelServiceStatus.Model]
 
-    /// Loads `CHAT_MODEL` and starts its engine with `MAX_CONCURRENT_CONVERSATIONS` sequences.
-    /// - Throws: `ModelServiceError` naming the variable and the path when the file is missing or unusable.
+    /// Loads `CHAT_MODEL` and starts its engine with `MAX_CONCURRENT_CONVERSATIONS` sequences, and
+    /// `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
+    /// - Throws: `ModelServiceError` naming the variable and the path when a file is missing or unusable.
     public init(configuration: Configuration, logger: Logger) throws {
         LlamaBackend.initialize(logger: logger)
-        let path = configuration.modelPath(configuration.chatModel)
-        let model: LlamaModel
-        do {
-            model = try LlamaModel(path: path)
-        } catch .modelNotFound {
-            throw ModelServiceError(variable: "CHAT_MODEL", path: path, problem: "no model file")
-        } catch {
-            throw ModelServiceError(variable: "CHAT_MODEL", path: path, problem: "not a model llama.cpp can load")
-        }
+        let (chatModel, chatEntry) = try Self.load("CHAT_MODEL", configuration.chatModel, type: "chat", configuration)
         chat = try GenerationEngine(
-            model: model,
+            model: chatModel,
             configuration: EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048))
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-        chatModel = .init(type: "chat", path: path, fileBytes: size ?? 0)
-        logger.info(
-            "chat model loaded",
-            metadata: ["ls_model": "\(path)", "ls_sequences": "\(configuration.maxConcurrentConversations)"])
+        var loaded = [chatEntry]
+        if configuration.enableEmbeddings {
+            let (model, entry) = try Self.load(
+                "EMBEDDING_MODEL", configuration.embeddingModel, type: "embedding", configuration)
+            embedder = try Embedder(model: model)
+            loaded.append(entry)
+        } else {
+            embedder = nil
+        }
+        self.loaded = loaded
+        for model in loaded {
+            logger.info("model loaded", metadata: ["ls_model_type": "\(model.type)", "ls_model": "\(model.path)"])
+        }
+    }
+
+    private static func load(_ variable: String, _ name: String, type: String, _ configuration: Configuration) throws
+        -> (LlamaModel, ModelServiceStatus.Model)
+    {
+        let path = configuration.modelPath(name)
+        do {
+            let model = try LlamaModel(path: path)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+            return (model, .init(type: type, path: path, fileBytes: size ?? 0))
+        } catch .modelNotFound {
+            throw ModelServiceError(variable: variable, path: path, problem: "no model file")
+        } catch {
+            throw ModelServiceError(variable: variable, path: path, problem: "not a model llama.cpp can load")
+        }
     }
 
     public func generate(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, any Error> {
@@ -65,6 +90,11 @@ public final class LocalModelService: ModelService {
     }
 
     public func status() async -> ModelServiceStatus {
-        ModelServiceStatus(models: [chatModel], sequences: chat.configuration.sequences, engine: await chat.status())
+        ModelServiceStatus(models: loaded, sequences: chat.configuration.sequences, engine: await chat.status())
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        guard let embedder else { throw ModelServiceUnavailable(description: "embeddings are off (ENABLE_EMBEDDINGS=false)") }
+        return try await embedder.embed(texts)
     }
 }
