@@ -9,7 +9,7 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var sequenceLength: Int
     /// Most tokens one decode takes; prompts are cut into chunks of this size.
     public var batchCapacity: Int
-    /// CPU threads for decoding; nil lets llama.cpp choose.
+    /// CPU threads for decoding; nil means one per core.
     public var threads: Int?
 
     public init(sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil) {

@@ -1,4 +1,5 @@
 import CLlama
+import Foundation
 
 /// A llama.cpp context: the KV cache and compute buffers one model runs in.
 ///
@@ -16,7 +17,7 @@ public final class LlamaContext {
     ///   - contextLength: KV cache size in tokens, over all sequences.
     ///   - sequences: how many sequences share the context; each gets `contextLength / sequences` tokens.
     ///   - batchCapacity: most tokens one decode takes.
-    ///   - threads: CPU threads for decoding; nil lets llama.cpp choose.
+    ///   - threads: CPU threads for decoding; nil means one per core.
     ///   - embeddings: compute mean-pooled sequence embeddings instead of next-token logits.
     public init(
         model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, batchCapacity: Int = 512,
@@ -39,10 +40,10 @@ public final class LlamaContext {
             // An encoder sees each sequence whole: one physical batch holds the logical one.
             parameters.n_ubatch = parameters.n_batch
         }
-        if let threads {
-            parameters.n_threads = Int32(threads)
-            parameters.n_threads_batch = Int32(threads)
-        }
+        // llama.cpp's default is a fixed 4, which oversubscribes a 2-core machine and halves decode speed.
+        let threads = Int32(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        parameters.n_threads = threads
+        parameters.n_threads_batch = threads
         guard let raw = llama_init_from_model(model.raw, parameters) else { throw .contextCreationFailed }
         self.raw = raw
         self.model = model
