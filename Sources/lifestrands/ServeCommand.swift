@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let models: LocalModelService
         do {
-            models = try LocalModelService(configuration: configuration, logger: runtime.logger)
+            models = try await LocalModelService(configuration: configuration, logger: runtime.logger)
         } catch {
             throw CommandFailure("\(error)")
         }

@@ -9,15 +9,18 @@ import TestSupport
 
 /// The model service's HTTP routes over the real SmolLM2 model.
 @Suite(.serialized) struct ModelRoutesTests {
-    static let service: LocalModelService = {
+    /// One service for the suite: loading three models per test would dominate its time.
+    static let shared = Task {
         var configuration = Configuration()
         configuration.modelsDirectory = Models.directory
         configuration.maxConcurrentConversations = 2
-        return try! LocalModelService(configuration: configuration, logger: Logger(label: "test"))
-    }()
+        return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+    }
+
+    static var service: LocalModelService { get async throws { try await shared.value } }
 
     @Test func generateStreamsTokensThenFigures() async throws {
-        try await TestApp(models: Self.service).test { client in
+        try await TestApp(models: try await Self.service).test { client in
             let (status, lines) = try await client.lines(
                 "/api/models/generate",
                 json: ["messages": [["role": "user", "content": "Say hello to the harbour."]], "max_tokens": 8,
@@ -28,25 +31,25 @@ import TestSupport
             let done = try #require(lines.last)
             #expect(done["done"] == true)
             #expect(done["generated_tokens"] == .integer(Int64(min(8, tokens.count))) || done["generated_tokens"] == 8)
-            #expect((done["prompt_tokens"].flatMap { if case .integer(let n) = $0 { n } else { nil } } ?? 0) > 5)
+            #expect((done["prompt_tokens"]?.integerValue ?? 0) > 5)
         }
     }
 
     @Test func aConversationsSecondTurnReportsCachedTokens() async throws {
-        try await TestApp(models: Self.service).test { client in
+        try await TestApp(models: try await Self.service).test { client in
             let turn: JSONValue = ["prompt": "The lighthouse keeper said:", "max_tokens": 4, "temperature": 0,
                                    "conversation_id": .string("keeper-\(UUID())")]
             let first = try await client.lines("/api/models/generate", json: turn)
             #expect(first.lines.last?["cached_tokens"] == 0)
             let next = turn.mergePatched(with: ["prompt": "The lighthouse keeper said: the lamp"])
             let second = try await client.lines("/api/models/generate", json: next)
-            let cached = second.lines.last?["cached_tokens"].flatMap { if case .integer(let n) = $0 { n } else { nil } }
+            let cached = second.lines.last?["cached_tokens"]?.integerValue
             #expect((cached ?? 0) >= 5)
         }
     }
 
     @Test func jsonSchemaOutputParses() async throws {
-        try await TestApp(models: Self.service).test { client in
+        try await TestApp(models: try await Self.service).test { client in
             let (_, lines) = try await client.lines(
                 "/api/models/generate",
                 json: [
@@ -61,7 +64,7 @@ import TestSupport
     }
 
     @Test func badRequestsAre422NamingTheField() async throws {
-        try await TestApp(models: Self.service).test { client in
+        try await TestApp(models: try await Self.service).test { client in
             let bad = try await client.call(
                 .post, "/api/models/generate",
                 json: ["prompt": "hi", "temperature": 9, "top_k": -1, "max_tokens": 0, "stop": [1]])
@@ -86,16 +89,45 @@ import TestSupport
         }
     }
 
-    @Test func statusShowsTheLoadedModelAndItsSequences() async throws {
-        try await TestApp(models: Self.service).test { client in
+    @Test func statusShowsModelsMemoryAndDevices() async throws {
+        try await TestApp(models: try await Self.service).test { client in
             let status = try await client.call(.get, "/api/models/status")
             #expect(status.status == .ok)
-            #expect(status["sequences"] == 2)
-            let model = try #require(status["models"]?.arrayValue?.first)
-            #expect(model["type"] == "chat")
-            #expect(status["models"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["chat", "embedding"])
-            #expect(model["path"]?.stringValue?.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") == true)
-            #expect(status["active_sequences"] == 0)
+            let models = try #require(status["models"]?.arrayValue)
+            #expect(models.compactMap { $0["type"]?.stringValue } == ["chat", "summary", "embedding"])
+            #expect(models[0]["sequences"] == 2 && models[0]["loaded"] == true)
+            #expect(models[0]["path"]?.stringValue?.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") == true)
+            // The default budget holds both: both stay resident.
+            #expect(models[1]["loaded"] == true)
+            #expect(status["active_sequences"] == 0 && status["queue_depth"] == 0)
+            let budget = status["memory"]?["budget_bytes"]?.integerValue ?? 0
+            let resident = status["memory"]?["resident_bytes"]?.integerValue ?? 0
+            #expect(resident > 0 && resident <= budget)
+            #expect(status["devices"]?.arrayValue?.contains { $0["kind"] == "cpu" } == true)
+        }
+    }
+
+    @Test func theSummaryModelAnswersAndSwitchAndReloadKeepItServing() async throws {
+        try await TestApp(models: try await Self.service).test { client in
+            let (_, lines) = try await client.lines(
+                "/api/models/generate", json: ["model": "summary", "prompt": "The harbour at dawn is", "max_tokens": 4])
+            #expect(lines.last?["done"] == true && lines.last?["generated_tokens"] == 4)
+            // A base model has no chat template: messages are refused with a clear error.
+            let chat = try await client.call(
+                .post, "/api/models/generate",
+                json: ["model": "summary", "messages": [["role": "user", "content": "hi"]]])
+            #expect(chat.status == .unprocessableContent && chat.error?["code"] == "no_chat_template")
+            let unknown = try await client.call(.post, "/api/models/generate", json: ["model": "poet", "prompt": "x"])
+            #expect(unknown.status == .unprocessableContent && unknown.error?["code"] == "unknown_model")
+
+            let switched = try await client.call(.post, "/api/models/switch", json: ["type": "summary"])
+            #expect(switched.status == .ok)
+            #expect(try await client.call(.post, "/api/models/switch", json: ["type": "poet"]).status == .unprocessableContent)
+            let reloaded = try await client.call(.post, "/api/models/reload", json: ["type": "chat"])
+            #expect(reloaded.status == .ok)
+            #expect(reloaded["models"]?.arrayValue?.first?["loaded"] == true)
+            let (_, after) = try await client.lines("/api/models/generate", json: ["prompt": "Hello", "max_tokens": 2])
+            #expect(after.last?["generated_tokens"] == 2)
         }
     }
 
@@ -109,7 +141,7 @@ import TestSupport
     }
 
     @Test func embedReturnsOneUnitVectorPerText() async throws {
-        try await TestApp(models: Self.service).test { client in
+        try await TestApp(models: try await Self.service).test { client in
             let response = try await client.call(
                 .post, "/api/models/embed", json: ["texts": ["The storm is coming.", "Bad weather is on the way.", "I sell bread."]])
             #expect(response.status == .ok)
@@ -141,23 +173,23 @@ import TestSupport
         configuration.modelsDirectory = Models.directory
         configuration.maxConcurrentConversations = 1
         configuration.enableEmbeddings = false
-        let service = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        let service = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         try await TestApp(models: service).test { client in
             let response = try await client.call(.post, "/api/models/embed", json: ["texts": ["hello"]])
             #expect(response.status == .serviceUnavailable && response.error?["code"] == "model_unavailable")
             let status = try await client.call(.get, "/api/models/status")
-            #expect(status["models"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["chat"])
+            #expect(status["models"]?.arrayValue?.compactMap { $0["type"]?.stringValue } == ["chat", "summary"])
         }
     }
 
-    @Test func aMissingModelFileNamesTheVariableAndThePath() {
+    @Test func aMissingModelFileNamesTheVariableAndThePath() async {
         var configuration = Configuration()
         configuration.chatModel = "/nonexistent/chat.gguf"
-        #expect(throws: ModelServiceError.self) {
-            try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        await #expect(throws: ModelServiceError.self) {
+            try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         }
         do {
-            _ = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+            _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         } catch {
             #expect("\(error)".hasPrefix("CHAT_MODEL: no model file at /nonexistent/chat.gguf"))
         }
@@ -166,15 +198,26 @@ import TestSupport
         configuration.embeddingModel = "/nonexistent/embed.gguf"
         configuration.maxConcurrentConversations = 1
         do {
-            _ = try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+            _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
             Issue.record("a missing embedding model must stop start-up")
         } catch {
             #expect("\(error)".hasPrefix("EMBEDDING_MODEL: no model file at /nonexistent/embed.gguf"))
         }
         // A file that is not GGUF is an error, not a crash.
         configuration.embeddingModel = Fixtures.samplesFile.path
-        #expect(throws: ModelServiceError.self) {
-            try LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        do {
+            _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+            Issue.record("a file that is not GGUF must stop start-up")
+        } catch {
+            #expect("\(error)".hasPrefix("EMBEDDING_MODEL: not a GGUF file at"))
+        }
+        configuration.embeddingModel = Configuration().embeddingModel
+        configuration.minVRAMMB = 64
+        do {
+            _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+            Issue.record("a budget no model fits must stop start-up")
+        } catch {
+            #expect("\(error)".hasPrefix("MIN_VRAM_MB: the chat model needs"))
         }
     }
 }

@@ -40,6 +40,12 @@ extension JSONValue {
         return nil
     }
 
+    /// The value of an integer, or nil for any other value.
+    public var integerValue: Int64? {
+        if case .integer(let value) = self { return value }
+        return nil
+    }
+
     /// The member named `key` of an object.
     public subscript(key: String) -> JSONValue? {
         objectValue?[key]

@@ -10,12 +10,17 @@ public struct APIError: Error, Sendable, Equatable {
     /// For people; never holds internals.
     public var message: String
     public var details: JSONValue
+    /// Extra response headers, such as `Retry-After` on a 503.
+    public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String, details: JSONValue = .null) {
+    public init(
+        _ status: HTTPResponse.Status, code: String, message: String, details: JSONValue = .null, headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
     }
 
     /// A bad request naming the parameter and what it must be.
@@ -31,10 +36,8 @@ public struct APIError: Error, Sendable, Equatable {
 }
 
 extension APIError: HTTPResponseError {
-    public var headers: HTTPFields { [:] }
-
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        .json(body, status: status)
+        .json(body, status: status, headers: headers)
     }
 }
 

@@ -16,7 +16,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["ls_error": "\(String(reflecting: error))"])
             }
-            return .json(apiError.body, status: apiError.status)
+            return .json(apiError.body, status: apiError.status, headers: apiError.headers)
         }
     }
 

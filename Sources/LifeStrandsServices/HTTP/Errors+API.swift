@@ -60,3 +60,18 @@ extension LlamaError: APIErrorConvertible {
 extension ModelServiceUnavailable: APIErrorConvertible {
     var apiError: APIError { APIError(.serviceUnavailable, code: "model_unavailable", message: description) }
 }
+
+extension ModelManagerError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .unknownModel(let name):
+            APIError(.unprocessableContent, code: "unknown_model", message: description, details: ["model": .string(name)])
+        case .busy(let seconds):
+            APIError(
+                .serviceUnavailable, code: "models_busy", message: description,
+                details: ["retry_after_seconds": .integer(Int64(seconds))], headers: [.retryAfter: "\(seconds)"])
+        case .overBudget, .loadFailed:
+            APIError(.serviceUnavailable, code: "model_unavailable", message: description)
+        }
+    }
+}

@@ -14,6 +14,8 @@ struct ModelController {
         group.get("status", use: status)
         group.post("generate", use: generate)
         group.post("embed", use: embed)
+        group.post("switch", use: switchModel)
+        group.post("reload", use: reload)
     }
 
     /// `{"texts": [...]}` → `{"dimensions", "embeddings": [[...]]}`: unit vectors, in order.
@@ -50,24 +52,43 @@ struct ModelController {
     }
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let status = await (try service()).status()
-        return .json([
-            "models": .array(
-                status.models.map {
-                    ["type": .string($0.type), "path": .string($0.path), "file_bytes": .integer($0.fileBytes), "loaded": true]
-                }),
-            "sequences": .integer(Int64(status.sequences)),
-            "active_sequences": .integer(Int64(status.engine.activeRequests)),
-            "queue_depth": .integer(Int64(status.engine.waitingRequests)),
-            "cached_conversations": .integer(Int64(status.engine.cachedConversations.count)),
-        ])
+        .json(await (try service()).status().json)
     }
+
+    /// `{"type": "chat"|"summary"}`: makes that model resident now.
+    @Sendable func switchModel(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let service = try service()
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        guard let type = body["type"]?.stringValue, Self.types.contains(type) else {
+            throw RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
+        }
+        try await service.switchTo(type)
+        return .json(await service.status().json)
+    }
+
+    /// `{"type": "chat"|"summary"}` reloads that model, `{}` every resident one, once their requests are done.
+    @Sendable func reload(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let service = try service()
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        var type: String?
+        switch body["type"] {
+        case nil, .null?: break
+        case .string(let name)? where Self.types.contains(name): type = name
+        default: throw RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
+        }
+        try await service.reload(type)
+        return .json(await service.status().json)
+    }
+
+    static let types: Set<String> = ["chat", "summary"]
 
     /// Streams `{"token": "…"}` lines, then one `{"done": true, …}` line with the request's figures.
     @Sendable func generate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let service = try service()
-        let generation = try GenerationRequest(json: try await request.jsonBody(limit: maxBodyBytes))
-        let stream = try service.generate(generation)
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        let generation = try GenerationRequest(json: body)
+        let model = body["model"]?.stringValue ?? "chat"
+        let stream = try await service.generate(model, generation)
         let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
@@ -85,6 +106,37 @@ struct ModelController {
                 }
                 try await writer.finish(nil)
             })
+    }
+}
+
+extension ModelServiceStatus {
+    var json: JSONValue {
+        var models: [JSONValue] = self.models.map { model in
+            [
+                "type": .string(model.name), "path": .string(model.path), "loaded": .bool(model.loaded),
+                "footprint_bytes": .integer(model.footprintBytes), "sequences": .integer(Int64(model.sequences)),
+                "in_flight": .integer(Int64(model.inFlight)),
+                "active_sequences": .integer(Int64(model.engine?.activeRequests ?? 0)),
+                "cached_conversations": .integer(Int64(model.engine?.cachedConversations.count ?? 0)),
+                "recent_tokens_per_second": .number(model.engine?.recentTokensPerSecond ?? 0),
+            ]
+        }
+        if let embedding {
+            models.append(["type": "embedding", "path": .string(embedding.path), "loaded": .bool(embedding.loaded)])
+        }
+        return [
+            "models": .array(models),
+            "memory": ["budget_bytes": .integer(budgetBytes), "resident_bytes": .integer(residentBytes)],
+            "devices": .array(
+                devices.map {
+                    ["name": .string($0.name), "kind": .string($0.kind), "free_bytes": .integer($0.freeBytes),
+                     "total_bytes": .integer($0.totalBytes)]
+                }),
+            "active_sequences": .integer(Int64(self.models.reduce(0) { $0 + ($1.engine?.activeRequests ?? 0) })),
+            "queue_depth": .integer(
+                Int64(queueDepth + self.models.reduce(0) { $0 + ($1.engine?.waitingRequests ?? 0) })),
+            "recent_tokens_per_second": .number(self.models.reduce(0) { $0 + ($1.engine?.recentTokensPerSecond ?? 0) }),
+        ]
     }
 }
 

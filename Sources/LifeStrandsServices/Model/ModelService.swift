@@ -2,13 +2,18 @@ import Foundation
 public import LlamaEngine
 public import Logging
 
-/// The model service as the other services see it: generation and its state.
+/// The model service as the other services see it: generation, embeddings, model swaps and their state.
 public protocol ModelService: Sendable {
-    /// Starts a generation. - Throws: `LlamaError` for a request that cannot run, before anything runs.
-    func generate(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, any Error>
-    func status() async -> ModelServiceStatus
+    /// Starts a generation on `model` (`chat` or `summary`), waiting for it to load if need be.
+    /// - Throws: `ModelManagerError` (unknown, busy, load failure) or `LlamaError` for a request that cannot run.
+    func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error>
     /// One unit vector per text. - Throws: `ModelServiceUnavailable` when embeddings are off.
     func embed(_ texts: [String]) async throws -> [[Float]]
+    /// Makes `model` resident now, unloading others (once idle) if the budget needs it.
+    func switchTo(_ model: String) async throws
+    /// Reloads `model` (or every resident model) from its file once its requests are done.
+    func reload(_ model: String?) async throws
+    func status() async -> ModelServiceStatus
 }
 
 /// The model service does not serve what was asked: embeddings are off, or no model is loaded.
@@ -18,16 +23,17 @@ public struct ModelServiceUnavailable: Error, Sendable, CustomStringConvertible 
 
 /// What the model service holds and is doing.
 public struct ModelServiceStatus: Sendable, Equatable {
-    public struct Model: Sendable, Equatable {
-        /// `chat`, `summary` or `embedding`.
-        public var type: String
-        public var path: String
-        public var fileBytes: Int64
-    }
+    public var models: [ManagedModelStatus]
+    public var embedding: (path: String, loaded: Bool)?
+    public var budgetBytes: Int64
+    public var residentBytes: Int64
+    public var queueDepth: Int
+    public var devices: [BackendDevice]
 
-    public var models: [Model]
-    public var sequences: Int
-    public var engine: EngineStatus
+    public static func == (a: Self, b: Self) -> Bool {
+        a.models == b.models && a.embedding?.path == b.embedding?.path && a.budgetBytes == b.budgetBytes
+            && a.residentBytes == b.residentBytes && a.queueDepth == b.queueDepth && a.devices == b.devices
+    }
 }
 
 /// A model file that cannot be used; start-up stops with this one line.
@@ -39,62 +45,93 @@ public struct ModelServiceError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(variable): \(problem) at \(path); run `make setup`, or set \(variable) to a GGUF file" }
 }
 
-/// The in-process model service: the chat model on a continuous-batching engine, the embedding model
-/// on an embedder.
+/// The in-process model service: chat and summary models under a `ModelManager` (hot-swapped when the
+/// memory budget does not hold both), the embedding model on an `Embedder`.
 public final class LocalModelService: ModelService {
-    private let chat: GenerationEngine
+    public let manager: ModelManager
     private let embedder: Embedder?
-    private let loaded: [ModelServiceStatus.Model]
+    private let embeddingPath: String?
 
-    /// Loads `CHAT_MODEL` and starts its engine with `MAX_CONCURRENT_CONVERSATIONS` sequences, and
-    /// `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
-    /// - Throws: `ModelServiceError` naming the variable and the path when a file is missing or unusable.
-    public init(configuration: Configuration, logger: Logger) throws {
+    /// Checks `CHAT_MODEL` and `SUMMARY_MODEL`, loads what fits `MIN_VRAM_MB` (held against the free memory
+    /// ggml reports), and `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
+    /// - Throws: `ModelServiceError` naming the variable and the path of a missing or unusable file.
+    public init(configuration: Configuration, logger: Logger) async throws {
         LlamaBackend.initialize(logger: logger)
-        let (chatModel, chatEntry) = try Self.load("CHAT_MODEL", configuration.chatModel, type: "chat", configuration)
-        chat = try GenerationEngine(
-            model: chatModel,
-            configuration: EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048))
-        var loaded = [chatEntry]
+        let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
+        let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
+        let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
+        do {
+            manager = try ModelManager(
+                models: [
+                    ModelSpec(
+                        name: "chat", path: chat,
+                        engine: EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048)),
+                    ModelSpec(name: "summary", path: summary, engine: EngineConfiguration(sequences: 2, sequenceLength: 4096)),
+                ], budgetBytes: budget)
+        } catch .overBudget(let model, let needs, let budget) {
+            throw ModelServiceError(
+                variable: "MIN_VRAM_MB", path: model == "chat" ? chat : summary,
+                problem: "the \(model) model needs \(needs >> 20) MiB, over the budget of \(budget >> 20) MiB,")
+        } catch {
+            throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
+        }
+        try await manager.load("chat")
+        if manager.allFit { try await manager.load("summary") }
+
         if configuration.enableEmbeddings {
-            let (model, entry) = try Self.load(
-                "EMBEDDING_MODEL", configuration.embeddingModel, type: "embedding", configuration)
-            embedder = try Embedder(model: model)
-            loaded.append(entry)
+            let path = try Self.check("EMBEDDING_MODEL", configuration.embeddingModel, configuration)
+            do {
+                embedder = try Embedder(model: try LlamaModel(path: path))
+            } catch {
+                throw ModelServiceError(variable: "EMBEDDING_MODEL", path: path, problem: "not a model llama.cpp can load")
+            }
+            embeddingPath = path
         } else {
             embedder = nil
+            embeddingPath = nil
         }
-        self.loaded = loaded
-        for model in loaded {
-            logger.info("model loaded", metadata: ["ls_model_type": "\(model.type)", "ls_model": "\(model.path)"])
-        }
+        logger.info(
+            "models ready",
+            metadata: [
+                "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
+                "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embedder != nil)",
+            ])
     }
 
-    private static func load(_ variable: String, _ name: String, type: String, _ configuration: Configuration) throws
-        -> (LlamaModel, ModelServiceStatus.Model)
-    {
+    /// The path of a configured model file. - Throws: `ModelServiceError` when it is missing or not GGUF.
+    private static func check(_ variable: String, _ name: String, _ configuration: Configuration) throws -> String {
         let path = configuration.modelPath(name)
-        do {
-            let model = try LlamaModel(path: path)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
-            return (model, .init(type: type, path: path, fileBytes: size ?? 0))
-        } catch .modelNotFound {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw ModelServiceError(variable: variable, path: path, problem: "no model file")
-        } catch {
-            throw ModelServiceError(variable: variable, path: path, problem: "not a model llama.cpp can load")
         }
+        let magic = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4) }
+        guard magic.map({ Array($0) == Array("GGUF".utf8) }) ?? false else {
+            throw ModelServiceError(variable: variable, path: path, problem: "not a GGUF file")
+        }
+        return path
     }
 
-    public func generate(_ request: GenerationRequest) throws -> AsyncThrowingStream<GenerationEvent, any Error> {
-        try chat.generate(request)
-    }
-
-    public func status() async -> ModelServiceStatus {
-        ModelServiceStatus(models: loaded, sequences: chat.configuration.sequences, engine: await chat.status())
+    public func generate(_ model: String, _ request: GenerationRequest) async throws
+        -> AsyncThrowingStream<GenerationEvent, any Error>
+    {
+        try await manager.generate(model, request)
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard let embedder else { throw ModelServiceUnavailable(description: "embeddings are off (ENABLE_EMBEDDINGS=false)") }
         return try await embedder.embed(texts)
+    }
+
+    public func switchTo(_ model: String) async throws { try await manager.load(model) }
+
+    public func reload(_ model: String?) async throws {
+        if let model { return try await manager.reload(model) }
+        for status in await manager.status() where status.loaded { try await manager.reload(status.name) }
+    }
+
+    public func status() async -> ModelServiceStatus {
+        ModelServiceStatus(
+            models: await manager.status(), embedding: embeddingPath.map { ($0, true) }, budgetBytes: manager.budgetBytes,
+            residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all())
     }
 }

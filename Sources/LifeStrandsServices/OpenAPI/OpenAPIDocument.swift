@@ -517,7 +517,21 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Error"
           },
           "503": {
-            "$ref": "#/components/responses/Error"
+            "description": "No model, a failed load, or the swap queue is full (then Retry-After says when to retry)",
+            "headers": {
+              "Retry-After": {
+                "schema": {
+                  "type": "integer"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
           }
         }
       }
@@ -582,6 +596,106 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Error"
           },
           "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/models/switch": {
+      "post": {
+        "summary": "Make the chat or summary model resident now (others unload once idle if the memory budget needs it)",
+        "tags": [
+          "Models"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "type"
+                ],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "chat",
+                      "summary"
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The model service's status after the change",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelStatus"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/models/reload": {
+      "post": {
+        "summary": "Reload a model (or every resident one) from its file once its requests are done",
+        "tags": [
+          "Models"
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [],
+                "properties": {
+                  "type": {
+                    "type": "string",
+                    "enum": [
+                      "chat",
+                      "summary"
+                    ]
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The model service's status after the change",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ModelStatus"
+                }
+              }
+            }
+          },
+          "400": {
             "$ref": "#/components/responses/Error"
           },
           "422": {
@@ -1047,17 +1161,60 @@ enum OpenAPIDocument {
                 "path": {
                   "type": "string"
                 },
-                "file_bytes": {
-                  "type": "integer"
-                },
                 "loaded": {
                   "type": "boolean"
+                },
+                "footprint_bytes": {
+                  "type": "integer"
+                },
+                "sequences": {
+                  "type": "integer"
+                },
+                "in_flight": {
+                  "type": "integer"
+                },
+                "active_sequences": {
+                  "type": "integer"
+                },
+                "cached_conversations": {
+                  "type": "integer"
+                },
+                "recent_tokens_per_second": {
+                  "type": "number"
                 }
               }
             }
           },
-          "sequences": {
-            "type": "integer"
+          "memory": {
+            "type": "object",
+            "properties": {
+              "budget_bytes": {
+                "type": "integer"
+              },
+              "resident_bytes": {
+                "type": "integer"
+              }
+            }
+          },
+          "devices": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "properties": {
+                "name": {
+                  "type": "string"
+                },
+                "kind": {
+                  "type": "string"
+                },
+                "free_bytes": {
+                  "type": "integer"
+                },
+                "total_bytes": {
+                  "type": "integer"
+                }
+              }
+            }
           },
           "active_sequences": {
             "type": "integer"
@@ -1065,8 +1222,8 @@ enum OpenAPIDocument {
           "queue_depth": {
             "type": "integer"
           },
-          "cached_conversations": {
-            "type": "integer"
+          "recent_tokens_per_second": {
+            "type": "number"
           }
         }
       },
@@ -1159,6 +1316,15 @@ enum OpenAPIDocument {
             "type": "string",
             "maxLength": 200,
             "description": "Turns with the same id reuse the KV cache of the previous turn"
+          },
+          "model": {
+            "type": "string",
+            "enum": [
+              "chat",
+              "summary"
+            ],
+            "default": "chat",
+            "description": "The summary model (a base model by default) takes prompt, not messages"
           }
         }
       },

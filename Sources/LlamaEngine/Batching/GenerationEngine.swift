@@ -28,6 +28,8 @@ public struct EngineStatus: Sendable, Equatable {
     public var cachedTokens: [Int]
     /// Conversations with a cached sequence.
     public var cachedConversations: [String]
+    /// Tokens generated per second over the last minute, all requests together.
+    public var recentTokensPerSecond: Double
 }
 
 /// Continuous batching over one llama.cpp context: every concurrent generation shares it, each step
@@ -65,7 +67,10 @@ public final class GenerationEngine: Sendable {
     /// Stopping iteration (or cancelling the task) cancels the request at the next step and frees its sequence.
     /// - Throws: before anything runs, `LlamaError.promptTooLong` with both token counts, `.invalidParameter`
     ///   for a bad `maxTokens`, schema or grammar, `.noChatTemplate` for chat messages to a base model.
-    public func generate(_ request: GenerationRequest) throws(LlamaError) -> AsyncThrowingStream<GenerationEvent, any Error> {
+    /// - Parameter onFinish: called once when the request ends in any way (done, failed or cancelled).
+    public func generate(_ request: GenerationRequest, onFinish: (@Sendable () -> Void)? = nil) throws(LlamaError)
+        -> AsyncThrowingStream<GenerationEvent, any Error>
+    {
         let tokens = try promptTokens(for: request)
         guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens", "must be at least 1") }
         guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
@@ -81,6 +86,7 @@ public final class GenerationEngine: Sendable {
         let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
         continuation.onTermination = { [inbox] termination in
             if case .cancelled = termination { inbox.post(.cancel(id)) }
+            onFinish?()
         }
         inbox.post(
             .submit(

@@ -9,6 +9,7 @@ final class GenerationWorker {
     private var scheduler: BatchScheduler
     private var batch: Batch
     private var requests: [RequestID: ActiveRequest] = [:]
+    private var rate = RateMeter()
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
         self.context = context
@@ -41,7 +42,8 @@ final class GenerationWorker {
         EngineStatus(
             activeRequests: scheduler.runningCount, waitingRequests: scheduler.waitingCount,
             cachedTokens: scheduler.slots.map(\.cached.count),
-            cachedConversations: scheduler.slots.compactMap(\.conversation))
+            cachedConversations: scheduler.slots.compactMap(\.conversation),
+            recentTokensPerSecond: rate.perSecond(at: .now))
     }
 
     private func admit(_ submission: EngineSubmission) {
@@ -78,6 +80,7 @@ final class GenerationWorker {
             return
         }
         scheduler.stepCompleted()
+        rate.record(step.entries.count { $0.wantsLogits }, at: .now)
 
         for (index, entry) in step.entries.enumerated() where entry.wantsLogits {
             guard let request = requests[entry.request] else { continue }
