@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
 
-.PHONY: setup build release run test seed migrate npc-list health-check clean
+.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload clean
 
 setup:
 	@bash scripts/setup.sh
@@ -35,8 +35,17 @@ migrate: build
 npc-list: build
 	$(BIN) npc list
 
-health-check:
-	@curl -fsS http://127.0.0.1:$${PORT:-8000}/health && echo
+health-check: build
+	@$(BIN) health
+
+model-status: build
+	@$(BIN) model status
+
+model-switch: build
+	@$(BIN) model switch $(type)
+
+model-reload: build
+	@$(BIN) model reload $(type)
 
 clean:
 	rm -rf .build

@@ -5,6 +5,8 @@ struct LifeStrandsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lifestrands",
         abstract: "Persistent, evolving NPCs that talk through a local LLM.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, NPCCommand.self, SeedCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, NPCCommand.self, SeedCommand.self, ModelCommand.self, HealthCommand.self,
+        ]
     )
 }

@@ -119,6 +119,45 @@ struct CLI {
         #expect(ok.status == 0 && ok.stdout.contains("v1-npc"))
     }
 
+    @Test func serveThenAskItAboutItsModelsAndHealth() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let port = Int.random(in: 20_000..<30_000)
+        let url = "http://127.0.0.1:\(port)"
+        let unreachable = try cli.run(["model", "status", "--url", url])
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot reach a Life Strands server"))
+
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--port", "\(port)", "--data-dir", "served"]
+        server.currentDirectoryURL = cli.workingDirectory
+        let output = Pipe()
+        server.standardOutput = output
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        // The server prints its URL once the port is bound.
+        var printed = Data()
+        while !String(decoding: printed, as: UTF8.self).contains("serving on") {
+            let chunk = output.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "serve exited before serving")
+            printed += chunk
+        }
+        #expect(String(decoding: printed, as: UTF8.self).contains(url))
+
+        let status = try cli.run(["model", "status", "--url", url])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("chat") && status.stdout.contains("summary") && status.stdout.contains("embedding"))
+        #expect(status.stdout.contains("budget") && status.stdout.contains("device:"))
+        let switched = try cli.run(["model", "switch", "summary", "--url", url])
+        #expect(switched.status == 0 && switched.stdout.contains("summary"))
+        let wrong = try cli.run(["model", "switch", "poet", "--url", url])
+        #expect(wrong.status == 1 && wrong.stderr.contains("422"))
+        let health = try cli.run(["health", "--url", url])
+        #expect(health.stdout.hasPrefix("ok: version"))
+        #expect(health.stdout.contains("database sqlite ok"))
+    }
+
     @Test func seedLoadsTheSamplesOnce() throws {
         let cli = try CLI()
         defer { cli.remove() }
