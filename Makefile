@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
 
-.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload clean
+.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload bench-model clean
 
 setup:
 	@bash scripts/setup.sh
@@ -46,6 +46,15 @@ model-switch: build
 
 model-reload: build
 	@$(BIN) model reload $(type)
+
+# Side by side with llama.cpp's own tools and server and llama-cpp-python's server (built into the cache
+# on first use, for comparison only); prints a table and writes docs/benchmarks.md.
+bench-model: release
+	@bash scripts/bench-setup.sh
+	python3 scripts/bench_model.py --lifestrands .build/release/lifestrands \
+		--tools $(LIFESTRANDS_CACHE)/bench-llama-$(LLAMA_CPP_PYTHON_VERSION)/bin \
+		--python $(LIFESTRANDS_CACHE)/bench-python-$(LLAMA_CPP_PYTHON_VERSION)/bin/python \
+		--model $(LIFESTRANDS_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf --markdown docs/benchmarks.md
 
 clean:
 	rm -rf .build

@@ -89,6 +89,18 @@ import Testing
         #expect(again.entries.map(\.token) == [7])
     }
 
+    @Test func aRequestThatOptsOutOfReuseEvaluatesItsWholePrompt() throws {
+        var scheduler = BatchScheduler(sequences: 1, batchCapacity: 16)
+        scheduler.submit(.init(id: a, conversation: "x", tokens: [1, 2, 3]))
+        _ = try scheduler.requireStep()
+        scheduler.stepCompleted()
+        scheduler.finish(a)
+        scheduler.submit(.init(id: b, conversation: "x", tokens: [1, 2, 3, 4], reuse: false))
+        let step = try scheduler.requireStep()
+        #expect(step.memory == [.removeTail(sequence: 0, from: 0)])
+        #expect(step.entries.map(\.token) == [1, 2, 3, 4])
+    }
+
     @Test func whenEverySequenceIsCachedTheLeastRecentlyUsedIsEvicted() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
         for (id, name, token) in [(a, "one", Int32(1)), (b, "two", Int32(2))] {

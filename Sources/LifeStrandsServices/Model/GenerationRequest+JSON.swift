@@ -97,9 +97,17 @@ extension GenerationRequest {
         default: fail("conversation_id", "must be a string of 1 to 200 characters")
         }
 
+        var reuseCache = true
+        switch body["reuse_cache"] {
+        case nil, .null?: break
+        case .bool(let value)?: reuseCache = value
+        default: fail("reuse_cache", "must be true or false")
+        }
+
         guard issues.isEmpty, let prompt else { throw RequestValidationError(issues: issues) }
         self.init(
             prompt: prompt, constraint: constraint, conversationID: conversationID, parameters: parameters,
             maxTokens: maxTokens, stop: stop)
+        self.reuseCache = reuseCache
     }
 }

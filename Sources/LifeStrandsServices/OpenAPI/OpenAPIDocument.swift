@@ -1325,6 +1325,11 @@ enum OpenAPIDocument {
             ],
             "default": "chat",
             "description": "The summary model (a base model by default) takes prompt, not messages"
+          },
+          "reuse_cache": {
+            "type": "boolean",
+            "default": true,
+            "description": "false evaluates the whole prompt even when a cached prefix could stand in (for measuring)"
           }
         }
       },

@@ -17,6 +17,8 @@ struct BatchScheduler {
         /// Requests with the same key continue one conversation and prefer its cached sequence.
         var conversation: String?
         var tokens: [Int32]
+        /// Whether the prompt may reuse a sequence's cached prefix.
+        var reuse = true
     }
 
     /// A change to a sequence's KV cache to make before the batch is decoded.
@@ -177,7 +179,8 @@ struct BatchScheduler {
             waiting.removeFirst()
             var slot = slots[sequence]
             // At least one prompt token is always evaluated: its logits give the first new token.
-            let keep = min(Self.commonPrefixLength(slot.cached, request.tokens), request.tokens.count - 1)
+            let keep =
+                request.reuse ? min(Self.commonPrefixLength(slot.cached, request.tokens), request.tokens.count - 1) : 0
             if keep < slot.cached.count {
                 step.memory.append(.removeTail(sequence: Int32(sequence), from: Int32(keep)))
                 slot.cached.removeSubrange(keep...)

@@ -21,6 +21,8 @@ public struct GenerationRequest: Sendable, Hashable {
     public var parameters: SamplingParameters
     public var maxTokens: Int
     public var stop: [String]
+    /// Whether cached KV from earlier turns may stand in for evaluating the prompt (off for measuring).
+    public var reuseCache = true
 
     public init(
         prompt: Prompt, constraint: Constraint? = nil, conversationID: String? = nil,

@@ -51,7 +51,9 @@ final class GenerationWorker {
             let sampler = try Sampler(submission.request.parameters, model: model, grammar: submission.grammar)
             requests[submission.id] = ActiveRequest(submission, sampler: sampler)
             scheduler.submit(
-                .init(id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens))
+                .init(
+                    id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens,
+                    reuse: submission.request.reuseCache))
         } catch {
             submission.continuation.finish(throwing: error)
         }
