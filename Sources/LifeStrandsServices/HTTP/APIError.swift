@@ -30,6 +30,14 @@ public struct APIError: Error, Sendable, Equatable {
             details: ["parameter": .string(name)])
     }
 
+    /// A 422 listing every schema problem of a request body as `{"path", "message"}`.
+    static func validationFailed(_ issues: [ValidationIssue], in subject: String) -> APIError {
+        APIError(
+            .unprocessableContent, code: "validation_failed",
+            message: "\(subject) has \(issues.count) problem\(issues.count == 1 ? "" : "s")",
+            details: ["issues": .array(issues.map { ["path": .string($0.path), "message": .string($0.message)] })])
+    }
+
     var body: JSONValue {
         ["error": ["code": .string(code), "message": .string(message), "details": details]]
     }

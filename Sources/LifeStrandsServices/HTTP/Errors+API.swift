@@ -11,14 +11,7 @@ extension JSONSyntaxError: APIErrorConvertible {
 }
 
 extension LifeStrandValidationError: APIErrorConvertible {
-    var apiError: APIError {
-        APIError(
-            .unprocessableContent, code: "validation_failed",
-            message: "the Life Strand has \(issues.count) problem\(issues.count == 1 ? "" : "s")",
-            details: [
-                "issues": .array(issues.map { ["path": .string($0.path), "message": .string($0.message)] })
-            ])
-    }
+    var apiError: APIError { .validationFailed(issues, in: "the Life Strand") }
 }
 
 extension NPCError: APIErrorConvertible {
@@ -43,10 +36,8 @@ extension LlamaError: APIErrorConvertible {
             APIError(
                 .unprocessableContent, code: "prompt_too_long", message: description,
                 details: ["tokens": .integer(Int64(tokens)), "context_length": .integer(Int64(contextLength))])
-        case .invalidParameter(let name, _):
-            APIError(
-                .unprocessableContent, code: "validation_failed", message: description,
-                details: ["issues": [["path": .string(name), "message": .string(description)]]])
+        case .invalidParameter(let name, let expected):
+            .validationFailed([ValidationIssue(path: name, message: expected)], in: "the request")
         case .noChatTemplate:
             APIError(
                 .unprocessableContent, code: "no_chat_template",

@@ -6,12 +6,7 @@ import LlamaEngine
 struct RequestValidationError: Error, APIErrorConvertible {
     var issues: [ValidationIssue]
 
-    var apiError: APIError {
-        APIError(
-            .unprocessableContent, code: "validation_failed",
-            message: "the request has \(issues.count) problem\(issues.count == 1 ? "" : "s")",
-            details: ["issues": .array(issues.map { ["path": .string($0.path), "message": .string($0.message)] })])
-    }
+    var apiError: APIError { .validationFailed(issues, in: "the request") }
 }
 
 extension GenerationRequest {
