@@ -1,0 +1,94 @@
+import Foundation
+public import LlamaEngine
+public import Logging
+
+/// The in-process model service: chat and summary models under a `ModelManager` (hot-swapped when the
+/// memory budget does not hold both), the embedding model on an `Embedder`.
+public final class LocalModelService: ModelService {
+    public let manager: ModelManager
+    private let embedder: Embedder?
+    private let embeddingPath: String?
+
+    /// Checks `CHAT_MODEL` and `SUMMARY_MODEL`, loads what fits `MIN_VRAM_MB` (held against the free memory
+    /// ggml reports), and `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
+    /// - Throws: `ModelServiceError` naming the variable and the path of a missing or unusable file.
+    public init(configuration: Configuration, logger: Logger) async throws {
+        LlamaBackend.initialize(logger: logger)
+        let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
+        let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
+        let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
+        do {
+            manager = try ModelManager(
+                models: [
+                    ModelSpec(
+                        name: "chat", path: chat,
+                        engine: EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048)),
+                    ModelSpec(name: "summary", path: summary, engine: EngineConfiguration(sequences: 2, sequenceLength: 4096)),
+                ], budgetBytes: budget)
+        } catch .overBudget(let model, let needs, let budget) {
+            throw ModelServiceError(
+                variable: "MIN_VRAM_MB", path: model == "chat" ? chat : summary,
+                problem: "the \(model) model needs \(needs >> 20) MiB, over the budget of \(budget >> 20) MiB,")
+        } catch {
+            throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
+        }
+        try await manager.load("chat")
+        if manager.allFit { try await manager.load("summary") }
+
+        if configuration.enableEmbeddings {
+            let path = try Self.check("EMBEDDING_MODEL", configuration.embeddingModel, configuration)
+            do {
+                embedder = try Embedder(model: try LlamaModel(path: path))
+            } catch {
+                throw ModelServiceError(variable: "EMBEDDING_MODEL", path: path, problem: "not a model llama.cpp can load")
+            }
+            embeddingPath = path
+        } else {
+            embedder = nil
+            embeddingPath = nil
+        }
+        logger.info(
+            "models ready",
+            metadata: [
+                "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
+                "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embedder != nil)",
+            ])
+    }
+
+    /// The path of a configured model file. - Throws: `ModelServiceError` when it is missing or not GGUF.
+    private static func check(_ variable: String, _ name: String, _ configuration: Configuration) throws -> String {
+        let path = configuration.modelPath(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ModelServiceError(variable: variable, path: path, problem: "no model file")
+        }
+        let magic = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: 4) }
+        guard magic.map({ Array($0) == Array("GGUF".utf8) }) ?? false else {
+            throw ModelServiceError(variable: variable, path: path, problem: "not a GGUF file")
+        }
+        return path
+    }
+
+    public func generate(_ model: String, _ request: GenerationRequest) async throws
+        -> AsyncThrowingStream<GenerationEvent, any Error>
+    {
+        try await manager.generate(model, request)
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        guard let embedder else { throw ModelServiceUnavailable(description: "embeddings are off (ENABLE_EMBEDDINGS=false)") }
+        return try await embedder.embed(texts)
+    }
+
+    public func switchTo(_ model: String) async throws { try await manager.load(model) }
+
+    public func reload(_ model: String?) async throws {
+        if let model { return try await manager.reload(model) }
+        for status in await manager.status() where status.loaded { try await manager.reload(status.name) }
+    }
+
+    public func status() async -> ModelServiceStatus {
+        ModelServiceStatus(
+            models: await manager.status(), embedding: embeddingPath.map { ($0, true) }, budgetBytes: manager.budgetBytes,
+            residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all())
+    }
+}
