@@ -101,6 +101,26 @@ import Testing
         #expect(step.entries.map(\.token) == [1, 2, 3, 4])
     }
 
+    @Test func aNewConversationTakesTheSequenceThatSharesItsPrefix() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
+        let persona = (0..<20).map { Int32($0) }
+        scheduler.submit(.init(id: a, conversation: "player1", tokens: persona + [100, 101]))
+        _ = try scheduler.requireStep()
+        scheduler.stepCompleted()
+        scheduler.finish(a)
+
+        // Another player talks to the same NPC: the persona is reused, not evaluated again.
+        scheduler.submit(.init(id: b, conversation: "player2", tokens: persona + [200]))
+        let step = try scheduler.requireStep()
+        #expect(step.admissions == [.init(request: b, sequence: 0, reusedTokens: 20)])
+        #expect(step.entries.map(\.token) == [200])
+
+        // A prompt sharing only a few tokens goes to the empty sequence instead.
+        scheduler.stepCompleted()
+        scheduler.submit(.init(id: c, conversation: "player3", tokens: [0, 1, 2, 50]))
+        #expect(try scheduler.requireStep().admissions == [.init(request: c, sequence: 1, reusedTokens: 0)])
+    }
+
     @Test func whenEverySequenceIsCachedTheLeastRecentlyUsedIsEvicted() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
         for (id, name, token) in [(a, "one", Int32(1)), (b, "two", Int32(2))] {

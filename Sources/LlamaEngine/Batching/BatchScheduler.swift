@@ -195,17 +195,27 @@ struct BatchScheduler {
         }
     }
 
-    /// The conversation's own idle sequence, else an empty one, else the least recently used idle one.
+    /// The conversation's own idle sequence; else the idle one whose cache shares the longest prefix with
+    /// the prompt (an NPC's persona, say); else an empty one; else the least recently used.
     private func chooseSlot(for request: Request) -> Int? {
         let idle = slots.indices.filter { slots[$0].request == nil }
+        let newestFirst = idle.sorted { slots[$0].lastUsed > slots[$1].lastUsed }
         if let conversation = request.conversation,
-            let own = idle.filter({ slots[$0].conversation == conversation }).max(by: { slots[$0].lastUsed < slots[$1].lastUsed })
+            let own = newestFirst.first(where: { slots[$0].conversation == conversation })
         {
             return own
         }
+        if request.reuse {
+            let oldestFirst = newestFirst.reversed()
+            let shared = oldestFirst.map { ($0, Self.commonPrefixLength(slots[$0].cached, request.tokens)) }
+            if let best = shared.max(by: { $0.1 < $1.1 }), best.1 >= Self.minimumSharedPrefix { return best.0 }
+        }
         if let empty = idle.first(where: { slots[$0].cached.isEmpty }) { return empty }
-        return idle.min { slots[$0].lastUsed < slots[$1].lastUsed }
+        return newestFirst.last
     }
+
+    /// Shorter shared prefixes are not worth evicting another conversation's cache for.
+    static let minimumSharedPrefix = 16
 
     static func commonPrefixLength(_ a: [Int32], _ b: [Int32]) -> Int {
         var length = 0
