@@ -121,6 +121,22 @@ import Testing
         #expect(try scheduler.requireStep().admissions == [.init(request: c, sequence: 1, reusedTokens: 0)])
     }
 
+    @Test func aPrefixHeldByABusySequenceIsCopiedNotEvaluated() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
+        let persona = (0..<20).map { Int32($0) }
+        scheduler.submit(.init(id: a, conversation: "player1", tokens: persona + [100]))
+        _ = try scheduler.requireStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 7)  // still generating: its sequence is busy
+
+        scheduler.submit(.init(id: b, conversation: "player2", tokens: persona + [200, 201]))
+        let step = try scheduler.requireStep()
+        #expect(step.memory == [.copy(from: 0, to: 1), .removeTail(sequence: 1, from: 20)])
+        #expect(step.admissions == [.init(request: b, sequence: 1, reusedTokens: 20)])
+        #expect(step.entries.filter { $0.request == b }.map(\.token) == [200, 201])
+        #expect(step.entries.filter { $0.request == b }.map(\.position) == [20, 21])
+    }
+
     @Test func whenEverySequenceIsCachedTheLeastRecentlyUsedIsEvicted() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
         for (id, name, token) in [(a, "one", Int32(1)), (b, "two", Int32(2))] {

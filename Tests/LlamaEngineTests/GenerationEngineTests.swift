@@ -106,6 +106,30 @@ import TestSupport
         #expect(uncached == answer)
     }
 
+    @Test func aSharedPersonaIsCopiedFromABusySequenceAndAnswersTheSame() async throws {
+        let model = try LlamaModel(path: Models.smolLM2)
+        let engine = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
+        let persona = ChatMessage.system(
+            "You are Mirela Okafor, the innkeeper of the Drowned Lantern in Port Ashby. You are warm, shrewd and "
+                + "talkative, you know every rumour in the harbour, and you fear the new resort will take your trade.")
+        func request(_ question: String, _ player: String, maxTokens: Int) -> GenerationRequest {
+            GenerationRequest(
+                prompt: .chat([persona, .user(question)]), conversationID: player, parameters: .greedy, maxTokens: maxTokens)
+        }
+        // Player one keeps sequence 0 busy while player two arrives.
+        let first = try engine.generate(request("What is the news today?", "p1", maxTokens: 200))
+        var iterator = first.makeAsyncIterator()
+        _ = try await iterator.next()
+        let second = request("Who owns the inn?", "p2", maxTokens: 12)
+        let (answer, stats) = try await engine.generate(second).collect()
+        let personaTokens = try engine.promptTokens(for: second).count - 12
+        #expect((stats?.cachedTokens ?? 0) >= personaTokens)
+        while try await iterator.next() != nil {}
+
+        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
+        #expect(try await fresh.generate(second).collect().text == answer)
+    }
+
     @Test func textWithMultiByteCharactersStreamsWhole() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))

@@ -25,6 +25,8 @@ struct BatchScheduler {
     enum MemoryOperation: Equatable {
         /// Forget the sequence's cached tokens from `position` on (0 clears it).
         case removeTail(sequence: Int32, from: Int32)
+        /// Replace the sequence's cache with a copy of another's (a shared persona, say), before the next decode.
+        case copy(from: Int32, to: Int32)
     }
 
     /// A request taking a sequence, and how much of its prompt was already cached there.
@@ -179,8 +181,19 @@ struct BatchScheduler {
             waiting.removeFirst()
             var slot = slots[sequence]
             // At least one prompt token is always evaluated: its logits give the first new token.
-            let keep =
-                request.reuse ? min(Self.commonPrefixLength(slot.cached, request.tokens), request.tokens.count - 1) : 0
+            let limit = request.tokens.count - 1
+            var keep = request.reuse ? min(Self.commonPrefixLength(slot.cached, request.tokens), limit) : 0
+            // Another sequence may hold a longer prefix of this prompt: copying its cache beats evaluating.
+            if request.reuse,
+                let (source, shared) = slots.indices.filter({ $0 != sequence })
+                    .map({ ($0, min(Self.commonPrefixLength(slots[$0].cached, request.tokens), limit)) })
+                    .max(by: { $0.1 < $1.1 }),
+                shared >= keep + Self.minimumSharedPrefix
+            {
+                step.memory.append(.copy(from: Int32(source), to: Int32(sequence)))
+                slot.cached = slots[source].cached
+                keep = shared
+            }
             if keep < slot.cached.count {
                 step.memory.append(.removeTail(sequence: Int32(sequence), from: Int32(keep)))
                 slot.cached.removeSubrange(keep...)

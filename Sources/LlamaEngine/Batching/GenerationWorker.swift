@@ -64,6 +64,7 @@ final class GenerationWorker {
         for operation in step.memory {
             switch operation {
             case .removeTail(let sequence, let position): context.removeTokens(sequence: sequence, from: position)
+            case .copy(let source, let destination): context.copyTokens(from: source, to: destination)
             }
         }
         for admission in step.admissions { requests[admission.request]?.cachedTokens = admission.reusedTokens }

@@ -67,6 +67,14 @@ public final class LlamaContext {
         _ = llama_memory_seq_rm(llama_get_memory(raw), sequence, position, -1)
     }
 
+    /// Replaces a sequence's cached tokens with a copy of another's. Between per-sequence caches llama.cpp
+    /// copies whole buffers, at the start of the next decode.
+    func copyTokens(from source: Int32, to destination: Int32) {
+        let memory = llama_get_memory(raw)
+        _ = llama_memory_seq_rm(memory, destination, -1, -1)
+        llama_memory_seq_cp(memory, source, destination, -1, -1)
+    }
+
     /// Forgets every sequence's cached tokens.
     public func clearMemory() {
         llama_memory_clear(llama_get_memory(raw), true)
