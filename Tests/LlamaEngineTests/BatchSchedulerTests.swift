@@ -48,6 +48,23 @@ import Testing
         #expect(second.entries.filter(\.wantsLogits).map(\.request) == [a, b])
     }
 
+    @Test func promptsArrivingTogetherFinishShortestFirstWithinTheStepBudget() throws {
+        var scheduler = BatchScheduler(sequences: 3, batchCapacity: 64, promptTokensPerStep: 4)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 1, 1, 1, 1]))
+        scheduler.submit(.init(id: b, conversation: nil, tokens: [2, 2]))
+        scheduler.submit(.init(id: c, conversation: nil, tokens: [3, 3, 3]))
+        let first = try scheduler.requireStep()
+        // b (2 tokens) completes, then c takes the remaining 2 of the budget.
+        #expect(first.entries.map(\.token) == [2, 2, 3, 3])
+        #expect(first.entries.filter(\.wantsLogits).map(\.request) == [b])
+        scheduler.stepCompleted()
+        scheduler.accept(b, token: 9)
+        let second = try scheduler.requireStep()
+        // b decodes outside the prompt budget; c finishes; a starts.
+        #expect(second.entries.map(\.token) == [9, 3, 1, 1, 1])
+        #expect(second.entries.filter(\.wantsLogits).map(\.request) == [b, c])
+    }
+
     @Test func aConversationsNextTurnEvaluatesOnlyWhatFollowsTheCachedPrefix() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
         scheduler.submit(.init(id: a, conversation: "elena", tokens: [1, 2, 3]))

@@ -74,11 +74,15 @@ struct BatchScheduler {
     private var inFlight: [Entry] = []
     private var clock: UInt64 = 0
     let batchCapacity: Int
+    /// Most prompt tokens per step: prompts finish one after another, shortest first, so early ones see
+    /// their first token sooner, and decoding sequences keep their pace while long prompts join.
+    let promptTokensPerStep: Int
 
-    init(sequences: Int, batchCapacity: Int) {
+    init(sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil) {
         precondition(sequences > 0 && batchCapacity >= sequences, "a batch must hold one token per sequence")
         slots = Array(repeating: Slot(), count: sequences)
         self.batchCapacity = batchCapacity
+        self.promptTokensPerStep = promptTokensPerStep ?? batchCapacity
     }
 
     /// Whether a step would do anything.
@@ -140,10 +144,14 @@ struct BatchScheduler {
             step.entries.append(entry(running[index], token: token, wantsLogits: true))
             running[index].next = nil
         }
-        // Prompts fill the rest, chunked, oldest first.
-        for index in running.indices where !running[index].pending.isEmpty {
-            let room = batchCapacity - step.entries.count
+        // Prompts fill the rest, chunked, shortest first (oldest first among equals).
+        var promptBudget = promptTokensPerStep
+        let prompts = running.indices.filter { !running[$0].pending.isEmpty }
+            .sorted { running[$0].pending.count < running[$1].pending.count }
+        for index in prompts {
+            let room = min(batchCapacity - step.entries.count, promptBudget)
             guard room > 0 else { break }
+            promptBudget -= min(room, running[index].pending.count)
             let chunk = running[index].pending.prefix(room)
             running[index].pending = running[index].pending.dropFirst(chunk.count)
             let last = running[index].pending.isEmpty

@@ -11,12 +11,19 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var batchCapacity: Int
     /// CPU threads for decoding; nil means one per core.
     public var threads: Int?
+    /// Most prompt tokens evaluated per step, shortest prompt first: when many prompts arrive together,
+    /// the short ones get their first token without waiting for all the others.
+    public var promptTokensPerStep: Int
 
-    public init(sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil) {
+    public init(
+        sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
+        promptTokensPerStep: Int = 128
+    ) {
         self.sequences = sequences
         self.sequenceLength = sequenceLength
         self.batchCapacity = batchCapacity
         self.threads = threads
+        self.promptTokensPerStep = promptTokensPerStep
     }
 }
 

@@ -16,7 +16,9 @@ final class GenerationWorker {
         self.model = context.model
         self.inbox = inbox
         let capacity = max(min(configuration.batchCapacity, context.batchCapacity), configuration.sequences)
-        scheduler = BatchScheduler(sequences: configuration.sequences, batchCapacity: capacity)
+        scheduler = BatchScheduler(
+            sequences: configuration.sequences, batchCapacity: capacity,
+            promptTokensPerStep: max(configuration.promptTokensPerStep, 1))
         batch = Batch(capacity: capacity)
     }
 
