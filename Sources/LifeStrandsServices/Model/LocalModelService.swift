@@ -88,7 +88,7 @@ public final class LocalModelService: ModelService {
 
     public func status() async -> ModelServiceStatus {
         ModelServiceStatus(
-            models: await manager.status(), embedding: embeddingPath.map { ($0, true) }, budgetBytes: manager.budgetBytes,
+            models: await manager.status(), embeddingPath: embeddingPath, budgetBytes: manager.budgetBytes,
             residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all())
     }
 }

@@ -58,9 +58,8 @@ struct ModelController {
     /// `{"type": "chat"|"summary"}`: makes that model resident now.
     @Sendable func switchModel(_ request: Request, context: AppRequestContext) async throws -> Response {
         let service = try service()
-        let body = try await request.jsonBody(limit: maxBodyBytes)
-        guard let type = body["type"]?.stringValue, Self.types.contains(type) else {
-            throw RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
+        guard let type = try Self.modelType(in: try await request.jsonBody(limit: maxBodyBytes)) else {
+            throw Self.badModelType
         }
         try await service.switchTo(type)
         return .json(await service.status().json)
@@ -69,18 +68,21 @@ struct ModelController {
     /// `{"type": "chat"|"summary"}` reloads that model, `{}` every resident one, once their requests are done.
     @Sendable func reload(_ request: Request, context: AppRequestContext) async throws -> Response {
         let service = try service()
-        let body = try await request.jsonBody(limit: maxBodyBytes)
-        var type: String?
-        switch body["type"] {
-        case nil, .null?: break
-        case .string(let name)? where Self.types.contains(name): type = name
-        default: throw RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
-        }
-        try await service.reload(type)
+        try await service.reload(try Self.modelType(in: try await request.jsonBody(limit: maxBodyBytes)))
         return .json(await service.status().json)
     }
 
     static let types: Set<String> = ["chat", "summary"]
+    static let badModelType = RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
+
+    /// The body's `type`, nil when absent. - Throws: 422 when it names no model.
+    static func modelType(in body: JSONValue) throws -> String? {
+        switch body["type"] {
+        case nil, .null?: return nil
+        case .string(let name)? where types.contains(name): return name
+        default: throw badModelType
+        }
+    }
 
     /// Streams `{"token": "…"}` lines, then one `{"done": true, …}` line with the request's figures.
     @Sendable func generate(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -121,8 +123,8 @@ extension ModelServiceStatus {
                 "recent_tokens_per_second": .number(model.engine?.recentTokensPerSecond ?? 0),
             ]
         }
-        if let embedding {
-            models.append(["type": "embedding", "path": .string(embedding.path), "loaded": .bool(embedding.loaded)])
+        if let embeddingPath {
+            models.append(["type": "embedding", "path": .string(embeddingPath), "loaded": true])
         }
         return [
             "models": .array(models),

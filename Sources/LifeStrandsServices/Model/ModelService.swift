@@ -23,16 +23,12 @@ public struct ModelServiceUnavailable: Error, Sendable, CustomStringConvertible 
 /// What the model service holds and is doing.
 public struct ModelServiceStatus: Sendable, Equatable {
     public var models: [ManagedModelStatus]
-    public var embedding: (path: String, loaded: Bool)?
+    /// The embedding model's file, when embeddings are on (it is then always loaded).
+    public var embeddingPath: String?
     public var budgetBytes: Int64
     public var residentBytes: Int64
     public var queueDepth: Int
     public var devices: [BackendDevice]
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.models == b.models && a.embedding?.path == b.embedding?.path && a.budgetBytes == b.budgetBytes
-            && a.residentBytes == b.residentBytes && a.queueDepth == b.queueDepth && a.devices == b.devices
-    }
 }
 
 /// A model file that cannot be used; start-up stops with this one line.
