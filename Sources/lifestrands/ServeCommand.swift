@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the server (all services in one process, SQLite, in-process llama.cpp).")
 
     @Option(help: "Address to bind (default: HOST, else 127.0.0.1).") var host: String?
-    @Option(help: "Port to serve on (default: PORT, else 8000).") var port: Int?
+    @Option(help: "Port to serve on; 0 takes a free one (default: PORT, else 8000).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Folder for the database (default: DATA_DIR, else ./data).")
     var dataDirectory: String?
 
@@ -18,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = runtime.configuration
         if let host { configuration.host = host }
         if let port {
-            guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535") }
             configuration.port = port
         }
         let models: LocalModelService
@@ -28,11 +28,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)")
         }
         let dependencies = AppDependencies(
-            npcs: runtime.npcs, databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
+            npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.
-            let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, models: \(url)/api/models/status)\n"
+            let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, conversations: \(url)/api/conversations, models: \(url)/api/models/status)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()

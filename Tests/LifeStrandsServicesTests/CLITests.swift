@@ -30,13 +30,20 @@ struct CLI {
     func remove() { try? FileManager.default.removeItem(at: workingDirectory) }
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = workingDirectory
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DATA") && $0.key != "PORT" }
         env.merge(environment) { $1 }
-        process.environment = env
+        return try Self.run(Self.binary, arguments, in: workingDirectory, environment: env)
+    }
+
+    /// Runs a program to its end and collects what it printed.
+    static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]? = nil)
+        throws -> Result
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

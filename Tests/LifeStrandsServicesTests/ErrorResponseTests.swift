@@ -126,7 +126,9 @@ import TestSupport
         })
         let router = buildRouter(
             configuration: Configuration(),
-            dependencies: AppDependencies(npcs: app.repository, databaseHealth: NoDatabase()))
+            dependencies: AppDependencies(
+                npcs: app.repository, conversations: SQLiteConversationRepository(database: try SQLiteDatabase.inMemory()),
+                databaseHealth: NoDatabase()))
         let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(registered.contains("GET /health") && registered.contains("POST /api/npcs/{id}/revisions/{revision}/restore"))
         #expect(registered.subtracting(documented).isEmpty, "routes missing from openapi.json")

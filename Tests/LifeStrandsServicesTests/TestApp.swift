@@ -20,7 +20,7 @@ struct TestApp {
         let router = buildRouter(
             configuration: configuration,
             dependencies: AppDependencies(
-                npcs: repository, databaseHealth: SQLiteHealthCheck(database: database), models: models))
+                npcs: repository, conversations: SQLiteConversationRepository(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models))
         application = Application(router: router)
     }
 

@@ -60,8 +60,10 @@ import Testing
         scheduler.stepCompleted()
         scheduler.accept(b, token: 9)
         let second = try scheduler.requireStep()
-        // b decodes outside the prompt budget; c finishes; a starts.
-        #expect(second.entries.map(\.token) == [9, 3, 1, 1, 1])
+        // b decodes outside the prompt budget; c finishes; a starts. The batch is in sequence order
+        // (a holds sequence 0), the layout llama.cpp's per-sequence caches decode fastest.
+        #expect(second.entries.map(\.token) == [1, 1, 1, 9, 3])
+        #expect(second.entries.map(\.sequence) == [0, 0, 0, 1, 2])
         #expect(second.entries.filter(\.wantsLogits).map(\.request) == [b, c])
     }
 

@@ -43,5 +43,9 @@ public enum Models {
     public static var toolsPython: String {
         directory.deletingLastPathComponent().appending(path: "tools-gguf-0.19.0/bin/python").path(percentEncoded: false)
     }
+    /// The Python with requests, websocket-client and selenium that `make setup` made for the tests' clients.
+    public static var clientPython: String {
+        directory.deletingLastPathComponent().appending(path: "test-client/bin/python").path(percentEncoded: false)
+    }
     public static var gemma3: String { directory.appending(path: "gemma-3-270m-q4_k_m.gguf").path(percentEncoded: false) }
 }

@@ -40,6 +40,15 @@ extension JSONValue {
         return nil
     }
 
+    /// The value of a number (an integer too), or nil for any other value.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
     /// The value of an integer, or nil for any other value.
     public var integerValue: Int64? {
         if case .integer(let value) = self { return value }

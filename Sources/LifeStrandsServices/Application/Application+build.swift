@@ -7,19 +7,26 @@ import NIOCore
 /// What the HTTP application needs from the rest of the process.
 public struct AppDependencies: Sendable {
     public var npcs: any NPCRepository
+    public var conversations: any ConversationRepository
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
 
-    public init(npcs: any NPCRepository, databaseHealth: any DatabaseHealthCheck, models: (any ModelService)? = nil) {
+    public init(
+        npcs: any NPCRepository, conversations: any ConversationRepository, databaseHealth: any DatabaseHealthCheck,
+        models: (any ModelService)? = nil
+    ) {
         self.npcs = npcs
+        self.conversations = conversations
         self.databaseHealth = databaseHealth
         self.models = models
     }
 }
 
 /// Builds the router every HTTP entry point uses, tests included: routes, error handling, authentication.
-public func buildRouter(configuration: Configuration, dependencies: AppDependencies) -> Router<AppRequestContext> {
+public func buildRouter(
+    configuration: Configuration, dependencies: AppDependencies, logger: Logger = Logger(label: "lifestrands")
+) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
     // Every route, public ones included, passes the one authentication slot; it decides who may pass.
@@ -34,6 +41,12 @@ public func buildRouter(configuration: Configuration, dependencies: AppDependenc
         .addRoutes(to: router.group("api/npcs"))
     ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/models"))
+    let chat = ChatService(
+        npcs: dependencies.npcs, conversations: dependencies.conversations, models: dependencies.models,
+        settings: .init(activeLimit: configuration.maxConcurrentConversations, embeddings: configuration.enableEmbeddings),
+        logger: logger)
+    ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
+        .addRoutes(to: router.group("api/conversations"))
     return router
 }
 
@@ -43,10 +56,14 @@ public func buildApplication(
     configuration: Configuration, dependencies: AppDependencies, logger: Logger,
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, dependencies: dependencies)
+    let router = buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    let timeouts = ConversationTimeoutService(
+        conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
+        logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
+        services: [timeouts],
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             await onServerRunning("http://\(configuration.host):\(port)")

@@ -66,3 +66,27 @@ extension ModelManagerError: APIErrorConvertible {
         }
     }
 }
+
+extension ConversationError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .notFound(let id):
+            APIError(
+                .notFound, code: "conversation_not_found", message: description,
+                details: ["session_id": .string(id.lowercased)])
+        case .ended(let id):
+            APIError(.conflict, code: "conversation_ended", message: description, details: ["session_id": .string(id.lowercased)])
+        case .replyInProgress(let id):
+            APIError(
+                .conflict, code: "reply_in_progress", message: description, details: ["session_id": .string(id.lowercased)])
+        case .tooManyActive(let limit):
+            APIError(
+                .tooManyRequests, code: "too_many_conversations", message: description,
+                details: ["limit": .integer(Int64(limit))], headers: [.retryAfter: "30"])
+        case .contextTooLong(let tokens, let budget):
+            APIError(
+                .unprocessableContent, code: "message_too_long", message: description,
+                details: ["tokens": .integer(Int64(tokens)), "budget": .integer(Int64(budget))])
+        }
+    }
+}

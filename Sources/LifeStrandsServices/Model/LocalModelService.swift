@@ -8,6 +8,7 @@ public final class LocalModelService: ModelService {
     public let manager: ModelManager
     private let embedder: Embedder?
     private let embeddingPath: String?
+    private let windows: [String: PromptWindow]
 
     /// Checks `CHAT_MODEL` and `SUMMARY_MODEL`, loads what fits `MIN_VRAM_MB` (held against the free memory
     /// ggml reports), and `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
@@ -16,19 +17,33 @@ public final class LocalModelService: ModelService {
         LlamaBackend.initialize(logger: logger)
         let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
+        let chatEngine = EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048)
+        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: 4096)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(
                 models: [
                     ModelSpec(
                         name: "chat", path: chat,
-                        engine: EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048)),
-                    ModelSpec(name: "summary", path: summary, engine: EngineConfiguration(sequences: 2, sequenceLength: 4096)),
+                        engine: chatEngine),
+                    ModelSpec(name: "summary", path: summary, engine: summaryEngine),
                 ], budgetBytes: budget)
         } catch .overBudget(let model, let needs, let budget) {
             throw ModelServiceError(
                 variable: "MIN_VRAM_MB", path: model == "chat" ? chat : summary,
                 problem: "the \(model) model needs \(needs >> 20) MiB, over the budget of \(budget >> 20) MiB,")
+        } catch {
+            throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
+        }
+        do {
+            // Vocabularies alone (no weights): prompts are measured whether or not the model is resident.
+            windows = [
+                "chat": PromptWindow(
+                    contextLength: chatEngine.sequenceLength, vocabulary: try LlamaModel(path: chat, vocabularyOnly: true)),
+                "summary": PromptWindow(
+                    contextLength: summaryEngine.sequenceLength,
+                    vocabulary: try LlamaModel(path: summary, vocabularyOnly: true)),
+            ]
         } catch {
             throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
         }
@@ -84,6 +99,11 @@ public final class LocalModelService: ModelService {
     public func reload(_ model: String?) async throws {
         if let model { return try await manager.reload(model) }
         for status in await manager.status() where status.loaded { try await manager.reload(status.name) }
+    }
+
+    public func promptWindow(_ model: String) async throws -> PromptWindow {
+        guard let window = windows[model] else { throw ModelManagerError.unknownModel(model) }
+        return window
     }
 
     public func status() async -> ModelServiceStatus {

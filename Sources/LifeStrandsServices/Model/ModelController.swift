@@ -154,8 +154,7 @@ extension GenerationEvent {
                 "prompt_tokens": .integer(Int64(stats.promptTokens)),
                 "cached_tokens": .integer(Int64(stats.cachedTokens)),
                 "generated_tokens": .integer(Int64(stats.generatedTokens)),
-                "time_to_first_token_ms": .number(Double(stats.timeToFirstToken.components.seconds) * 1000
-                    + Double(stats.timeToFirstToken.components.attoseconds) / 1e15),
+                "time_to_first_token_ms": .number(stats.timeToFirstToken.seconds * 1000),
                 "tokens_per_second": .number(stats.tokensPerSecond),
             ]
         }

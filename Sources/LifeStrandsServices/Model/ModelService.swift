@@ -1,4 +1,5 @@
 import Foundation
+public import LifeStrands
 public import LlamaEngine
 
 /// The model service as the other services see it: generation, embeddings, model swaps and their state.
@@ -13,6 +14,26 @@ public protocol ModelService: Sendable {
     /// Reloads `model` (or every resident model) from its file once its requests are done.
     func reload(_ model: String?) async throws
     func status() async -> ModelServiceStatus
+    /// How `model` counts tokens, and how many one conversation may hold.
+    func promptWindow(_ model: String) async throws -> PromptWindow
+}
+
+/// A model's tokenizer and the tokens one conversation's prompt and reply may take together.
+public struct PromptWindow: TokenCounter {
+    /// Tokens of one conversation's KV cache: prompt and reply.
+    public var contextLength: Int
+    private let vocabulary: LlamaModel
+
+    /// - Parameter vocabulary: the model, or its vocabulary alone (`LlamaModel(path:vocabularyOnly:)`).
+    public init(contextLength: Int, vocabulary: LlamaModel) {
+        self.contextLength = contextLength
+        self.vocabulary = vocabulary
+    }
+
+    public func tokenCount(_ text: String) -> Int {
+        // Tokenization only fails on text llama.cpp cannot take at all; bytes over-count, never under.
+        (try? vocabulary.tokenize(text, addSpecial: false, parseSpecial: false).count) ?? text.utf8.count
+    }
 }
 
 /// The model service does not serve what was asked: embeddings are off, or no model is loaded.

@@ -33,6 +33,36 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v2-conversation") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversation (
+                        id TEXT PRIMARY KEY,
+                        npc_id TEXT NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                        user_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        started_at DATETIME NOT NULL,
+                        last_activity_at DATETIME NOT NULL,
+                        ended_at DATETIME,
+                        end_reason TEXT
+                    );
+                    CREATE INDEX conversation_user ON conversation(user_id, started_at);
+                    CREATE INDEX conversation_npc ON conversation(npc_id, started_at);
+                    CREATE INDEX conversation_activity ON conversation(state, last_activity_at);
+                    CREATE TABLE conversation_message (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE,
+                        conversation_id TEXT NOT NULL REFERENCES conversation(id) ON DELETE CASCADE,
+                        role TEXT NOT NULL,
+                        content TEXT NOT NULL,
+                        prompt_content TEXT,
+                        complete BOOLEAN NOT NULL,
+                        usage TEXT,
+                        created_at DATETIME NOT NULL
+                    );
+                    CREATE INDEX conversation_message_order ON conversation_message(conversation_id, seq);
+                    """)
+        }
         return migrator
     }
 }

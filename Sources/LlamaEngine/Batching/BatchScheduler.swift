@@ -160,6 +160,10 @@ struct BatchScheduler {
             }
         }
         guard !step.entries.isEmpty || !step.memory.isEmpty else { return nil }
+        // llama.cpp lays out per-sequence caches as streams in sequence order; a batch in that order
+        // decodes about a third faster than the same tokens shuffled. The sort is stable: a sequence's
+        // positions stay ascending.
+        step.entries.sort { $0.sequence < $1.sequence }
         inFlight = step.entries
         return step
     }

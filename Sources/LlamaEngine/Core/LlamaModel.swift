@@ -12,13 +12,17 @@ public final class LlamaModel: @unchecked Sendable {
     public let path: String
 
     /// Loads a GGUF file.
-    /// - Parameter gpuLayers: layers to offload to a GPU, where llama.cpp was built with one.
+    /// - Parameters:
+    ///   - gpuLayers: layers to offload to a GPU, where llama.cpp was built with one.
+    ///   - vocabularyOnly: load the tokenizer and chat template without the weights, to count tokens;
+    ///     such a model cannot run a context.
     /// - Throws: `LlamaError.modelNotFound` or `.modelLoadFailed`.
-    public init(path: String, gpuLayers: Int32 = 0) throws(LlamaError) {
+    public init(path: String, gpuLayers: Int32 = 0, vocabularyOnly: Bool = false) throws(LlamaError) {
         LlamaBackend.initialize()
         guard FileManager.default.fileExists(atPath: path) else { throw .modelNotFound(path: path) }
         var parameters = llama_model_default_params()
         parameters.n_gpu_layers = gpuLayers
+        parameters.vocab_only = vocabularyOnly
         guard let raw = llama_model_load_from_file(path, parameters) else { throw .modelLoadFailed(path: path) }
         guard let vocab = llama_model_get_vocab(raw) else {
             llama_model_free(raw)

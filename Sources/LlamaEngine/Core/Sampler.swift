@@ -49,9 +49,16 @@ struct Sampler: ~Copyable {
         }
         let vocabularySize = model.vocabularySize
         let greedy = parameters.temperature <= 0
+        let penalized = parameters.repetitionPenalty != 1
         // Penalties scan every candidate: cut the list down with top-k first.
-        if !greedy, parameters.topK > 0 { llama_sampler_chain_add(chain, llama_sampler_init_top_k(parameters.topK)) }
-        if parameters.repetitionPenalty != 1 {
+        if !greedy, parameters.topK > 0 {
+            llama_sampler_chain_add(chain, llama_sampler_init_top_k(parameters.topK))
+        } else if greedy, parameters.repetitionPenalty > 1 {
+            // Exact for greedy: at most `window` distinct tokens are penalized, and a penalty above 1 only lowers a
+            // logit, so the best token after penalties is among the best `window + 1` before them.
+            llama_sampler_chain_add(chain, llama_sampler_init_top_k(max(parameters.repetitionWindow, 0) + 1))
+        }
+        if penalized {
             llama_sampler_chain_add(
                 chain,
                 llama_sampler_init_penalties(

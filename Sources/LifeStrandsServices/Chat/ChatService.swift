@@ -1,0 +1,235 @@
+public import Foundation
+public import LifeStrands
+public import LifeStrandsStore
+public import LlamaEngine
+public import Logging
+import Synchronization
+
+/// Conversations: sessions, the prompt for each reply, and the reply streamed and stored.
+public final class ChatService: Sendable {
+    /// How replies are generated.
+    public struct Settings: Sendable {
+        /// Sessions open at once, at most (`MAX_CONCURRENT_CONVERSATIONS`).
+        public var activeLimit: Int
+        /// Tokens one reply may take; the prompt gets the rest of the conversation's window.
+        public var replyTokens: Int
+        public var sampling: SamplingParameters
+        /// Rank memories by embedding similarity (`ENABLE_EMBEDDINGS`) rather than shared words.
+        public var embeddings: Bool
+        public var context: ContextBuilder
+
+        public init(
+            activeLimit: Int = 8, replyTokens: Int = 160,
+            sampling: SamplingParameters = .init(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, repetitionPenalty: 1.1),
+            embeddings: Bool = true, context: ContextBuilder = .init()
+        ) {
+            self.activeLimit = activeLimit
+            self.replyTokens = replyTokens
+            self.sampling = sampling
+            self.embeddings = embeddings
+            self.context = context
+        }
+    }
+
+    let npcs: any NPCRepository
+    let conversations: any ConversationRepository
+    let models: (any ModelService)?
+    let settings: Settings
+    let logger: Logger
+    /// Sessions with a reply streaming: one message at a time per session.
+    private let replying = Mutex<Set<UUID>>([])
+    private let vectors = EmbeddingCache(capacity: 4096)
+
+    public init(
+        npcs: any NPCRepository, conversations: any ConversationRepository, models: (any ModelService)?,
+        settings: Settings = .init(), logger: Logger
+    ) {
+        self.npcs = npcs
+        self.conversations = conversations
+        self.models = models
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Opens a session between `userID` and the NPC.
+    /// - Throws: `NPCError.notFound`, `ConversationError.tooManyActive`.
+    public func start(npcID: UUID, userID: String) async throws -> Conversation {
+        let conversation = try await conversations.start(
+            npcID: npcID, userID: userID, activeLimit: settings.activeLimit, at: Date())
+        logger.debug(
+            "conversation started",
+            metadata: ["ls_conversation_id": "\(conversation.id.lowercased)", "ls_npc_id": "\(npcID.lowercased)"])
+        return conversation
+    }
+
+    /// Ends a session (an ended one stays as it was).
+    public func end(_ id: UUID, reason: Conversation.EndReason = .ended) async throws -> Conversation {
+        try await conversations.end(id, reason: reason, at: Date())
+    }
+
+    /// The session and its transcript.
+    public func transcript(_ id: UUID) async throws -> (Conversation, [ConversationMessage]) {
+        (try await conversations.conversation(id), try await conversations.messages(of: id))
+    }
+
+    public func list(userID: String?, npcID: UUID?, limit: Int = 100) async throws -> [Conversation] {
+        try await conversations.list(userID: userID, npcID: npcID, limit: limit)
+    }
+
+    /// Stores the player's message and starts the NPC's reply; stream it with `ChatReply.stream`.
+    /// - Throws: `ConversationError` (not found, ended, a reply in progress, context too long),
+    ///   `NPCError.notFound`, or the model service's errors (busy, unavailable).
+    public func send(_ id: UUID, content: String) async throws -> ChatReply {
+        guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
+        let conversation = try await conversations.conversation(id)
+        guard conversation.state == .active else { throw ConversationError.ended(id) }
+        guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
+        let release: @Sendable () -> Void = { [self] in _ = replying.withLock { $0.remove(id) } }
+        do {
+            let npc = try await npcs.npc(conversation.npcID)
+            let history = try await conversations.messages(of: id)
+            let window = try await models.promptWindow("chat")
+            var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
+            if settings.embeddings, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
+                try await addEmbeddingRelevance(to: &input, models: models)
+            }
+            let context = try settings.context.build(
+                input, budget: window.contextLength - settings.replyTokens, counter: window)
+            let message = ConversationMessage(
+                conversationID: id, role: .user, content: content, promptContent: context.messages.last?.content)
+            try await conversations.append(message)
+            let request = GenerationRequest(
+                prompt: .chat(context.messages.map { ChatMessage(role: .init($0.role), content: $0.content) }),
+                conversationID: id.lowercased, parameters: settings.sampling, maxTokens: settings.replyTokens,
+                stop: ["\n\(conversation.userID):", "\nUser:", "\nPlayer:"])
+            let events = try await models.generate("chat", request)
+            logger.debug(
+                "reply started",
+                metadata: [
+                    "ls_conversation_id": "\(id.lowercased)", "ls_prompt_tokens": "\(context.tokens)",
+                    "ls_memories": "\(context.memories.count)", "ls_dropped_messages": "\(context.droppedMessages)",
+                ])
+            return ChatReply(
+                conversationID: id, userMessage: message, context: context, events: events,
+                conversations: conversations, release: release)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// Embedding similarity between the message and each memory and knowledge item.
+    private func addEmbeddingRelevance(to input: inout ContextInput, models: any ModelService) async throws {
+        let memoryTexts = input.npc.memories.map(\.content)
+        let knowledgeTexts = input.npc.knowledge.map { "\($0.topic): \($0.content)" }
+        let texts = [input.message] + memoryTexts + knowledgeTexts
+        let missing = Array(Set(texts.filter { vectors[$0] == nil }))
+        if !missing.isEmpty {
+            for (text, vector) in zip(missing, try await models.embed(missing)) { vectors[text] = vector }
+        }
+        guard let query = vectors[input.message] else { return }
+        func similarity(_ text: String) -> Double {
+            guard let vector = vectors[text] else { return 0 }
+            return Double(zip(query, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+        }
+        input.memoryRelevance = memoryTexts.map(similarity)
+        input.knowledgeRelevance = knowledgeTexts.map(similarity)
+    }
+}
+
+/// A reply being generated: stream it once; it is stored when it ends, complete or cut short.
+public final class ChatReply: Sendable {
+    public let conversationID: UUID
+    /// The player's message, already stored.
+    public let userMessage: ConversationMessage
+    /// What the prompt was built from.
+    public let context: BuiltContext
+    public let replyID = UUID()
+    private let events: AsyncThrowingStream<GenerationEvent, any Error>
+    private let conversations: any ConversationRepository
+    private let release: @Sendable () -> Void
+
+    init(
+        conversationID: UUID, userMessage: ConversationMessage, context: BuiltContext,
+        events: AsyncThrowingStream<GenerationEvent, any Error>, conversations: any ConversationRepository,
+        release: @escaping @Sendable () -> Void
+    ) {
+        self.conversationID = conversationID
+        self.userMessage = userMessage
+        self.context = context
+        self.events = events
+        self.conversations = conversations
+        self.release = release
+    }
+
+    /// Passes the reply's text to `onText` as it is generated and returns the stored reply.
+    ///
+    /// When `onText` throws (the client went away) or the task is cancelled, generation stops and what
+    /// was said so far is stored marked incomplete; the error is rethrown.
+    public func stream(_ onText: (String) async throws -> Void) async throws -> ConversationMessage {
+        defer { release() }
+        var text = ""
+        var stats: GenerationStats?
+        var failure: (any Error)?
+        do {
+            for try await event in events {
+                switch event {
+                case .text(let piece):
+                    text += piece
+                    try await onText(piece)
+                case .finished(let figures):
+                    stats = figures
+                }
+            }
+            if stats == nil { failure = CancellationError() }
+        } catch {
+            failure = error
+        }
+        let reply = ConversationMessage(
+            id: replyID, conversationID: conversationID, role: .npc,
+            content: text.trimmingCharacters(in: .whitespacesAndNewlines), complete: stats != nil,
+            usage: stats.map(MessageUsage.init))
+        // Stored even when this task was cancelled: the store must not see the cancellation.
+        let conversations = self.conversations
+        try await Task { try await conversations.append(reply) }.value
+        if let failure { throw failure }
+        return reply
+    }
+}
+
+extension MessageUsage {
+    init(_ stats: GenerationStats) {
+        self.init(
+            promptTokens: stats.promptTokens, cachedTokens: stats.cachedTokens, completionTokens: stats.generatedTokens,
+            timeToFirstTokenMs: stats.timeToFirstToken.seconds * 1000, tokensPerSecond: stats.tokensPerSecond)
+    }
+}
+
+extension ChatMessage.Role {
+    init(_ role: PromptMessage.Role) {
+        switch role {
+        case .system: self = .system
+        case .user: self = .user
+        case .assistant: self = .assistant
+        }
+    }
+}
+
+/// Unit vectors of texts seen recently, so a memory is embedded once, not on every message.
+final class EmbeddingCache: Sendable {
+    private let entries = Mutex<[String: [Float]]>([:])
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    subscript(text: String) -> [Float]? {
+        get { entries.withLock { $0[text] } }
+        set {
+            entries.withLock { entries in
+                // Crude but bounded: past capacity, start over.
+                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+                entries[text] = newValue
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+public import Foundation
+public import LifeStrands
+
+/// Where conversations and their transcripts live.
+public protocol ConversationRepository: Sendable {
+    /// Opens a session with an NPC.
+    /// - Throws: `NPCError.notFound`, or `ConversationError.tooManyActive` when `activeLimit` sessions are open.
+    func start(npcID: UUID, userID: String, activeLimit: Int, at date: Date) async throws -> Conversation
+    /// - Throws: `ConversationError.notFound`.
+    func conversation(_ id: UUID) async throws -> Conversation
+    /// The transcript, oldest first. - Throws: `ConversationError.notFound`.
+    func messages(of id: UUID) async throws -> [ConversationMessage]
+    /// Conversations, newest first, filtered by player and NPC.
+    func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation]
+    /// Appends a message and marks the session active now. A player's message needs an active session
+    /// (`ConversationError.ended`); a reply is stored even if the session ended while it streamed.
+    func append(_ message: ConversationMessage) async throws
+    /// Ends an active session; an ended one is returned unchanged. - Throws: `ConversationError.notFound`.
+    func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation
+    /// Ends every active session with no activity since `cutoff`, and returns them.
+    func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation]
+}

@@ -1,0 +1,198 @@
+import Foundation
+import LifeStrands
+import Testing
+import TestSupport
+
+/// Conversations end to end: `lifestrands serve` on a free loopback port, the real chat model, clients
+/// in Python as a game's tools would be.
+@Suite(.serialized) struct ConversationLiveTests {
+    static let tomas: JSONValue = [
+        "name": "Tomas Varga",
+        "background": [
+            "age": 58, "occupation": "boat captain", "location": "Port Ashby",
+            "history": "Fished these waters for thirty years; now ferries scientists to the kelp beds.",
+        ],
+        "personality": ["traits": ["gruff", "loyal", "superstitious"], "fears": ["storms out of season"]],
+        "current_status": ["mood": "wary", "health": "good", "energy": "low"],
+        "memories": [
+            ["content": "The storm of '98 sank three boats in the harbour.", "importance": 9],
+            ["content": "Drinks his coffee black every morning.", "importance": 2],
+        ],
+    ]
+
+    @Test func theSeedReadmesPythonExamplesRunAsWritten() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        // The examples address http://localhost:8000; this server is on a free port instead.
+        let examples = try String(contentsOf: Fixtures.directory.appending(path: "seed_readme_examples.py"), encoding: .utf8)
+            .replacingOccurrences(of: "http://localhost:8000", with: server.url)
+        let script = server.workingDirectory.appending(path: "examples.py")
+        try examples.write(to: script, atomically: true, encoding: .utf8)
+
+        let run = try server.python(script.path)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no reply was printed")
+
+        // The exchange is stored: the player's message and the whole reply, with its figures.
+        let list = try await server.call("GET", "/api/conversations?user_id=user123")
+        let session = try #require(list.body["conversations"]?.arrayValue?.first?["session_id"]?.stringValue)
+        let transcript = try await server.call("GET", "/api/conversations/\(session)")
+        let messages = try #require(transcript.body["messages"]?.arrayValue)
+        #expect(messages.map { $0["role"]?.stringValue } == ["user", "npc"])
+        #expect(messages[0]["content"]?.stringValue == "Tell me about your research")
+        #expect(messages[1]["content"]?.stringValue == run.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(messages[1]["complete"] == true)
+        #expect((messages[1]["usage"]?["completion_tokens"]?.integerValue ?? 0) > 0)
+    }
+
+    @Test func tokensArriveOneByOneBeforeTheReplyEnds() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let session = try await Self.start(server, with: Self.tomas, user: "player-1")
+        let (status, lines) = try server.stream(session, "Tell me about the storm that sank the boats.")
+        #expect(status == 200)
+        let tokens = lines.filter { $0.line["token"] != nil }
+        let done = try #require(lines.last)
+        #expect(done.line["done"] == true)
+        #expect(tokens.count > 1)
+        // The first token came well before the last line: streamed, not buffered until the end.
+        #expect(try #require(tokens.first).at < done.at - 0.05)
+        let usage = try #require(done.line["usage"])
+        #expect(usage["completion_tokens"]?.integerValue == Int64(tokens.count) || tokens.count > 1)
+        #expect((usage["prompt_tokens"]?.integerValue ?? 0) > 100)
+        #expect(done.line["message_id"]?.stringValue != nil)
+    }
+
+    @Test func aClientThatGoesAwayMidReplyStopsItAndThePartialReplyIsKept() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let session = try await Self.start(server, with: Self.tomas, user: "player-2")
+        let walkAway = try server.python(
+            Fixtures.directory.appending(path: "chat_client.py").path,
+            ["disconnect", server.url, session, "Tell me everything about the sea, slowly, in great detail.", "3"])
+        #expect(walkAway.status == 0, "\(walkAway.stderr)")
+        let seen = try JSONParser.parse(walkAway.stdout)["tokens"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(seen.count == 3)
+
+        // The reply is stored, marked incomplete, and the model's sequence is freed.
+        var reply: JSONValue?
+        for _ in 0..<100 where reply == nil {
+            let messages = try await server.call("GET", "/api/conversations/\(session)").body["messages"]?.arrayValue ?? []
+            reply = messages.first { $0["role"] == "npc" }
+            if reply == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        let partial = try #require(reply)
+        #expect(partial["complete"] == false)
+        let text = partial["content"]?.stringValue ?? ""
+        #expect(text.hasPrefix(seen.joined().trimmingCharacters(in: .whitespacesAndNewlines)))
+        let status = try await server.call("GET", "/api/models/status")
+        #expect(status.body["active_sequences"]?.integerValue == 0)
+        // The session takes the next message.
+        let next = try server.stream(session, "Sorry, I had to go. Where were we?")
+        #expect(next.status == 200 && next.lines.last?.line["done"] == true)
+    }
+
+    @Test func aConversationContinuesAfterTheServerRestarts() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let session = try await Self.start(server, with: Self.tomas, user: "player-3")
+        #expect(try server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
+
+        server.stop()
+        try server.start()
+
+        let after = try server.stream(session, "Do you remember what I told you?")
+        #expect(after.status == 200)
+        let done = try #require(after.lines.last?.line)
+        #expect(done["done"] == true)
+        // The prompt was rebuilt from the stored transcript: it holds the first exchange too.
+        #expect((done["usage"]?["prompt_tokens"]?.integerValue ?? 0) > 150)
+        let messages = try await server.call("GET", "/api/conversations/\(session)").body["messages"]?.arrayValue ?? []
+        #expect(messages.map { $0["role"]?.stringValue } == ["user", "npc", "user", "npc"])
+    }
+
+    @Test func laterTurnsOfALongConversationReuseMostOfTheirPrompt() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let session = try await Self.start(server, with: Self.tomas, user: "player-4")
+        let questions = [
+            "Good morning, captain.", "Will the weather hold today?", "What happened in the storm of '98?",
+            "How is your boat running?", "Where did all the fish go?", "Do you drink coffee?",
+            "What do you fear most?", "Can you take me out to the kelp beds?", "What do you think of the town?",
+            "Thank you. Same time tomorrow?",
+        ]
+        var report: [String] = []
+        var reused: [Double] = []
+        var drops = 0
+        var lastPrompt = 0.0
+        for (turn, question) in questions.enumerated() {
+            let done = try #require(try server.stream(session, question).lines.last?.line)
+            let usage = try #require(done["usage"])
+            let prompt = Double(usage["prompt_tokens"]?.integerValue ?? 0)
+            let cached = Double(usage["cached_tokens"]?.integerValue ?? 0)
+            report.append(
+                "turn \(turn + 1): prompt \(Int(prompt)), reused \(Int(cached)), evaluated \(Int(prompt - cached))")
+            // A prompt shorter than the last one lost a chunk of old exchanges to the window: its start moved.
+            if turn > 0, prompt < lastPrompt {
+                drops += 1
+            } else if turn > 0 {
+                reused.append(cached / prompt)
+            }
+            lastPrompt = prompt
+        }
+        let mean = reused.reduce(0, +) / Double(reused.count)
+        print("10-turn conversation, KV reuse per turn:\n  " + report.joined(separator: "\n  "))
+        print(String(format: "turns 2-10 that kept their history reuse %.0f%% of their prompt tokens on average", mean * 100))
+        #expect(drops <= 1)
+        #expect(reused.allSatisfy { $0 > 0.75 })
+    }
+
+    @Test func badRequestsGetClearErrorsAndTheLimitHolds() async throws {
+        let server = try LiveServer(environment: ["MAX_CONCURRENT_CONVERSATIONS": "2"])
+        defer { server.remove() }
+        let missing = UUID().uuidString.lowercased()
+        let npcID = try #require(try await server.call("POST", "/api/npcs", json: Self.tomas).body["npc_id"]?.stringValue)
+
+        let unknownNPC = try await server.call("POST", "/api/conversations/start", json: ["npc_id": .string(missing), "user_id": "p"])
+        #expect(unknownNPC.status == 404)
+        let noUser = try await server.call("POST", "/api/conversations/start", json: ["npc_id": .string(npcID)])
+        #expect(noUser.status == 422)
+        #expect(noUser.body["error"]?["details"]?["issues"]?.arrayValue?.first?["path"] == "user_id")
+        let unknownSession = try await server.call("POST", "/api/conversations/\(missing)/message", json: ["content": "hi"])
+        #expect(unknownSession.status == 404)
+        let badID = try await server.call("GET", "/api/conversations/not-a-uuid")
+        #expect(badID.status == 400)
+
+        let first = try await Self.start(server, npcID: npcID, user: "p1")
+        let empty = try await server.call("POST", "/api/conversations/\(first)/message", json: ["content": "  "])
+        #expect(empty.status == 422)
+        #expect(empty.body["error"]?["details"]?["issues"]?.arrayValue?.first?["path"] == "content")
+
+        _ = try await Self.start(server, npcID: npcID, user: "p2")
+        let third = try await server.call("POST", "/api/conversations/start", json: ["npc_id": .string(npcID), "user_id": "p3"])
+        #expect(third.status == 429)
+        #expect(third.body["error"]?["message"]?.stringValue?.contains("MAX_CONCURRENT_CONVERSATIONS") == true)
+
+        let ended = try await server.call("POST", "/api/conversations/\(first)/end")
+        #expect(ended.status == 200 && ended.body["state"] == "ended" && ended.body["end_reason"] == "ended")
+        let afterEnd = try await server.call("POST", "/api/conversations/\(first)/message", json: ["content": "hello?"])
+        #expect(afterEnd.status == 409)
+        // Ending one freed a place.
+        _ = try await Self.start(server, npcID: npcID, user: "p3")
+        let listed = try await server.call("GET", "/api/conversations?npc_id=\(npcID)")
+        #expect(listed.body["conversations"]?.arrayValue?.count == 3)
+        #expect(try await server.call("GET", "/api/conversations?limit=0").status == 400)
+    }
+
+    static func start(_ server: LiveServer, with npc: JSONValue, user: String) async throws -> String {
+        let created = try await server.call("POST", "/api/npcs", json: npc)
+        return try await start(server, npcID: try #require(created.body["npc_id"]?.stringValue), user: user)
+    }
+
+    static func start(_ server: LiveServer, npcID: String, user: String) async throws -> String {
+        let started = try await server.call(
+            "POST", "/api/conversations/start", json: ["npc_id": .string(npcID), "user_id": .string(user)])
+        #expect(started.status == 201, "\(started.body)")
+        return try #require(started.body["session_id"]?.stringValue)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LifeStrands
+import Testing
+import TestSupport
+
+/// `lifestrands serve` run as a user runs it, on a free loopback port, over its own data folder.
+final class LiveServer {
+    let workingDirectory: URL
+    let environment: [String: String]
+    private var process: Process?
+    private(set) var url = ""
+
+    init(environment: [String: String] = [:]) throws {
+        workingDirectory = FileManager.default.temporaryDirectory.appending(path: "ls-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
+        self.environment = environment
+        try start()
+    }
+
+    /// Starts the server (again, after `stop`, on the same data) and waits until it serves.
+    func start() throws {
+        let server = Process()
+        server.executableURL = CLI.binary
+        server.arguments = ["serve", "--port", "0", "--data-dir", "data"]
+        server.currentDirectoryURL = workingDirectory
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DATA") && $0.key != "PORT" }
+        env.merge(environment) { $1 }
+        server.environment = env
+        let output = Pipe()
+        server.standardOutput = output
+        let log = workingDirectory.appending(path: "server.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        server.standardError = try FileHandle(forWritingTo: log)
+        try server.run()
+        process = server
+        var printed = ""
+        while !printed.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            try #require(!chunk.isEmpty, "serve exited before serving: \(self.log)")
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let address = try #require(printed.firstRange(of: /http:\/\/[0-9.]+:[0-9]+/), "no URL in \(printed)")
+        url = String(printed[address])
+    }
+
+    /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit.
+    func stop() {
+        guard let process else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Stops the server and removes its data.
+    func remove() {
+        stop()
+        try? FileManager.default.removeItem(at: workingDirectory)
+    }
+
+    var log: String { (try? String(contentsOf: workingDirectory.appending(path: "server.log"), encoding: .utf8)) ?? "" }
+
+    /// A JSON request; the status and the parsed body (null when empty).
+    func call(_ method: String, _ path: String, json: JSONValue? = nil) async throws -> (status: Int, body: JSONValue) {
+        var request = URLRequest(url: URL(string: url + path)!)
+        request.httpMethod = method
+        request.timeoutInterval = 120
+        if let json {
+            request.httpBody = Data(json.jsonText.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, data.isEmpty ? .null : try JSONParser.parse(data))
+    }
+
+    /// Runs a Python script (with requests available) with `arguments`.
+    func python(_ script: String, _ arguments: [String] = []) throws -> CLI.Result {
+        try CLI.run(URL(filePath: Models.clientPython), [script] + arguments, in: workingDirectory)
+    }
+
+    /// Streams one message through `chat_client.py`: the lines with their arrival times.
+    func stream(_ session: String, _ text: String) throws -> (status: Int, lines: [(at: Double, line: JSONValue)]) {
+        let result = try python(Fixtures.directory.appending(path: "chat_client.py").path, ["stream", url, session, text])
+        try #require(result.status == 0, "\(result.stderr)")
+        let report = try JSONParser.parse(result.stdout)
+        let lines = (report["lines"]?.arrayValue ?? []).map { ($0["at"]?.doubleValue ?? 0, $0["line"] ?? .null) }
+        return (Int(report["status"]?.integerValue ?? 0), lines)
+    }
+}

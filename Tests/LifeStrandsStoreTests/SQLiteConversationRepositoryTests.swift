@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import LifeStrands
+import LifeStrandsStore
+import Testing
+import TestSupport
+
+@Suite struct SQLiteConversationRepositoryTests {
+    let database: DatabaseQueue
+    let npcs: SQLiteNPCRepository
+    let conversations: SQLiteConversationRepository
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    init() throws {
+        database = try SQLiteDatabase.inMemory()
+        npcs = SQLiteNPCRepository(database: database)
+        conversations = SQLiteConversationRepository(database: database)
+    }
+
+    @Test func aTranscriptKeepsItsOrderRolesCompletenessAndUsage() async throws {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let conversation = try await conversations.start(npcID: npc.id, userID: "user123", activeLimit: 8, at: start)
+        let usage = MessageUsage(
+            promptTokens: 300, cachedTokens: 250, completionTokens: 40, timeToFirstTokenMs: 120.5, tokensPerSecond: 61)
+        let question = ConversationMessage(
+            conversationID: conversation.id, role: .user, content: "Tell me about your research",
+            promptContent: "(Things you remember: kelp)\n\nTell me about your research", createdAt: start)
+        let answer = ConversationMessage(
+            conversationID: conversation.id, role: .npc, content: "Kelp forests, mostly.", createdAt: start + 2,
+            usage: usage)
+        let cut = ConversationMessage(
+            conversationID: conversation.id, role: .npc, content: "Well, the", complete: false, createdAt: start + 5)
+        for message in [question, answer, cut] { try await conversations.append(message) }
+
+        let stored = try await conversations.messages(of: conversation.id)
+        #expect(stored.map(\.id) == [question.id, answer.id, cut.id])
+        #expect(stored[1].usage == usage && stored[0].usage == nil)
+        #expect(stored.map(\.complete) == [true, true, false])
+        #expect(stored[0].promptContent == question.promptContent && stored[1].promptContent == nil)
+        let read = try await conversations.conversation(conversation.id)
+        #expect(read.messageCount == 3)
+        #expect(abs(read.lastActivityAt.timeIntervalSince(start + 5)) < 0.01)
+    }
+
+    @Test func theActiveLimitHoldsAndEndingFreesAPlace() async throws {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let first = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 2, at: start)
+        _ = try await conversations.start(npcID: npc.id, userID: "b", activeLimit: 2, at: start)
+        await #expect(throws: ConversationError.tooManyActive(limit: 2)) {
+            try await conversations.start(npcID: npc.id, userID: "c", activeLimit: 2, at: start)
+        }
+        let ended = try await conversations.end(first.id, reason: .ended, at: start + 60)
+        #expect(ended.state == .ended && ended.endReason == .ended)
+        // Ending again changes nothing.
+        #expect(try await conversations.end(first.id, reason: .timeout, at: start + 120) == ended)
+        _ = try await conversations.start(npcID: npc.id, userID: "c", activeLimit: 2, at: start)
+    }
+
+    @Test func anEndedSessionRefusesThePlayerButKeepsALateReply() async throws {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let conversation = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 8, at: start)
+        _ = try await conversations.end(conversation.id, reason: .ended, at: start)
+        await #expect(throws: ConversationError.ended(conversation.id)) {
+            try await conversations.append(.init(conversationID: conversation.id, role: .user, content: "hello?"))
+        }
+        try await conversations.append(.init(conversationID: conversation.id, role: .npc, content: "Goodbye."))
+        #expect(try await conversations.messages(of: conversation.id).map(\.content) == ["Goodbye."])
+    }
+
+    @Test func unknownNPCsAndSessionsAreNotFound() async throws {
+        let missing = UUID()
+        await #expect(throws: NPCError.notFound(missing)) {
+            try await conversations.start(npcID: missing, userID: "a", activeLimit: 8, at: start)
+        }
+        await #expect(throws: ConversationError.notFound(missing)) { try await conversations.messages(of: missing) }
+        await #expect(throws: ConversationError.notFound(missing)) {
+            try await conversations.append(.init(conversationID: missing, role: .user, content: "hi"))
+        }
+    }
+
+    @Test func idleSessionsEndByTimeoutAndBusyOnesStay() async throws {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let idle = try await conversations.start(npcID: npc.id, userID: "idle", activeLimit: 8, at: start)
+        let busy = try await conversations.start(npcID: npc.id, userID: "busy", activeLimit: 8, at: start)
+        try await conversations.append(.init(conversationID: busy.id, role: .user, content: "still here", createdAt: start + 1700))
+
+        let ended = try await conversations.endIdle(before: start + 1800 - 30 * 60 + 600, at: start + 1800)
+        #expect(ended.map(\.id) == [idle.id])
+        #expect(ended.first?.endReason == .timeout)
+        #expect(try await conversations.conversation(busy.id).state == .active)
+    }
+
+    @Test func listingFiltersByPlayerAndNPCNewestFirst() async throws {
+        let elena = try await npcs.create(Fixtures.elena, id: UUID())
+        let other = try await npcs.create(LifeStrand(name: "Tomas Varga"), id: UUID())
+        let a = try await conversations.start(npcID: elena.id, userID: "p1", activeLimit: 8, at: start)
+        let b = try await conversations.start(npcID: other.id, userID: "p1", activeLimit: 8, at: start + 10)
+        let c = try await conversations.start(npcID: elena.id, userID: "p2", activeLimit: 8, at: start + 20)
+        #expect(try await conversations.list(userID: "p1", npcID: nil, limit: 10).map(\.id) == [b.id, a.id])
+        #expect(try await conversations.list(userID: nil, npcID: elena.id, limit: 10).map(\.id) == [c.id, a.id])
+        #expect(try await conversations.list(userID: "p2", npcID: elena.id, limit: 10).map(\.id) == [c.id])
+        #expect(try await conversations.list(userID: nil, npcID: nil, limit: 2).count == 2)
+    }
+
+    @Test func deletingAnNPCRemovesItsConversations() async throws {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let conversation = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 8, at: start)
+        try await npcs.delete(npc.id)
+        await #expect(throws: ConversationError.notFound(conversation.id)) {
+            try await conversations.conversation(conversation.id)
+        }
+    }
+}
