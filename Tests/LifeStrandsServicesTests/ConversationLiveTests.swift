@@ -196,3 +196,49 @@ import TestSupport
         return try #require(started.body["session_id"]?.stringValue)
     }
 }
+
+/// The WebSocket: bad frames, keep-alive, subscription, a streamed conversation, a status update.
+@Suite struct ChatSocketLiveTests {
+    @Test func aWebSocketClientConversesSeesStatusChangesAndSurvivesBadFrames() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let npcID = try #require(
+            try await server.call("POST", "/api/npcs", json: ConversationLiveTests.tomas).body["npc_id"]?.stringValue)
+        let run = try server.python(Fixtures.directory.appending(path: "socket_client.py").path, [server.url, npcID])
+        try #require(run.status == 0, "\(run.stderr)\n\(server.log.suffix(2000))")
+        let report = try JSONParser.parse(run.stdout)
+
+        // Every bad frame got its own error frame, and the connection went on.
+        let errors = try #require(report["errors"]?.arrayValue)
+        #expect(errors.map { $0["type"]?.stringValue } == Array(repeating: "error", count: 7))
+        #expect(
+            errors.map { $0["code"]?.stringValue }
+                == ["invalid_json", "binary_frame", "missing_type", "unknown_type", "validation_failed",
+                    "conversation_not_found", "frame_too_large"])
+        #expect(report["pong"] == true)
+
+        #expect(report["subscribed"]?["type"] == "subscribed")
+        #expect(report["subscribed"]?["status"]?["mood"] == "wary")
+        let session = try #require(report["started"]?["session_id"]?.stringValue)
+        #expect(report["started"]?["type"] == "conversation_started")
+        let tokens = report["tokens"]?.arrayValue ?? []
+        #expect(tokens.count > 1)
+        let complete = try #require(report["complete"])
+        #expect(complete["type"] == "message_complete")
+        #expect(complete["session_id"]?.stringValue == session)
+        #expect((complete["usage"]?["completion_tokens"]?.integerValue ?? 0) > 0)
+
+        #expect(report["patch_status"]?.integerValue == 200)
+        let update = try #require(report["status_update"])
+        #expect(update["type"] == "npc_status_update")
+        #expect(update["npc_id"]?.stringValue == npcID)
+        #expect(update["status"]?["mood"] == "elated")
+        #expect(report["ended"]?["type"] == "conversation_ended")
+        #expect(report["ended"]?["state"] == "ended")
+
+        // The reply streamed over the socket is stored like any other.
+        let messages = try await server.call("GET", "/api/conversations/\(session)").body["messages"]?.arrayValue ?? []
+        #expect(messages.map { $0["role"]?.stringValue } == ["user", "npc"])
+        #expect(messages.last?["content"]?.stringValue == tokens.compactMap(\.stringValue).joined().trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

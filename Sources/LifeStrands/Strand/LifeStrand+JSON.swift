@@ -205,15 +205,18 @@ extension LifeStrand {
                 "motivations": strings(personality.motivations),
                 "fears": strings(personality.fears),
             ]),
-            "current_status": object(currentStatus.extra, [
-                "mood": text(currentStatus.mood),
-                "health": text(currentStatus.health),
-                "energy": text(currentStatus.energy),
-            ]),
+            "current_status": currentStatus.json,
             "relationships": .object(relationships.mapValues(\.json)),
             "knowledge": .array(knowledge.map(\.json)),
             "memories": .array(memories.map(\.json)),
         ])
+    }
+}
+
+extension CurrentStatus {
+    /// The status as JSON, unknown fields kept.
+    public var json: JSONValue {
+        object(extra, ["mood": text(mood), "health": text(health), "energy": text(energy)])
     }
 }
 

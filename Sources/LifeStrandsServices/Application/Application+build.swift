@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdWebSocket
 import LifeStrands
 public import LifeStrandsStore
 public import Logging
@@ -11,11 +12,14 @@ public struct AppDependencies: Sendable {
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
+    /// NPC status changes, for WebSocket subscribers.
+    public var events: NPCEvents
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, databaseHealth: any DatabaseHealthCheck,
-        models: (any ModelService)? = nil
+        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents()
     ) {
+        self.events = events
         self.npcs = npcs
         self.conversations = conversations
         self.databaseHealth = databaseHealth
@@ -37,16 +41,19 @@ public func buildRouter(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
-    NPCController(repository: dependencies.npcs, maxBodyBytes: configuration.maxBodyBytes)
+    // Every change made through this process announces status changes to WebSocket subscribers.
+    let npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
+    NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/npcs"))
     ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/models"))
     let chat = ChatService(
-        npcs: dependencies.npcs, conversations: dependencies.conversations, models: dependencies.models,
+        npcs: npcs, conversations: dependencies.conversations, models: dependencies.models,
         settings: .init(activeLimit: configuration.maxConcurrentConversations, embeddings: configuration.enableEmbeddings),
         logger: logger)
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
+    ChatSocketController(chat: chat, npcs: npcs, events: dependencies.events).addRoutes(to: router)
     return router
 }
 
@@ -62,6 +69,10 @@ public func buildApplication(
         logger: logger)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(
+                ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
         services: [timeouts],
         onServerRunning: { channel in

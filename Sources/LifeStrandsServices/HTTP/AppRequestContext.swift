@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdWebSocket
 
 /// Who is making a request.
 public enum Principal: Sendable, Equatable {
@@ -7,12 +8,15 @@ public enum Principal: Sendable, Equatable {
 }
 
 /// The request context every route gets: Hummingbird's core plus the authenticated principal.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Where a WebSocket route leaves its handler for the connection upgrade.
+    public let webSocket: WebSocketHandlerReference<Self>
     /// Set by `AuthenticationMiddleware` before any route runs.
     public var principal: Principal?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.webSocket = .init()
     }
 }

@@ -986,6 +986,22 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/ws": {
+      "get": {
+        "summary": "WebSocket (upgrade): conversations and NPC status updates as JSON text frames. Client frames: subscribe_npc {npc_id}, unsubscribe_npc {npc_id?}, start_conversation {npc_id, user_id}, message {session_id, content}, end_conversation {session_id}. Server frames: subscribed, unsubscribed, conversation_started, token {session_id, content}, message_complete {session_id, message_id, usage}, conversation_ended, npc_status_update {npc_id, status}, error {code, message}. Frames over 64 KiB get an error frame; the connection closes past 1 MiB.",
+        "tags": [
+          "Conversations"
+        ],
+        "responses": {
+          "101": {
+            "description": "Switching to the WebSocket protocol"
+          },
+          "200": {
+            "description": "Answered to a plain GET without an upgrade"
+          }
+        }
+      }
     }
   },
   "components": {

@@ -1,0 +1,180 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import LifeStrands
+import LifeStrandsStore
+import Logging
+import NIOCore
+
+/// `ws://…/ws`: conversations and NPC status updates over one WebSocket, as JSON text frames.
+///
+/// Client → server: `subscribe_npc {npc_id}`, `unsubscribe_npc {npc_id?}`, `start_conversation {npc_id,
+/// user_id}`, `message {session_id, content}`, `end_conversation {session_id}`. Server → client:
+/// `subscribed`, `unsubscribed`, `conversation_started`, `token {session_id, content}`, `message_complete
+/// {session_id, message_id, usage}`, `conversation_ended`, `npc_status_update {npc_id, status}` and
+/// `error {code, message}`. A bad frame gets an `error` frame and the connection stays open.
+struct ChatSocketController {
+    let chat: ChatService
+    let npcs: any NPCRepository
+    let events: NPCEvents
+    /// Largest frame answered (bigger ones get an `error` frame); the transport closes past `maxFrameBytes`.
+    static let maxMessageBytes = 64 * 1024
+    static let maxFrameBytes = 1 << 20
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.ws("ws") { inbound, outbound, context in
+            let session = ChatSocketSession(controller: self, logger: context.logger)
+            try await session.run(inbound: inbound, outbound: outbound)
+        }
+    }
+}
+
+/// One WebSocket connection: reads frames, answers through a single writer, streams replies and status
+/// updates as child tasks, all cancelled when the connection closes.
+private struct ChatSocketSession {
+    let controller: ChatSocketController
+    let logger: Logger
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let (outbox, send) = AsyncStream.makeStream(of: JSONValue.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await frame in outbox { try await outbound.write(.text(frame.jsonText)) }
+            }
+            var subscriptions: [UUID: UUID] = [:]
+            defer { for listener in subscriptions.values { controller.events.stop(listener) } }
+            for try await message in inbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
+                do {
+                    let frame = try Self.parse(message)
+                    try await handle(frame, subscriptions: &subscriptions, group: &group, send: send)
+                } catch {
+                    send.yield(Self.errorFrame(error, logger: logger))
+                }
+            }
+            // The client went away: stop replies in flight (they store what was said) and the writer.
+            send.finish()
+            group.cancelAll()
+        }
+    }
+
+    private func handle(
+        _ frame: JSONValue, subscriptions: inout [UUID: UUID], group: inout ThrowingTaskGroup<Void, any Error>,
+        send: AsyncStream<JSONValue>.Continuation
+    ) async throws {
+        let type = frame["type"]?.stringValue ?? ""
+        switch type {
+        case "subscribe_npc":
+            let npcID = try Self.uuid(frame, "npc_id")
+            let npc = try await controller.npcs.npc(npcID)
+            if subscriptions[npcID] == nil {
+                let (listener, updates) = controller.events.updates(for: npcID)
+                subscriptions[npcID] = listener
+                group.addTask {
+                    for await update in updates {
+                        send.yield([
+                            "type": "npc_status_update", "npc_id": .string(update.npcID.lowercased),
+                            "status": update.status.json,
+                        ])
+                    }
+                }
+            }
+            send.yield(["type": "subscribed", "npc_id": .string(npcID.lowercased), "status": npc.strand.currentStatus.json])
+        case "unsubscribe_npc":
+            let ids = try frame["npc_id"] == nil ? Array(subscriptions.keys) : [Self.uuid(frame, "npc_id")]
+            for id in ids { subscriptions.removeValue(forKey: id).map(controller.events.stop) }
+            send.yield(["type": "unsubscribed", "npc_ids": .array(ids.map { .string($0.lowercased) })])
+        case "start_conversation":
+            let npcID = try Self.uuid(frame, "npc_id")
+            guard let userID = ConversationController.userID(frame["user_id"]?.stringValue) else {
+                throw RequestValidationError(issues: [
+                    ValidationIssue(path: "user_id", message: "must be a string of 1 to 200 characters")
+                ])
+            }
+            let conversation = try await controller.chat.start(npcID: npcID, userID: userID)
+            var started = conversation.json.objectValue ?? [:]
+            started["type"] = "conversation_started"
+            send.yield(.object(started))
+        case "message":
+            let sessionID = try Self.uuid(frame, "session_id")
+            let reply = try await controller.chat.send(sessionID, content: try ConversationController.content(frame["content"]))
+            let session = JSONValue.string(sessionID.lowercased)
+            group.addTask { [logger] in
+                do {
+                    let stored = try await reply.stream { text in
+                        send.yield(["type": "token", "session_id": session, "content": .string(text)])
+                    }
+                    send.yield([
+                        "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),
+                        "usage": stored.usage?.json ?? .null,
+                    ])
+                } catch is CancellationError {
+                    // The connection closed; the partial reply is stored.
+                } catch {
+                    var failure = Self.errorFrame(error, logger: logger).objectValue ?? [:]
+                    failure["session_id"] = session
+                    send.yield(.object(failure))
+                }
+            }
+        case "end_conversation":
+            let conversation = try await controller.chat.end(try Self.uuid(frame, "session_id"))
+            var ended = conversation.json.objectValue ?? [:]
+            ended["type"] = "conversation_ended"
+            send.yield(.object(ended))
+        case "":
+            throw SocketFrameError(code: "missing_type", message: "every frame needs a \"type\" string")
+        default:
+            throw SocketFrameError(
+                code: "unknown_type",
+                message:
+                    "unknown frame type \"\(type)\"; expected subscribe_npc, unsubscribe_npc, start_conversation, message or end_conversation"
+            )
+        }
+    }
+
+    /// A text frame's JSON object. - Throws: for binary, oversized, non-JSON or non-object frames.
+    static func parse(_ message: WebSocketMessage) throws -> JSONValue {
+        guard case .text(let text) = message else {
+            throw SocketFrameError(code: "binary_frame", message: "frames must be JSON text, not binary")
+        }
+        guard text.utf8.count <= ChatSocketController.maxMessageBytes else {
+            throw SocketFrameError(
+                code: "frame_too_large",
+                message: "a frame may hold at most \(ChatSocketController.maxMessageBytes) bytes; this one has \(text.utf8.count)")
+        }
+        let frame = try JSONParser.parse(text)
+        guard frame.objectValue != nil else {
+            throw SocketFrameError(code: "invalid_frame", message: "a frame must be a JSON object with a \"type\"")
+        }
+        return frame
+    }
+
+    static func uuid(_ frame: JSONValue, _ field: String) throws -> UUID {
+        guard let id = frame[field]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+            throw RequestValidationError(issues: [ValidationIssue(path: field, message: "must be a UUID")])
+        }
+        return id
+    }
+
+    /// `{"type": "error", "code", "message", "details"}`, as the HTTP routes would answer.
+    static func errorFrame(_ error: any Error, logger: Logger) -> JSONValue {
+        let apiError: APIError
+        if let convertible = error as? any APIErrorConvertible {
+            apiError = convertible.apiError
+        } else {
+            logger.error("WebSocket frame failed", metadata: ["ls_error": "\(error)"])
+            apiError = APIError(.internalServerError, code: "internal_error", message: "the frame could not be handled")
+        }
+        return [
+            "type": "error", "code": .string(apiError.code), "message": .string(apiError.message),
+            "details": apiError.details,
+        ]
+    }
+}
+
+/// A frame the socket cannot act on.
+struct SocketFrameError: Error, APIErrorConvertible {
+    let code: String
+    let message: String
+
+    var apiError: APIError { APIError(.badRequest, code: code, message: message) }
+}

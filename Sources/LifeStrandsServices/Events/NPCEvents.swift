@@ -1,0 +1,44 @@
+public import Foundation
+public import LifeStrands
+import Synchronization
+
+/// Fans NPC status changes out to whoever listens for that NPC (WebSocket subscribers), in process.
+public final class NPCEvents: Sendable {
+    /// An NPC's `current_status` changed.
+    public struct StatusUpdate: Sendable, Equatable {
+        public var npcID: UUID
+        public var status: CurrentStatus
+    }
+
+    private struct Listener {
+        let npcID: UUID
+        let continuation: AsyncStream<StatusUpdate>.Continuation
+    }
+
+    private let listeners = Mutex<[UUID: Listener]>([:])
+
+    public init() {}
+
+    /// Updates for `npcID` from now on, until the stream is dropped or `stop` is called with its id.
+    public func updates(for npcID: UUID) -> (id: UUID, updates: AsyncStream<StatusUpdate>) {
+        // A slow reader keeps the latest few updates rather than holding back the writer.
+        let (stream, continuation) = AsyncStream.makeStream(of: StatusUpdate.self, bufferingPolicy: .bufferingNewest(16))
+        let id = UUID()
+        listeners.withLock { $0[id] = Listener(npcID: npcID, continuation: continuation) }
+        continuation.onTermination = { [weak self] _ in _ = self?.listeners.withLock { $0.removeValue(forKey: id) } }
+        return (id, stream)
+    }
+
+    /// Ends the updates stream `id`.
+    public func stop(_ id: UUID) {
+        listeners.withLock { $0.removeValue(forKey: id) }?.continuation.finish()
+    }
+
+    public func publish(_ update: StatusUpdate) {
+        let targets = listeners.withLock { $0.values.filter { $0.npcID == update.npcID }.map(\.continuation) }
+        for continuation in targets { continuation.yield(update) }
+    }
+
+    /// Listeners right now, over all NPCs.
+    public var listenerCount: Int { listeners.withLock { $0.count } }
+}

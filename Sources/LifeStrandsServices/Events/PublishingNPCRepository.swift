@@ -1,0 +1,52 @@
+public import Foundation
+public import LifeStrands
+public import LifeStrandsStore
+import Synchronization
+
+/// An `NPCRepository` that announces every change of an NPC's `current_status`, whatever made it
+/// (a PUT or PATCH, a restored revision, an applied conversation summary).
+public struct PublishingNPCRepository: NPCRepository {
+    let base: any NPCRepository
+    let events: NPCEvents
+
+    public init(_ base: any NPCRepository, events: NPCEvents) {
+        self.base = base
+        self.events = events
+    }
+
+    public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC { try await base.create(strand, id: id) }
+    public func npc(_ id: UUID) async throws -> NPC { try await base.npc(id) }
+    public func list(_ query: NPCQuery) async throws -> NPCPage { try await base.list(query) }
+    public func delete(_ id: UUID) async throws { try await base.delete(id) }
+    public func revisions(of id: UUID) async throws -> [NPCRevision] { try await base.revisions(of: id) }
+    public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
+        try await base.revision(number, of: id)
+    }
+    public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
+        try await base.importNPC(id: id, revisions: revisions)
+    }
+
+    public func modify(
+        _ id: UUID, change: RevisionChange, _ transform: @Sendable (LifeStrand) throws -> LifeStrand
+    ) async throws -> NPC {
+        let before = Mutex<CurrentStatus?>(nil)
+        let npc = try await base.modify(id, change: change) { strand in
+            before.withLock { $0 = strand.currentStatus }
+            return try transform(strand)
+        }
+        announce(npc, was: before.withLock { $0 })
+        return npc
+    }
+
+    public func restore(_ id: UUID, revision number: Int) async throws -> NPC {
+        let before = try await base.npc(id).strand.currentStatus
+        let npc = try await base.restore(id, revision: number)
+        announce(npc, was: before)
+        return npc
+    }
+
+    private func announce(_ npc: NPC, was before: CurrentStatus?) {
+        guard npc.strand.currentStatus != before else { return }
+        events.publish(.init(npcID: npc.id, status: npc.strand.currentStatus))
+    }
+}
