@@ -23,7 +23,9 @@ release: setup
 run: release
 	.build/release/lifestrands serve
 
-test: setup
+# The tests also need a headless browser and Python clients: setup --test adds them.
+test:
+	@bash scripts/setup.sh --test
 	swift test $(SWIFT_FLAGS)
 
 seed: build

@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             ],
+            resources: [.copy("Public")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -14,6 +14,12 @@ CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
 APT_PACKAGES=(cmake ninja-build pkg-config libsqlite3-dev python3-pip)
+# `--test` (make test) adds what the test suite drives: a headless browser and Python clients.
+FOR_TESTS=false
+if [ "${1:-}" = "--test" ]; then
+  FOR_TESTS=true
+  APT_PACKAGES+=(chromium chromium-driver)
+fi
 
 cached=()
 built=()
@@ -203,7 +209,9 @@ fi
 
 # MARK: the test suite's clients: HTTP (the seed README's examples use requests), WebSocket, browser
 client="$CACHE/test-client"
-if [ -x "$client/bin/python" ] && [ "$(cat "$client/.packages" 2>/dev/null)" = "${TEST_CLIENT_PACKAGES[*]}" ]; then
+if [ "$FOR_TESTS" = false ]; then
+  :
+elif [ -x "$client/bin/python" ] && [ "$(cat "$client/.packages" 2>/dev/null)" = "${TEST_CLIENT_PACKAGES[*]}" ]; then
   cached+=("test-client")
 else
   make_venv "$client" "${TEST_CLIENT_PACKAGES[@]}"

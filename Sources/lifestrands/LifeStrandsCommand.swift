@@ -6,7 +6,8 @@ struct LifeStrandsCommand: AsyncParsableCommand {
         commandName: "lifestrands",
         abstract: "Persistent, evolving NPCs that talk through a local LLM.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, NPCCommand.self, SeedCommand.self, ModelCommand.self, HealthCommand.self,
+            ServeCommand.self, MigrateCommand.self, NPCCommand.self, SeedCommand.self, ChatCommand.self, ModelCommand.self,
+            HealthCommand.self,
         ]
     )
 }

@@ -29,26 +29,33 @@ struct CLI {
 
     func remove() { try? FileManager.default.removeItem(at: workingDirectory) }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Result {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DATA") && $0.key != "PORT" }
         env.merge(environment) { $1 }
-        return try Self.run(Self.binary, arguments, in: workingDirectory, environment: env)
+        return try Self.run(Self.binary, arguments, in: workingDirectory, environment: env, input: input)
     }
 
     /// Runs a program to its end and collects what it printed.
-    static func run(_ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]? = nil)
-        throws -> Result
-    {
+    static func run(
+        _ executable: URL, _ arguments: [String], in directory: URL, environment: [String: String]? = nil,
+        input: String? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         if let environment { process.environment = environment }
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

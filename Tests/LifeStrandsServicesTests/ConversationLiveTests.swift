@@ -184,6 +184,32 @@ import TestSupport
         #expect(try await server.call("GET", "/api/conversations?limit=0").status == 400)
     }
 
+    @Test func theTerminalChatStreamsRepliesAndEndsTheConversation() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let npcID = try #require(try await server.call("POST", "/api/npcs", json: Self.tomas).body["npc_id"]?.stringValue)
+        let cli = try CLI()
+        defer { cli.remove() }
+        let chat = try cli.run(
+            ["chat", "tomas", "--user", "terminal-player", "--url", server.url], input: "Good evening, captain.\n/quit\n")
+        #expect(chat.status == 0, "\(chat.stderr)")
+        #expect(chat.stdout.hasPrefix("Talking with Tomas Varga (boat captain, Port Ashby) — wary."))
+        #expect(chat.stdout.contains("Tomas Varga> "))
+        #expect(chat.stdout.contains("tok/s)"))
+        #expect(chat.stdout.hasSuffix("Conversation ended.\n"))
+
+        let list = try await server.call("GET", "/api/conversations?user_id=terminal-player")
+        let conversation = try #require(list.body["conversations"]?.arrayValue?.first)
+        #expect(conversation["npc_id"]?.stringValue == npcID)
+        #expect(conversation["state"] == "ended" && conversation["message_count"] == 2)
+        let reply = try await server.call("GET", "/api/conversations/\(conversation["session_id"]?.stringValue ?? "")")
+            .body["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
+        #expect(!reply.isEmpty && chat.stdout.contains(reply))
+
+        let unknown = try cli.run(["chat", "nobody", "--url", server.url], input: "")
+        #expect(unknown.status == 1 && unknown.stderr.contains("no NPC is called \"nobody\""))
+    }
+
     static func start(_ server: LiveServer, with npc: JSONValue, user: String) async throws -> String {
         let created = try await server.call("POST", "/api/npcs", json: npc)
         return try await start(server, npcID: try #require(created.body["npc_id"]?.stringValue), user: user)

@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 import HummingbirdWebSocket
 import LifeStrands
@@ -35,6 +36,10 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware())
     // Every route, public ones included, passes the one authentication slot; it decides who may pass.
     router.add(middleware: AuthenticationMiddleware())
+    // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
+    if let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil) {
+        router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
+    }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
     router.get("openapi.json") { _, _ in
         Response(

@@ -1,0 +1,87 @@
+"""Drives the chat UI in headless Chromium: load it, pick an NPC, send a message, watch the reply stream
+in, and save a screenshot. Prints a JSON report."""
+import json
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def browser(width, height):
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    # As root on a closed network: no sandbox, no background connections, a fresh profile.
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tempfile.mkdtemp()}", f"--window-size={width},{height}"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def main(url, npc_name, screenshot, narrow_screenshot):
+    report = {}
+    driver = browser(1280, 900)
+    try:
+        wait = WebDriverWait(driver, 60)
+        driver.get(url)
+        report["title"] = driver.title
+        wait.until(lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "open")
+        npc = wait.until(ready.element_to_be_clickable(
+            (By.XPATH, f"//ul[@id='npc-list']//button[.//span[@class='name' and text()='{npc_name}']]")))
+        report["listed"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#npc-list .name")]
+        npc.click()
+        wait.until(lambda d: d.find_element(By.ID, "npc-name").text == npc_name)
+        report["status"] = {e.get_attribute("data-field"): e.find_element(By.TAG_NAME, "dd").text
+                            for e in driver.find_elements(By.CSS_SELECTOR, "#npc-status > div")}
+        report["traits"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#npc-traits span")]
+        report["relationship"] = driver.find_element(By.ID, "npc-relationship").text
+
+        box = driver.find_element(By.ID, "message-input")
+        box.send_keys("Hello! Tell me about the sea today.")
+        driver.find_element(By.ID, "send-button").click()
+
+        # Sample the reply bubble while it streams: its text must grow in steps before it completes.
+        bubble_css = "#messages .message.npc"
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, bubble_css))
+        lengths, streaming_seen = [], False
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            bubble = driver.find_elements(By.CSS_SELECTOR, bubble_css)[-1]
+            text = bubble.find_element(By.CSS_SELECTOR, ".text").text
+            classes = bubble.get_attribute("class")
+            if "streaming" in classes and text:
+                streaming_seen = True
+                if not lengths or lengths[-1] != len(text):
+                    lengths.append(len(text))
+            if bubble.get_attribute("data-complete") == "true":
+                break
+            time.sleep(0.03)
+        bubble = driver.find_elements(By.CSS_SELECTOR, bubble_css)[-1]
+        report["streamed_lengths"] = lengths
+        report["streaming_seen"] = streaming_seen
+        report["reply"] = bubble.find_element(By.CSS_SELECTOR, ".text").text
+        report["complete"] = bubble.get_attribute("data-complete")
+        report["usage"] = bubble.find_element(By.CSS_SELECTOR, ".usage").text
+        report["user_bubble"] = driver.find_elements(By.CSS_SELECTOR, "#messages .message.user")[-1].text
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#past li"))
+        report["past"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#past li")]
+        driver.save_screenshot(screenshot)
+
+        # A phone-sized window: one column, nothing wider than the screen.
+        driver.set_window_size(390, 844)
+        time.sleep(0.3)
+        report["narrow_overflow"] = driver.execute_script(
+            "return document.documentElement.scrollWidth > window.innerWidth + 1")
+        driver.save_screenshot(narrow_screenshot)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
