@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
 
-.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload bench-model clean
+.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary clean
 
 setup:
 	@bash scripts/setup.sh
@@ -51,6 +51,10 @@ model-reload: build
 
 # Side by side with llama.cpp's own tools and server and llama-cpp-python's server (built into the cache
 # on first use, for comparison only); prints a table and writes docs/benchmarks.md.
+# Which model fills the conversation-analysis schema better (docs/summary-model.md).
+bench-summary: release
+	python3 scripts/bench_summary.py --lifestrands .build/release/lifestrands --markdown docs/summary-model.md
+
 bench-model: release
 	@bash scripts/bench-setup.sh
 	python3 scripts/bench_model.py --lifestrands .build/release/lifestrands \

@@ -79,6 +79,7 @@ let package = Package(
             name: "LifeStrandsServicesTests",
             dependencies: [
                 "LifeStrandsServices", "LifeStrandsStore", "LifeStrands", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

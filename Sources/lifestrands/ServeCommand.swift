@@ -28,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)")
         }
         let dependencies = AppDependencies(
-            npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
+            npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database),
+            summaries: SQLiteSummaryRepository(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.

@@ -268,3 +268,41 @@ import TestSupport
         #expect(messages.last?["content"]?.stringValue == tokens.compactMap(\.stringValue).joined().trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
+
+/// The summary queue survives a crash: a job killed mid-run runs again after restart and applies once.
+@Suite struct SummaryCrashTests {
+    @Test func aJobInFlightWhenTheServerIsKilledRunsAgainAndAppliesOnce() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let session = try await ConversationLiveTests.start(server, with: ConversationLiveTests.tomas, user: "ana")
+        #expect(try server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
+        let npcID = try #require(try await server.call("GET", "/api/conversations/\(session)").body["npc_id"]?.stringValue)
+        #expect(try await server.call("POST", "/api/conversations/\(session)/end").status == 200)
+
+        // Wait for the worker to take the job, then kill the process under it.
+        var running = false
+        for _ in 0..<200 where !running {
+            let jobs = try await server.call("GET", "/api/summaries/jobs").body["jobs"]?.arrayValue ?? []
+            running = jobs.first?["state"] == "running"
+            if !running { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try #require(running, "the summary job never ran")
+        server.kill()
+        try server.start()
+
+        var job: JSONValue?
+        for _ in 0..<240 {
+            job = try await server.call("GET", "/api/summaries/jobs").body["jobs"]?.arrayValue?.first
+            if job?["state"] == "done" || job?["state"] == "dead" { break }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        #expect(job?["state"] == "done", "\(String(describing: job)) \(server.log.suffix(1500))")
+        #expect(job?["attempts"] == 2)
+        let revisions = try await server.call("GET", "/api/npcs/\(npcID)/revisions").body["revisions"]?.arrayValue ?? []
+        #expect(revisions.compactMap { $0["change"]?.stringValue } == ["created", "summarized"])
+        let strand = try await server.call("GET", "/api/npcs/\(npcID)").body["life_strand"]
+        let memories = strand?["memories"]?.arrayValue ?? []
+        #expect(memories.filter { $0["kind"] == "conversation" }.count == 1)
+        #expect(strand?["relationships"]?["ana"]?["interaction_count"] == 1)
+    }
+}

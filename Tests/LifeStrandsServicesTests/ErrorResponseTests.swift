@@ -120,15 +120,18 @@ import TestSupport
         let document = try await app.test { client in try await client.call(.get, "/openapi.json") }
         #expect(document.status == .ok)
         #expect(document["openapi"] == "3.1.0")
+        // The documented analysis schema is the one the summary model writes under.
+        #expect(document["components"]?["schemas"]?["ConversationAnalysis"] == (try JSONParser.parse(ConversationAnalysis.jsonSchema)))
         let paths = try #require(document["paths"]?.objectValue)
         let documented = Set(paths.flatMap { path, item in
             (item.objectValue ?? [:]).keys.map { "\($0.uppercased()) \(path)" }
         })
+        let database = try SQLiteDatabase.inMemory()
         let router = buildRouter(
             configuration: Configuration(),
             dependencies: AppDependencies(
-                npcs: app.repository, conversations: SQLiteConversationRepository(database: try SQLiteDatabase.inMemory()),
-                databaseHealth: NoDatabase()))
+                npcs: app.repository, conversations: SQLiteConversationRepository(database: database),
+                summaries: SQLiteSummaryRepository(database: database), databaseHealth: NoDatabase()))
         let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(registered.contains("GET /health") && registered.contains("POST /api/npcs/{id}/revisions/{revision}/restore"))
         #expect(registered.subtracting(documented).isEmpty, "routes missing from openapi.json")

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -32,7 +33,7 @@ final class LiveServer {
         let output = Pipe()
         server.standardOutput = output
         let log = workingDirectory.appending(path: "server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         server.standardError = try FileHandle(forWritingTo: log)
         try server.run()
         process = server
@@ -50,6 +51,14 @@ final class LiveServer {
     func stop() {
         guard let process else { return }
         process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Kills the server outright (SIGKILL): no shutdown, no draining, as a crash or an OOM kill would.
+    func kill() {
+        guard let process else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         self.process = nil
     }

@@ -14,6 +14,8 @@ import TestSupport
         var configuration = Configuration()
         configuration.modelsDirectory = Models.directory
         configuration.maxConcurrentConversations = 2
+        // A second, different model, and a base one: swaps and the no-template path are real.
+        configuration.summaryModel = "gemma-3-270m-q4_k_m.gguf"
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import class GRDB.DatabaseQueue
 import Hummingbird
 import HummingbirdTesting
 import LifeStrands
@@ -11,16 +12,18 @@ import Testing
 struct TestApp {
     var configuration = Configuration()
     let repository: SQLiteNPCRepository
+    let database: DatabaseQueue
     let application: Application<RouterResponder<AppRequestContext>>
 
     init(models: (any ModelService)? = nil, configure: (inout Configuration) -> Void = { _ in }) throws {
         configure(&configuration)
-        let database = try SQLiteDatabase.inMemory()
+        database = try SQLiteDatabase.inMemory()
         repository = SQLiteNPCRepository(database: database)
         let router = buildRouter(
             configuration: configuration,
             dependencies: AppDependencies(
-                npcs: repository, conversations: SQLiteConversationRepository(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models))
+                npcs: repository, conversations: SQLiteConversationRepository(database: database),
+                summaries: SQLiteSummaryRepository(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models))
         application = Application(router: router)
     }
 

@@ -15,3 +15,17 @@ extension JSONValue {
         return .object(members)
     }
 }
+
+extension JSONValue {
+    /// The JSON Merge Patch that turns `self` into `target`: `self.mergePatched(with: diff) == target`
+    /// whenever `target` holds no `null` member values (a merge patch cannot express those).
+    public func mergePatch(to target: JSONValue) -> JSONValue {
+        guard case .object(let members) = self, case .object(let targetMembers) = target else { return target }
+        var patch: [String: JSONValue] = [:]
+        for (key, value) in members where targetMembers[key] == nil { patch[key] = .null }
+        for (key, value) in targetMembers where members[key] != value {
+            patch[key] = (members[key] ?? .null).mergePatch(to: value)
+        }
+        return .object(patch)
+    }
+}

@@ -20,6 +20,10 @@ public struct NPC: Sendable, Equatable {
 /// Why a revision was written.
 public enum RevisionChange: String, Sendable, CaseIterable {
     case created, replaced, patched, restored, imported
+    /// A finished conversation was recorded (and its analysis applied, if confident enough).
+    case summarized
+    /// An analysis held for review was approved (as proposed or edited).
+    case approved
 }
 
 /// One entry of an NPC's history; `strand` is the whole Life Strand as of that revision.

@@ -5,11 +5,14 @@ import LifeStrands
 public import LifeStrandsStore
 public import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// What the HTTP application needs from the rest of the process.
 public struct AppDependencies: Sendable {
     public var npcs: any NPCRepository
     public var conversations: any ConversationRepository
+    /// The summary queue and the analyses it produced.
+    public var summaries: any SummaryRepository
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
@@ -17,12 +20,14 @@ public struct AppDependencies: Sendable {
     public var events: NPCEvents
 
     public init(
-        npcs: any NPCRepository, conversations: any ConversationRepository, databaseHealth: any DatabaseHealthCheck,
+        npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
+        databaseHealth: any DatabaseHealthCheck,
         models: (any ModelService)? = nil, events: NPCEvents = NPCEvents()
     ) {
         self.events = events
         self.npcs = npcs
         self.conversations = conversations
+        self.summaries = summaries
         self.databaseHealth = databaseHealth
         self.models = models
     }
@@ -59,6 +64,11 @@ public func buildRouter(
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
     ChatSocketController(chat: chat, npcs: npcs, events: dependencies.events).addRoutes(to: router)
+    SummaryController(
+        summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
+        analyzer: summaryService(configuration: configuration, dependencies: dependencies, logger: logger),
+        maxBodyBytes: configuration.maxBodyBytes
+    ).addRoutes(to: router.group("api/summaries"))
     return router
 }
 
@@ -69,9 +79,14 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
-    let timeouts = ConversationTimeoutService(
-        conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
-        logger: logger)
+    var services: [any Service] = [
+        ConversationTimeoutService(
+            conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
+            logger: logger)
+    ]
+    if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
+        services.append(summaries)
+    }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(
@@ -79,11 +94,21 @@ public func buildApplication(
             configuration: .init(
                 ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
-        services: [timeouts],
+        services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
             await onServerRunning("http://\(configuration.host):\(port)")
         },
         logger: logger
     )
+}
+
+/// The summary worker, where this process serves models.
+func summaryService(configuration: Configuration, dependencies: AppDependencies, logger: Logger) -> SummaryService? {
+    dependencies.models.map { models in
+        SummaryService(
+            summaries: dependencies.summaries, models: models, events: dependencies.events,
+            settings: .init(autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold),
+            logger: logger)
+    }
 }

@@ -105,7 +105,7 @@ private struct ChatSocketSession {
                     }
                     send.yield([
                         "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),
-                        "usage": stored.usage?.json ?? .null,
+                        "usage": stored.usage?.json ?? .null, "context": reply.context.json,
                     ])
                 } catch is CancellationError {
                     // The connection closed; the partial reply is stored.

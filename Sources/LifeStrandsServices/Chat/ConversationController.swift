@@ -45,10 +45,7 @@ struct ConversationController {
             }
             return id
         }
-        let npcID = try parameters.get("npc_id").map { text in
-            guard let id = UUID(uuidString: text) else { throw APIError.badParameter("npc_id", "must be a UUID") }
-            return id
-        }
+        let npcID = try parameters.optionalUUID("npc_id")
         var limit = 100
         if let text = parameters.get("limit") {
             guard let value = Int(text), (1...500).contains(value) else {
@@ -100,7 +97,7 @@ struct ConversationController {
                 }
                 let done: JSONValue = [
                     "done": true, "message_id": .string(stored.id.lowercased), "session_id": .string(id.lowercased),
-                    "usage": stored.usage?.json ?? .null,
+                    "usage": stored.usage?.json ?? .null, "context": reply.context.json,
                 ]
                 try await writer.write(ByteBuffer(string: done.jsonText + "\n"))
                 try await writer.finish(nil)
@@ -146,6 +143,20 @@ extension ConversationMessage {
             "message_id": .string(id.lowercased), "role": .string(role.rawValue), "content": .string(content),
             "complete": .bool(complete), "created_at": .string(StrandDate.format(createdAt)),
             "usage": usage?.json ?? .null,
+        ]
+    }
+}
+
+extension BuiltContext {
+    /// What the NPC recalled for this reply: the memories (best first, with their scores) and knowledge.
+    var json: JSONValue {
+        [
+            "memories": .array(
+                memories.map {
+                    ["memory_id": .string($0.memory.id), "content": .string($0.memory.content), "score": .number($0.score)]
+                }),
+            "knowledge": .array(knowledge.map { ["topic": .string($0.topic), "content": .string($0.content)] }),
+            "dropped_messages": .integer(Int64(droppedMessages)), "prompt_tokens_estimate": .integer(Int64(tokens)),
         ]
     }
 }

@@ -12,7 +12,8 @@ public struct Configuration: Sendable, Equatable {
     /// Folder the model files are looked up in.
     public var modelsDirectory = Configuration.defaultModelsDirectory
     public var chatModel = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    public var summaryModel = "gemma-3-270m-q4_k_m.gguf"
+    /// SmolLM2 fills the analysis schema better than Gemma 3 270M (a base model): docs/summary-model.md.
+    public var summaryModel = "SmolLM2-135M-Instruct.Q4_1.gguf"
     public var embeddingModel = "all-MiniLM-L6-v2.gguf"
     /// Memory budget for resident models; on a machine without a GPU it applies to RAM.
     public var minVRAMMB = 2048

@@ -1,5 +1,6 @@
 import Hummingbird
 import LifeStrands
+import LifeStrandsStore
 import LlamaEngine
 
 extension JSONSyntaxError: APIErrorConvertible {
@@ -87,6 +88,27 @@ extension ConversationError: APIErrorConvertible {
             APIError(
                 .unprocessableContent, code: "message_too_long", message: description,
                 details: ["tokens": .integer(Int64(tokens)), "budget": .integer(Int64(budget))])
+        }
+    }
+}
+
+extension SummaryError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .analysisNotFound(let id):
+            APIError(.notFound, code: "analysis_not_found", message: description, details: ["analysis_id": .string(id.lowercased)])
+        case .notPending(let id, let state):
+            APIError(
+                .conflict, code: "analysis_decided", message: description,
+                details: ["analysis_id": .string(id.lowercased), "state": .string(state.rawValue)])
+        }
+    }
+}
+
+extension AnalysisError: APIErrorConvertible {
+    var apiError: APIError {
+        switch self {
+        case .invalid(let issues): .validationFailed(issues, in: "the analysis")
         }
     }
 }

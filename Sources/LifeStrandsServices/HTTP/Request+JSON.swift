@@ -20,6 +20,25 @@ extension Parameters {
         return id
     }
 
+    /// An optional query parameter that must be a UUID. - Throws: 400 naming the parameter.
+    func optionalUUID(_ name: String) throws -> UUID? {
+        try get(name).map { text in
+            guard let id = UUID(uuidString: text) else { throw APIError.badParameter(name, "must be a UUID") }
+            return id
+        }
+    }
+
+    /// An optional query parameter that must name one of `Choice`'s cases. - Throws: 400 listing them.
+    func optionalCase<Choice: RawRepresentable & CaseIterable>(_ name: String, of type: Choice.Type) throws -> Choice?
+    where Choice.RawValue == String {
+        try get(name).map { text in
+            guard let value = Choice(rawValue: text) else {
+                throw APIError.badParameter(name, "must be one of " + Choice.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return value
+        }
+    }
+
     /// A path parameter that must be a positive integer. - Throws: 400 naming the parameter.
     func positiveInteger(_ name: String) throws -> Int {
         guard let text = get(name), let value = Int(text), value >= 1 else {

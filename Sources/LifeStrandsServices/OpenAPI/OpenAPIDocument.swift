@@ -1002,6 +1002,384 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/summaries": {
+      "get": {
+        "summary": "Conversation analyses, newest first; pending ones carry proposed_change, the merge patch approving them would apply",
+        "tags": [
+          "Summaries"
+        ],
+        "parameters": [
+          {
+            "name": "state",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "pending",
+                "applied",
+                "approved",
+                "rejected"
+              ]
+            }
+          },
+          {
+            "name": "npc_id",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Matching analyses",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "analyses"
+                  ],
+                  "properties": {
+                    "analyses": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/StoredAnalysis"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/summaries/jobs": {
+      "get": {
+        "summary": "Summary jobs, newest first (state=dead lists the dead letters with their last error)",
+        "tags": [
+          "Summaries"
+        ],
+        "parameters": [
+          {
+            "name": "state",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "queued",
+                "running",
+                "done",
+                "dead"
+              ]
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 500
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Matching jobs",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "jobs"
+                  ],
+                  "properties": {
+                    "jobs": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/SummaryJob"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/summaries/{id}": {
+      "get": {
+        "summary": "One analysis",
+        "tags": [
+          "Summaries"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "description": "The analysis_id"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The analysis",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StoredAnalysis"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/summaries/{id}/approve": {
+      "post": {
+        "summary": "Apply a pending analysis as a new revision: as proposed ({}), or edited ({\"analysis\": {...}})",
+        "tags": [
+          "Summaries"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "description": "The analysis_id"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "analysis": {
+                    "$ref": "#/components/schemas/ConversationAnalysis"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The approved analysis, with the revision that applied it",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StoredAnalysis"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          },
+          "409": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/summaries/{id}/reject": {
+      "post": {
+        "summary": "Reject a pending analysis: its inferences are never applied",
+        "tags": [
+          "Summaries"
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "uuid"
+            },
+            "description": "The analysis_id"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The rejected analysis",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/StoredAnalysis"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          },
+          "409": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
+    },
+    "/api/summaries/preview": {
+      "post": {
+        "summary": "What a model would make of a conversation (analysis and reviewed confidence); changes nothing",
+        "tags": [
+          "Summaries"
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "npc_id",
+                  "user_id",
+                  "messages"
+                ],
+                "properties": {
+                  "npc_id": {
+                    "type": "string",
+                    "format": "uuid"
+                  },
+                  "user_id": {
+                    "type": "string"
+                  },
+                  "model": {
+                    "type": "string",
+                    "enum": [
+                      "summary",
+                      "chat"
+                    ]
+                  },
+                  "messages": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 200,
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "role",
+                        "content"
+                      ],
+                      "properties": {
+                        "role": {
+                          "type": "string",
+                          "enum": [
+                            "user",
+                            "npc"
+                          ]
+                        },
+                        "content": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The analysis, its confidence after review, whether it would be applied, and how long it took",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "model": {
+                      "type": "string"
+                    },
+                    "analysis": {
+                      "$ref": "#/components/schemas/ConversationAnalysis"
+                    },
+                    "confidence": {
+                      "type": "number"
+                    },
+                    "confidence_notes": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      }
+                    },
+                    "would_apply": {
+                      "type": "boolean"
+                    },
+                    "seconds": {
+                      "type": "number"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/Error"
+          },
+          "404": {
+            "$ref": "#/components/responses/Error"
+          },
+          "413": {
+            "$ref": "#/components/responses/Error"
+          },
+          "422": {
+            "$ref": "#/components/responses/Error"
+          },
+          "503": {
+            "$ref": "#/components/responses/Error"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1389,7 +1767,9 @@ enum OpenAPIDocument {
               "replaced",
               "patched",
               "restored",
-              "imported"
+              "imported",
+              "summarized",
+              "approved"
             ]
           },
           "restored_from": {
@@ -1868,6 +2248,317 @@ enum OpenAPIDocument {
           },
           "error": {
             "type": "object"
+          }
+        }
+      },
+      "ConversationAnalysis": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "summary",
+          "key_points",
+          "new_memories",
+          "relationship_updates",
+          "learned_knowledge",
+          "personality_changes",
+          "status_changes",
+          "confidence"
+        ],
+        "properties": {
+          "summary": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200
+          },
+          "key_points": {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 80
+            }
+          },
+          "new_memories": {
+            "type": "array",
+            "maxItems": 2,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "content",
+                "importance",
+                "emotional_impact"
+              ],
+              "properties": {
+                "content": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 120
+                },
+                "importance": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 10
+                },
+                "emotional_impact": {
+                  "type": "number",
+                  "minimum": -1,
+                  "maximum": 1
+                }
+              }
+            }
+          },
+          "relationship_updates": {
+            "type": "array",
+            "maxItems": 1,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "who",
+                "affinity_delta",
+                "trust_delta",
+                "reason"
+              ],
+              "properties": {
+                "who": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 40
+                },
+                "affinity_delta": {
+                  "type": "integer",
+                  "minimum": -20,
+                  "maximum": 20
+                },
+                "trust_delta": {
+                  "type": "integer",
+                  "minimum": -20,
+                  "maximum": 20
+                },
+                "reason": {
+                  "type": "string",
+                  "maxLength": 100
+                }
+              }
+            }
+          },
+          "learned_knowledge": {
+            "type": "array",
+            "maxItems": 2,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "topic",
+                "content",
+                "confidence"
+              ],
+              "properties": {
+                "topic": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 40
+                },
+                "content": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 120
+                },
+                "confidence": {
+                  "type": "number",
+                  "minimum": 0,
+                  "maximum": 1
+                }
+              }
+            }
+          },
+          "personality_changes": {
+            "type": "array",
+            "maxItems": 1,
+            "items": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": [
+                "trait",
+                "change",
+                "evidence"
+              ],
+              "properties": {
+                "trait": {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 30
+                },
+                "change": {
+                  "type": "string",
+                  "enum": [
+                    "add",
+                    "remove",
+                    "strengthen",
+                    "weaken"
+                  ]
+                },
+                "evidence": {
+                  "type": "string",
+                  "maxLength": 100
+                }
+              }
+            }
+          },
+          "status_changes": {
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+              "mood": {
+                "type": "string",
+                "maxLength": 24
+              },
+              "energy": {
+                "type": "string",
+                "maxLength": 24
+              },
+              "health": {
+                "type": "string",
+                "maxLength": 24
+              }
+            }
+          },
+          "confidence": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1
+          }
+        }
+      },
+      "StoredAnalysis": {
+        "type": "object",
+        "required": [
+          "analysis_id",
+          "session_id",
+          "npc_id",
+          "user_id",
+          "state",
+          "analysis",
+          "confidence",
+          "confidence_notes",
+          "created_at"
+        ],
+        "properties": {
+          "analysis_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "session_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "npc_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "user_id": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "applied",
+              "pending",
+              "approved",
+              "rejected"
+            ]
+          },
+          "analysis": {
+            "$ref": "#/components/schemas/ConversationAnalysis"
+          },
+          "confidence": {
+            "type": "number",
+            "description": "After the confidence rule"
+          },
+          "confidence_notes": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "revision": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "decided_at": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "format": "date-time"
+          },
+          "proposed_change": {
+            "type": "object",
+            "description": "Pending only: the JSON Merge Patch approving would apply to the Life Strand now"
+          }
+        }
+      },
+      "SummaryJob": {
+        "type": "object",
+        "required": [
+          "job_id",
+          "session_id",
+          "state",
+          "attempts",
+          "max_attempts",
+          "next_run_at",
+          "created_at",
+          "updated_at"
+        ],
+        "properties": {
+          "job_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "session_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "queued",
+              "running",
+              "done",
+              "dead"
+            ]
+          },
+          "attempts": {
+            "type": "integer"
+          },
+          "max_attempts": {
+            "type": "integer"
+          },
+          "next_run_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "last_error": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updated_at": {
+            "type": "string",
+            "format": "date-time"
           }
         }
       }

@@ -102,6 +102,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
             try db.execute(
                 sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state = 'active'",
                 arguments: [date, reason.rawValue, id.lowercased])
+            if db.changesCount > 0 { try Self.enqueueSummary(of: id.lowercased, at: date, db) }
             return try Self.fetch(id, db)
         }
     }
@@ -114,9 +115,26 @@ public struct SQLiteConversationRepository: ConversationRepository {
                 try db.execute(
                     sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = 'timeout' WHERE id = ?",
                     arguments: [date, id])
+                try Self.enqueueSummary(of: id, at: date, db)
             }
             return try ids.map { try Self.fetch(try Self.uuid($0), db) }
         }
+    }
+
+    /// Attempts a summary job gets before it is dead-lettered.
+    public static let summaryAttempts = 4
+
+    /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
+    /// conversation in which the player said nothing has nothing to summarise.
+    private static func enqueueSummary(of id: String, at date: Date, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO summary_job
+                    (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at)
+                SELECT ?, ?, 'queued', 0, ?, ?, ?, ?
+                WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = ? AND role = 'user')
+                """,
+            arguments: [UUID().lowercased, id, summaryAttempts, date, date, date, id])
     }
 
     // MARK: Rows

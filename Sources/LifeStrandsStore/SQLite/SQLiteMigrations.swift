@@ -63,6 +63,37 @@ enum SQLiteMigrations {
                     CREATE INDEX conversation_message_order ON conversation_message(conversation_id, seq);
                     """)
         }
+        migrator.registerMigration("v3-summary") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE summary_job (
+                        id TEXT PRIMARY KEY,
+                        conversation_id TEXT NOT NULL UNIQUE REFERENCES conversation(id) ON DELETE CASCADE,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        max_attempts INTEGER NOT NULL,
+                        next_run_at DATETIME NOT NULL,
+                        last_error TEXT,
+                        created_at DATETIME NOT NULL,
+                        updated_at DATETIME NOT NULL
+                    );
+                    CREATE INDEX summary_job_due ON summary_job(state, next_run_at);
+                    CREATE TABLE conversation_analysis (
+                        id TEXT PRIMARY KEY,
+                        conversation_id TEXT NOT NULL UNIQUE REFERENCES conversation(id) ON DELETE CASCADE,
+                        npc_id TEXT NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                        user_id TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        analysis TEXT NOT NULL,
+                        confidence REAL NOT NULL,
+                        notes TEXT NOT NULL,
+                        revision INTEGER,
+                        created_at DATETIME NOT NULL,
+                        decided_at DATETIME
+                    );
+                    CREATE INDEX conversation_analysis_state ON conversation_analysis(state, created_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -136,7 +136,7 @@ public struct SQLiteNPCRepository: NPCRepository {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [id.lowercased]) ?? false
     }
 
-    private static func current(_ id: UUID, _ db: Database) throws -> NPC {
+    static func current(_ id: UUID, _ db: Database) throws -> NPC {
         guard
             let row = try Row.fetchOne(
                 db, sql: "SELECT revision, created_at, updated_at, strand FROM npc WHERE id = ?",
@@ -165,7 +165,7 @@ public struct SQLiteNPCRepository: NPCRepository {
             createdAt: row["created_at"], strand: try decode(row["strand"]))
     }
 
-    private static func commit(
+    static func commit(
         _ strand: LifeStrand, to current: NPC, change: RevisionChange, restoredFrom: Int?, _ db: Database
     ) throws -> NPC {
         var next = current

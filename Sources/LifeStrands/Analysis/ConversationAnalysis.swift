@@ -1,0 +1,106 @@
+/// What the summary model made of a finished conversation: what happened, and what the NPC should
+/// remember, learn and become because of it.
+public struct ConversationAnalysis: Sendable, Equatable {
+    public struct NewMemory: Sendable, Equatable {
+        public var content: String
+        public var importance: Int
+        public var emotionalImpact: Double
+
+        public init(content: String, importance: Int, emotionalImpact: Double = 0) {
+            self.content = content
+            self.importance = importance
+            self.emotionalImpact = emotionalImpact
+        }
+    }
+
+    public struct RelationshipUpdate: Sendable, Equatable {
+        /// Whom it concerns: the conversation partner's user id, or another party's id or name.
+        public var who: String
+        public var affinityDelta: Int
+        public var trustDelta: Int
+        public var reason: String
+
+        public init(who: String, affinityDelta: Int, trustDelta: Int, reason: String) {
+            self.who = who
+            self.affinityDelta = affinityDelta
+            self.trustDelta = trustDelta
+            self.reason = reason
+        }
+    }
+
+    public struct LearnedKnowledge: Sendable, Equatable {
+        public var topic: String
+        public var content: String
+        public var confidence: Double
+
+        public init(topic: String, content: String, confidence: Double) {
+            self.topic = topic
+            self.content = content
+            self.confidence = confidence
+        }
+    }
+
+    public struct PersonalityChange: Sendable, Equatable {
+        public enum Change: String, Sendable, CaseIterable {
+            case add, remove, strengthen, weaken
+        }
+
+        public var trait: String
+        public var change: Change
+        public var evidence: String
+
+        public init(trait: String, change: Change, evidence: String) {
+            self.trait = trait
+            self.change = change
+            self.evidence = evidence
+        }
+    }
+
+    public struct StatusChanges: Sendable, Equatable {
+        public var mood: String?
+        public var energy: String?
+        public var health: String?
+
+        public init(mood: String? = nil, energy: String? = nil, health: String? = nil) {
+            self.mood = mood
+            self.energy = energy
+            self.health = health
+        }
+
+        public var isEmpty: Bool { mood == nil && energy == nil && health == nil }
+    }
+
+    public var summary: String
+    public var keyPoints: [String]
+    public var newMemories: [NewMemory]
+    public var relationshipUpdates: [RelationshipUpdate]
+    public var learnedKnowledge: [LearnedKnowledge]
+    public var personalityChanges: [PersonalityChange]
+    public var statusChanges: StatusChanges
+    /// The model's own confidence, 0…1.
+    public var confidence: Double
+
+    public init(
+        summary: String, keyPoints: [String] = [], newMemories: [NewMemory] = [],
+        relationshipUpdates: [RelationshipUpdate] = [], learnedKnowledge: [LearnedKnowledge] = [],
+        personalityChanges: [PersonalityChange] = [], statusChanges: StatusChanges = .init(), confidence: Double
+    ) {
+        self.summary = summary
+        self.keyPoints = keyPoints
+        self.newMemories = newMemories
+        self.relationshipUpdates = relationshipUpdates
+        self.learnedKnowledge = learnedKnowledge
+        self.personalityChanges = personalityChanges
+        self.statusChanges = statusChanges
+        self.confidence = confidence
+    }
+
+    /// Whether the analysis proposes anything beyond its summary: the part a confidence gate holds back.
+    public var hasInferences: Bool {
+        !newMemories.isEmpty || !relationshipUpdates.isEmpty || !learnedKnowledge.isEmpty
+            || !personalityChanges.isEmpty || !statusChanges.isEmpty
+    }
+
+    /// Bounds of one conversation's change to affinity or trust.
+    public static let deltaRange = -20...20
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Hummingbird
+import LifeStrands
+import LifeStrandsStore
+import LlamaEngine
+
+/// The review queue: analyses held below the confidence threshold, with the change each proposes;
+/// approve (as proposed or edited) or reject them. And the jobs behind them, dead letters included.
+struct SummaryController {
+    let summaries: any SummaryRepository
+    let npcs: any NPCRepository
+    let events: NPCEvents
+    /// Runs previews; nil where this process serves no model.
+    let analyzer: SummaryService?
+    let maxBodyBytes: Int
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.get(use: list)
+        group.get("jobs", use: jobs)
+        group.post("preview", use: preview)
+        group.get(":id", use: show)
+        group.post(":id/approve", use: approve)
+        group.post(":id/reject", use: reject)
+    }
+
+    /// `?state=pending|applied|approved|rejected&npc_id=&limit=` → `{"analyses": [...]}`, newest first;
+    /// pending ones carry `proposed_change`, the merge patch approving them would apply now.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let state = try parameters.optionalCase("state", of: StoredAnalysis.State.self)
+        let npcID = try parameters.optionalUUID("npc_id")
+        let limit = try Self.limit(parameters)
+        var analyses: [JSONValue] = []
+        for stored in try await summaries.analyses(state: state, npcID: npcID, limit: limit) {
+            analyses.append(try await json(stored))
+        }
+        return .json(["analyses": .array(analyses)])
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(try await json(try await summaries.analysis(try context.parameters.uuid("id"))))
+    }
+
+    /// `{}` approves as proposed; `{"analysis": {…}}` approves an edited analysis (validated like the model's).
+    @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.uuid("id")
+        let body = try await request.body.collect(upTo: maxBodyBytes)
+        var edited: ConversationAnalysis?
+        if body.readableBytes > 0 {
+            let json = try JSONParser.parse(body.readableBytesView)
+            if let analysis = json["analysis"], analysis != .null { edited = try ConversationAnalysis(json: analysis) }
+        }
+        let (stored, before, after) = try await summaries.approve(id, edited: edited, at: Date())
+        if after.strand.currentStatus != before.strand.currentStatus {
+            events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
+        }
+        return .json(try await json(stored))
+    }
+
+    @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(try await json(try await summaries.reject(try context.parameters.uuid("id"), at: Date())))
+    }
+
+    /// `?state=queued|running|done|dead&limit=` → `{"jobs": [...]}`.
+    @Sendable func jobs(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let state = try parameters.optionalCase("state", of: SummaryJob.State.self)
+        let jobs = try await summaries.jobs(state: state, limit: try Self.limit(parameters))
+        return .json(["jobs": .array(jobs.map(\.json))])
+    }
+
+    /// `{"npc_id", "user_id", "messages": [{"role": "user"|"npc", "content"}], "model"?: "summary"|"chat"}` →
+    /// the analysis the model would make of that conversation and its reviewed confidence; changes nothing.
+    @Sendable func preview(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let analyzer else {
+            throw APIError(.serviceUnavailable, code: "model_unavailable", message: "no model is loaded in this process")
+        }
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        var issues: [ValidationIssue] = []
+        let npcID = body["npc_id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        if npcID == nil { issues.append(.init(path: "npc_id", message: "must be an NPC id (a UUID)")) }
+        let userID = ConversationController.userID(body["user_id"]?.stringValue)
+        if userID == nil { issues.append(.init(path: "user_id", message: "must be a string of 1 to 200 characters")) }
+        let model = body["model"]?.stringValue ?? "summary"
+        if !ModelController.types.contains(model) { issues.append(.init(path: "model", message: "must be summary or chat")) }
+        let lines = body["messages"]?.arrayValue ?? []
+        if lines.isEmpty || lines.count > 200 { issues.append(.init(path: "messages", message: "must be an array of 1 to 200 messages")) }
+        let conversation = Conversation(
+            id: UUID(), npcID: npcID ?? UUID(), userID: userID ?? "", state: .ended, startedAt: Date(), lastActivityAt: Date())
+        var transcript: [ConversationMessage] = []
+        for (index, line) in lines.enumerated() {
+            guard let role = line["role"]?.stringValue.flatMap(ConversationMessage.Role.init(rawValue:)),
+                let content = line["content"]?.stringValue, !content.isEmpty
+            else {
+                issues.append(.init(path: "messages[\(index)]", message: "must be {\"role\": \"user\" or \"npc\", \"content\": text}"))
+                continue
+            }
+            transcript.append(.init(conversationID: conversation.id, role: role, content: content))
+        }
+        guard issues.isEmpty, let npcID else { throw RequestValidationError(issues: issues) }
+        let npc = try await npcs.npc(npcID)
+        let started = ContinuousClock.now
+        let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
+        let review = analyzer.settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
+        return .json([
+            "model": .string(model), "analysis": analysis.json, "confidence": .number(review.confidence),
+            "confidence_notes": .array(review.notes.map(JSONValue.string)),
+            "would_apply": .bool(analyzer.settings.autoApply && review.confidence >= analyzer.settings.threshold),
+            "seconds": .number((ContinuousClock.now - started).seconds),
+        ])
+    }
+
+    static func limit(_ parameters: Parameters) throws -> Int {
+        guard let text = parameters.get("limit") else { return 100 }
+        guard let value = Int(text), (1...500).contains(value) else {
+            throw APIError.badParameter("limit", "must be an integer from 1 to 500")
+        }
+        return value
+    }
+
+    private func json(_ stored: StoredAnalysis) async throws -> JSONValue {
+        var fields: [String: JSONValue] = [
+            "analysis_id": .string(stored.id.lowercased), "session_id": .string(stored.conversationID.lowercased),
+            "npc_id": .string(stored.npcID.lowercased), "user_id": .string(stored.userID),
+            "state": .string(stored.state.rawValue), "analysis": stored.analysis.json,
+            "confidence": .number(stored.confidence), "confidence_notes": .array(stored.notes.map(JSONValue.string)),
+            "revision": stored.revision.map { .integer(Int64($0)) } ?? .null,
+            "created_at": .string(StrandDate.format(stored.createdAt)),
+            "decided_at": stored.decidedAt.map { .string(StrandDate.format($0)) } ?? .null,
+        ]
+        if stored.state == .pending, let npc = try? await npcs.npc(stored.npcID) {
+            let proposed = npc.strand.applying(
+                stored.analysis, partner: stored.userID, conversationID: stored.conversationID, at: Date())
+            fields["proposed_change"] = npc.strand.json.mergePatch(to: proposed.json)
+        }
+        return .object(fields)
+    }
+}
+
+extension SummaryJob {
+    var json: JSONValue {
+        [
+            "job_id": .string(id.lowercased), "session_id": .string(conversationID.lowercased),
+            "state": .string(state.rawValue), "attempts": .integer(Int64(attempts)),
+            "max_attempts": .integer(Int64(maxAttempts)), "next_run_at": .string(StrandDate.format(nextRunAt)),
+            "last_error": lastError.map(JSONValue.string) ?? .null, "created_at": .string(StrandDate.format(createdAt)),
+            "updated_at": .string(StrandDate.format(updatedAt)),
+        ]
+    }
+}

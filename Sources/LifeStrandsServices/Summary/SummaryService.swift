@@ -1,0 +1,171 @@
+public import Foundation
+public import LifeStrands
+public import LifeStrandsStore
+import LlamaEngine
+public import Logging
+public import ServiceLifecycle
+
+/// Works the summary queue: for each ended conversation, the summary model's analysis under its JSON
+/// schema, the confidence rule, then the NPC changed (or the analysis held for review) in one transaction.
+/// Failed jobs are retried with exponential backoff and dead-lettered after their last attempt.
+public struct SummaryService: Service {
+    public struct Settings: Sendable {
+        /// `ENABLE_AUTO_SUMMARIES`: apply confident analyses at once; off, every inference waits for review.
+        public var autoApply: Bool
+        /// `SUMMARY_AUTO_APPROVAL_THRESHOLD`.
+        public var threshold: Double
+        public var rule: ConfidenceRule
+        /// Tokens the analysis may take; the schema's bounds keep it well under.
+        public var maxTokens: Int
+        public var pollInterval: Duration
+        /// The first retry's delay; each further one doubles it.
+        public var retryDelay: Duration
+
+        public init(
+            autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 600,
+            pollInterval: Duration = .seconds(1), retryDelay: Duration = .seconds(2)
+        ) {
+            self.autoApply = autoApply
+            self.threshold = threshold
+            self.rule = rule
+            self.maxTokens = maxTokens
+            self.pollInterval = pollInterval
+            self.retryDelay = retryDelay
+        }
+    }
+
+    let summaries: any SummaryRepository
+    let models: any ModelService
+    let events: NPCEvents
+    let settings: Settings
+    let logger: Logger
+
+    public init(
+        summaries: any SummaryRepository, models: any ModelService, events: NPCEvents, settings: Settings, logger: Logger
+    ) {
+        self.summaries = summaries
+        self.models = models
+        self.events = events
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let requeued = try await summaries.requeueAbandoned(at: Date())
+        if requeued > 0 { logger.info("summary jobs requeued after a restart", metadata: ["ls_jobs": "\(requeued)"]) }
+        while !Task.isShuttingDownGracefully {
+            if try await runNextJob() { continue }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.pollInterval) }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Runs the next due job, if there is one; returns whether there was.
+    @discardableResult
+    public func runNextJob() async throws -> Bool {
+        guard let job = try await summaries.claimNextJob(at: Date()) else { return false }
+        await process(job)
+        return true
+    }
+
+    /// Analyses and applies one claimed job; a failure is counted against it, never thrown.
+    public func process(_ job: SummaryJob) async {
+        let started = ContinuousClock.now
+        do {
+            let (conversation, transcript, npc) = try await summaries.material(for: job)
+            let analysis = try await analyze(conversation, transcript: transcript, npc: npc)
+            let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
+            let apply = settings.autoApply && review.confidence >= settings.threshold
+            guard let (before, after) = try await summaries.complete(
+                job, with: SummaryOutcome(analysis: analysis, review: review, apply: apply), at: Date())
+            else { return }
+            if after.strand.currentStatus != before.strand.currentStatus {
+                events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
+            }
+            logger.info(
+                "conversation summarized",
+                metadata: [
+                    "ls_conversation_id": "\(conversation.id.lowercased)", "ls_npc_id": "\(npc.id.lowercased)",
+                    "ls_confidence": "\(review.confidence)", "ls_applied": "\(apply)",
+                    "ls_seconds": "\((ContinuousClock.now - started).seconds)",
+                ])
+        } catch {
+            let delay = settings.retryDelay * (1 << min(max(job.attempts - 1, 0), 16))
+            do {
+                let failed = try await summaries.fail(job, error: "\(error)", retryAfter: delay, at: Date())
+                let metadata: Logger.Metadata = [
+                    "ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(error)",
+                ]
+                if failed.state == .dead {
+                    logger.error("summary job dead-lettered after its last attempt", metadata: metadata)
+                } else {
+                    logger.warning("summary job failed; retrying", metadata: metadata)
+                }
+            } catch {
+                logger.error("could not record a failed summary job", metadata: ["ls_error": "\(error)"])
+            }
+        }
+    }
+
+    /// The summary model's (or `model`'s) analysis of a conversation, under the analysis schema.
+    public func analyze(
+        _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: String = "summary"
+    ) async throws -> ConversationAnalysis {
+        let prompt = SummaryPrompt.text(conversation: conversation, transcript: transcript, npc: npc.strand)
+        var request = GenerationRequest(
+            prompt: .chat([.system(SummaryPrompt.instructions), .user(prompt)]),
+            constraint: .jsonSchema(ConversationAnalysis.jsonSchema),
+            parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05, seed: 7),
+            maxTokens: settings.maxTokens)
+        var text: String
+        var stats: GenerationStats?
+        do {
+            (text, stats) = try await models.generate(model, request).collect()
+        } catch LlamaError.noChatTemplate {
+            // A base model (Gemma 3 270M) continues text instead.
+            request.prompt = .text(SummaryPrompt.instructions + "\n\n" + prompt + "\n\nAnalysis as JSON:\n")
+            (text, stats) = try await models.generate(model, request).collect()
+        }
+        guard stats?.finishReason != .length else {
+            throw AnalysisError.invalid([
+                .init(path: "", message: "the analysis ran past \(settings.maxTokens) tokens and was cut off")
+            ])
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(text)
+        } catch {
+            throw AnalysisError.invalid([.init(path: "", message: "not JSON: \(error)")])
+        }
+        return try ConversationAnalysis(json: json)
+    }
+}
+
+/// How a conversation is put to the summary model.
+enum SummaryPrompt {
+    static let instructions =
+        "You analyse a conversation in a game from the point of view of the non-player character (NPC) in it. "
+        + "Answer with JSON only: a short summary of what happened; key points; new memories worth keeping, each "
+        + "with an importance from 1 (mundane) to 10 (life-changing) and an emotional impact from -1 to 1; "
+        + "relationship updates for the player (affinity and trust changes from -20 to 20, and why); facts the NPC "
+        + "learned, with a confidence from 0 to 1; personality changes (rare: only for strong evidence); status "
+        + "changes (mood, energy, health); and your overall confidence from 0 to 1. Use only what was said."
+
+    /// The NPC, who they talked with, and the transcript (its last 6000 characters when longer).
+    static func text(conversation: Conversation, transcript: [ConversationMessage], npc: LifeStrand) -> String {
+        var about = "NPC: \(npc.name)"
+        if let occupation = npc.background.occupation { about += ", \(occupation)" }
+        if let location = npc.background.location { about += ", at \(location)" }
+        if !npc.personality.traits.isEmpty { about += ". Traits: \(npc.personality.traits.joined(separator: ", "))" }
+        let status = [npc.currentStatus.mood.map { "mood \($0)" }, npc.currentStatus.energy.map { "energy \($0)" }]
+            .compactMap { $0 }
+        if !status.isEmpty { about += ". Now: \(status.joined(separator: ", "))" }
+        var lines = transcript.map { "\($0.role == .user ? conversation.userID : npc.name): \($0.content)" }
+        var total = lines.reduce(0) { $0 + $1.count }
+        while total > 6000, lines.count > 1 { total -= lines.removeFirst().count }
+        return "\(about).\nPlayer: \(conversation.userID).\n\nConversation:\n" + lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,207 @@
+public import Foundation
+public import GRDB
+public import LifeStrands
+
+/// The summary queue (`summary_job`) and analyses (`conversation_analysis`) in the same SQLite file as
+/// the conversations and NPCs they change, so finishing a job is one transaction.
+public struct SQLiteSummaryRepository: SummaryRepository {
+    private let database: any DatabaseWriter
+
+    public init(database: any DatabaseWriter) {
+        self.database = database
+    }
+
+    public func requeueAbandoned(at date: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE summary_job SET state = 'queued', next_run_at = ?, updated_at = ? WHERE state = 'running'",
+                arguments: [date, date])
+            return db.changesCount
+        }
+    }
+
+    public func claimNextJob(at date: Date) async throws -> SummaryJob? {
+        try await database.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM summary_job WHERE state = 'queued' AND next_run_at <= ? ORDER BY next_run_at LIMIT 1",
+                    arguments: [date])
+            else { return nil }
+            var job = try Self.job(row)
+            job.state = .running
+            job.attempts += 1
+            job.updatedAt = date
+            try db.execute(
+                sql: "UPDATE summary_job SET state = 'running', attempts = ?, updated_at = ? WHERE id = ?",
+                arguments: [job.attempts, date, job.id.lowercased])
+            return job
+        }
+    }
+
+    public func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC) {
+        let conversations = SQLiteConversationRepository(database: database)
+        let conversation = try await conversations.conversation(job.conversationID)
+        let transcript = try await conversations.messages(of: job.conversationID)
+        let npc = try await database.read { db in try SQLiteNPCRepository.current(conversation.npcID, db) }
+        return (conversation, transcript, npc)
+    }
+
+    public func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)? {
+        let conversations = SQLiteConversationRepository(database: database)
+        let conversation = try await conversations.conversation(job.conversationID)
+        let transcript = try await conversations.messages(of: job.conversationID)
+        return try await database.write { db in
+            // Done already (a second run of the same job): the NPC changed once, and stays so.
+            let state = try String.fetchOne(db, sql: "SELECT state FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
+            guard state != SummaryJob.State.done.rawValue else { return nil }
+            let before = try SQLiteNPCRepository.current(conversation.npcID, db)
+            var strand = before.strand.recordingConversation(
+                conversation, transcript: transcript, summary: outcome.analysis.summary, at: date)
+            if outcome.apply {
+                strand = strand.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: date)
+            }
+            let after = try SQLiteNPCRepository.commit(strand, to: before, change: .summarized, restoredFrom: nil, db)
+            let holdsInferences = !outcome.apply && outcome.analysis.hasInferences
+            try db.execute(
+                sql: """
+                    INSERT INTO conversation_analysis
+                        (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    UUID().lowercased, conversation.id.lowercased, conversation.npcID.lowercased, conversation.userID,
+                    (holdsInferences ? StoredAnalysis.State.pending : .applied).rawValue, outcome.analysis.json.jsonText,
+                    outcome.review.confidence, JSONValue.array(outcome.review.notes.map(JSONValue.string)).jsonText,
+                    holdsInferences ? nil : after.revision, date,
+                ])
+            try db.execute(
+                sql: "UPDATE summary_job SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
+                arguments: [date, job.id.lowercased])
+            return (before, after)
+        }
+    }
+
+    public func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob {
+        try await database.write { db in
+            var failed = job
+            failed.state = job.attempts >= job.maxAttempts ? .dead : .queued
+            failed.lastError = String(error.prefix(2000))
+            failed.nextRunAt = date.addingTimeInterval(Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18)
+            failed.updatedAt = date
+            try db.execute(
+                sql: "UPDATE summary_job SET state = ?, last_error = ?, next_run_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [failed.state.rawValue, failed.lastError, failed.nextRunAt, date, job.id.lowercased])
+            return failed
+        }
+    }
+
+    public func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob] {
+        try await database.read { db in
+            let rows =
+                if let state {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM summary_job WHERE state = ? ORDER BY created_at DESC LIMIT ?",
+                        arguments: [state.rawValue, max(1, limit)])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM summary_job ORDER BY created_at DESC LIMIT ?", arguments: [max(1, limit)])
+                }
+            return try rows.map(Self.job)
+        }
+    }
+
+    public func job(forConversation id: UUID) async throws -> SummaryJob? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE conversation_id = ?", arguments: [id.lowercased])
+                .map(Self.job)
+        }
+    }
+
+    public func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis] {
+        try await database.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let state {
+                conditions.append("state = ?")
+                arguments += [state.rawValue]
+            }
+            if let npcID {
+                conditions.append("npc_id = ?")
+                arguments += [npcID.lowercased]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM conversation_analysis \(whereClause) ORDER BY created_at DESC LIMIT \(max(1, limit))",
+                arguments: arguments
+            ).map(Self.analysis)
+        }
+    }
+
+    public func analysis(_ id: UUID) async throws -> StoredAnalysis {
+        try await database.read { db in try Self.fetchAnalysis(id, db) }
+    }
+
+    public func approve(_ id: UUID, edited: ConversationAnalysis?, at date: Date) async throws
+        -> (StoredAnalysis, before: NPC, after: NPC)
+    {
+        try await database.write { db in
+            var stored = try Self.fetchAnalysis(id, db)
+            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
+            if let edited { stored.analysis = edited }
+            let before = try SQLiteNPCRepository.current(stored.npcID, db)
+            let strand = before.strand.applying(
+                stored.analysis, partner: stored.userID, conversationID: stored.conversationID, at: date)
+            let after = try SQLiteNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, db)
+            stored.state = .approved
+            stored.revision = after.revision
+            stored.decidedAt = date
+            try db.execute(
+                sql: "UPDATE conversation_analysis SET state = 'approved', analysis = ?, revision = ?, decided_at = ? WHERE id = ?",
+                arguments: [stored.analysis.json.jsonText, after.revision, date, id.lowercased])
+            return (stored, before, after)
+        }
+    }
+
+    public func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis {
+        try await database.write { db in
+            var stored = try Self.fetchAnalysis(id, db)
+            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
+            stored.state = .rejected
+            stored.decidedAt = date
+            try db.execute(
+                sql: "UPDATE conversation_analysis SET state = 'rejected', decided_at = ? WHERE id = ?",
+                arguments: [date, id.lowercased])
+            return stored
+        }
+    }
+
+    // MARK: Rows
+
+    private static func fetchAnalysis(_ id: UUID, _ db: Database) throws -> StoredAnalysis {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conversation_analysis WHERE id = ?", arguments: [id.lowercased])
+        else { throw SummaryError.analysisNotFound(id) }
+        return try analysis(row)
+    }
+
+    private static func job(_ row: Row) throws -> SummaryJob {
+        SummaryJob(
+            id: try uuid(row["id"]), conversationID: try uuid(row["conversation_id"]),
+            state: SummaryJob.State(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
+            maxAttempts: row["max_attempts"], nextRunAt: row["next_run_at"], lastError: row["last_error"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"])
+    }
+
+    private static func analysis(_ row: Row) throws -> StoredAnalysis {
+        let notes = try JSONParser.parse(row["notes"] as String).arrayValue?.compactMap(\.stringValue) ?? []
+        return StoredAnalysis(
+            id: try uuid(row["id"]), conversationID: try uuid(row["conversation_id"]), npcID: try uuid(row["npc_id"]),
+            userID: row["user_id"], state: StoredAnalysis.State(rawValue: row["state"]) ?? .rejected,
+            analysis: try ConversationAnalysis(json: try JSONParser.parse(row["analysis"] as String)),
+            confidence: row["confidence"], notes: notes, revision: row["revision"], createdAt: row["created_at"],
+            decidedAt: row["decided_at"])
+    }
+
+    private static func uuid(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw DatabaseError(message: "corrupt id \(text)") }
+        return id
+    }
+}

@@ -1,0 +1,98 @@
+public import Foundation
+public import LifeStrands
+
+/// A finished conversation waiting to be (or being, or done being) analysed.
+public struct SummaryJob: Sendable, Equatable, Identifiable {
+    public enum State: String, Sendable, CaseIterable {
+        case queued, running, done
+        /// Failed `maxAttempts` times; `lastError` says why.
+        case dead
+    }
+
+    public var id: UUID
+    public var conversationID: UUID
+    public var state: State
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var nextRunAt: Date
+    public var lastError: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// An analysis as stored: applied at once, or held for review and then approved or rejected.
+public struct StoredAnalysis: Sendable, Equatable, Identifiable {
+    public enum State: String, Sendable, CaseIterable {
+        /// Confident enough: applied when the job ran.
+        case applied
+        /// Below the threshold: waiting for an admin.
+        case pending
+        case approved, rejected
+    }
+
+    public var id: UUID
+    public var conversationID: UUID
+    public var npcID: UUID
+    public var userID: String
+    public var state: State
+    public var analysis: ConversationAnalysis
+    /// The confidence after `ConfidenceRule`, and why it moved from the model's.
+    public var confidence: Double
+    public var notes: [String]
+    /// The NPC revision that applied the inferences (nil while pending or when rejected).
+    public var revision: Int?
+    public var createdAt: Date
+    public var decidedAt: Date?
+}
+
+/// What a finished job leaves.
+public struct SummaryOutcome: Sendable {
+    public var analysis: ConversationAnalysis
+    public var review: ConfidenceRule.Review
+    /// Apply the inferences now (confident enough and auto summaries on) or hold them for review.
+    public var apply: Bool
+
+    public init(analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool) {
+        self.analysis = analysis
+        self.review = review
+        self.apply = apply
+    }
+}
+
+/// The summary queue and the analyses it produces, next to the conversations and NPCs they change.
+public protocol SummaryRepository: Sendable {
+    /// Puts jobs a dead process left running back in the queue (run once at start-up).
+    func requeueAbandoned(at date: Date) async throws -> Int
+    /// Claims the next due job, or nil.
+    func claimNextJob(at date: Date) async throws -> SummaryJob?
+    /// The conversation a job is about, its transcript, and the NPC as it is now.
+    func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC)
+    /// In one transaction: records the conversation on the NPC (relationship, conversation memory), applies
+    /// or holds the inferences, stores the analysis and marks the job done. A job already done changes
+    /// nothing and returns nil; otherwise the NPC before and after.
+    func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)?
+    /// Counts a failed attempt: the job runs again after `retryAfter`, or is dead once out of attempts.
+    func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob
+    func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob]
+    func job(forConversation id: UUID) async throws -> SummaryJob?
+    func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis]
+    /// - Throws: `SummaryError.analysisNotFound`.
+    func analysis(_ id: UUID) async throws -> StoredAnalysis
+    /// Applies a pending analysis (or `edited`, in its place) as a new revision.
+    /// - Throws: `SummaryError.notPending` once decided.
+    func approve(_ id: UUID, edited: ConversationAnalysis?, at date: Date) async throws -> (StoredAnalysis, before: NPC, after: NPC)
+    func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis
+}
+
+/// What can go wrong reviewing analyses.
+public enum SummaryError: Error, Sendable, Equatable, CustomStringConvertible {
+    case analysisNotFound(UUID)
+    case notPending(UUID, StoredAnalysis.State)
+
+    public var description: String {
+        switch self {
+        case .analysisNotFound(let id): "no analysis with id \(id.lowercased)"
+        case .notPending(let id, let state): "analysis \(id.lowercased) is already \(state.rawValue); only pending ones can be decided"
+        }
+    }
+}

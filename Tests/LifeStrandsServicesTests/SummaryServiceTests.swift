@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import LifeStrands
+import LifeStrandsServices
+import LifeStrandsStore
+import Logging
+import Testing
+import TestSupport
+
+/// The summary service with the real models: a conversation ends, its analysis changes the NPC.
+@Suite(.serialized) struct SummaryServiceTests {
+    let database: DatabaseQueue
+    let npcs: SQLiteNPCRepository
+    let conversations: SQLiteConversationRepository
+    let summaries: SQLiteSummaryRepository
+    let events = NPCEvents()
+
+    init() throws {
+        database = try SQLiteDatabase.inMemory()
+        npcs = SQLiteNPCRepository(database: database)
+        conversations = SQLiteConversationRepository(database: database)
+        summaries = SQLiteSummaryRepository(database: database)
+    }
+
+    /// The default models (SmolLM2 chats and summarizes), loaded once for the suite.
+    static let models = Task {
+        var configuration = LifeStrandsServices.Configuration()
+        configuration.modelsDirectory = Models.directory
+        configuration.maxConcurrentConversations = 2
+        return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+    }
+
+    func service(_ settings: SummaryService.Settings = .init()) async throws -> SummaryService {
+        SummaryService(
+            summaries: summaries, models: try await Self.models.value, events: events, settings: settings,
+            logger: Logger(label: "test"))
+    }
+
+    func chat() async throws -> ChatService {
+        ChatService(
+            npcs: npcs, conversations: conversations, models: try await Self.models.value,
+            settings: .init(activeLimit: 8, replyTokens: 48), logger: Logger(label: "test"))
+    }
+
+    /// Tomas and a finished conversation in which the player says who she is and what she lost.
+    func scriptedConversation(_ chat: ChatService, user: String = "ana") async throws -> (UUID, Conversation) {
+        let npc = try await npcs.create(
+            LifeStrand(
+                name: "Tomas Varga", background: .init(occupation: "boat captain", location: "Port Ashby"),
+                personality: .init(traits: ["gruff", "loyal"]), currentStatus: .init(mood: "wary")),
+            id: UUID())
+        let conversation = try await chat.start(npcID: npc.id, userID: user)
+        for line in [
+            "Hello captain. My name is Ana.", "I lost my boat, the Gaviota, in the storm last week.",
+            "My father built the Gaviota in Port Ashby.",
+        ] {
+            _ = try await chat.send(conversation.id, content: line).stream { _ in }
+        }
+        return (npc.id, try await chat.end(conversation.id))
+    }
+
+    @Test func whatThePlayerSaysIsRememberedAndRecalledInTheNextConversation() async throws {
+        let chat = try await chat()
+        let (npcID, conversation) = try await scriptedConversation(chat)
+        let summarizer = try await service(.init(threshold: 0))
+        #expect(try await summarizer.runNextJob())
+
+        let job = try #require(try await summaries.job(forConversation: conversation.id))
+        #expect(job.state == .done, "\(job.lastError ?? "")")
+        let npc = try await npcs.npc(npcID)
+        #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
+        let memory = try #require(npc.strand.memories.first { $0.kind == .conversation })
+        #expect(memory.content.contains("Gaviota") && memory.participants == ["ana"])
+        // The analysis the model wrote validates against its schema, and was applied (threshold 0).
+        let stored = try #require(try await summaries.analyses(state: nil, npcID: npcID, limit: 5).first)
+        #expect(stored.state == .applied)
+        let schema = try JSONSerialization.jsonObject(with: Data(ConversationAnalysis.jsonSchema.utf8))
+        #expect(validationProblems(stored.analysis.json.foundationValue, against: schema).isEmpty)
+        print("analysis by the summary model:", stored.analysis.json.jsonText)
+
+        // Next time, asked about the boat, Tomas recalls the conversation.
+        let next = try await chat.start(npcID: npcID, userID: "ana")
+        let reply = try await chat.send(next.id, content: "Do you remember my boat, the Gaviota?")
+        _ = try await reply.stream { _ in }
+        #expect(reply.context.memories.contains { $0.memory.id == memory.id })
+        #expect(reply.context.messages[0].content.contains("You have talked 1 time before."))
+    }
+
+    @Test func belowTheThresholdOrWithAutoSummariesOffInferencesWaitForReview() async throws {
+        let chat = try await chat()
+        let (npcID, conversation) = try await scriptedConversation(chat)
+        try await (try await service(.init(autoApply: false))).runNextJob()
+        let stored = try #require(try await summaries.analyses(state: nil, npcID: npcID, limit: 5).first)
+        #expect(stored.conversationID == conversation.id)
+        let npc = try await npcs.npc(npcID)
+        // The conversation is recorded either way; only what was inferred waits.
+        #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
+        #expect(npc.strand.memories.map(\.kind) == [.conversation])
+        #expect(stored.state == (stored.analysis.hasInferences ? .pending : .applied))
+
+        let (other, _) = try await scriptedConversation(chat, user: "bo")
+        try await (try await service(.init(threshold: 1.01))).runNextJob()
+        let held = try #require(try await summaries.analyses(state: nil, npcID: other, limit: 5).first)
+        #expect(held.state == (held.analysis.hasInferences ? .pending : .applied))
+        #expect(try await npcs.npc(other).strand.memories.map(\.kind) == [.conversation])
+    }
+
+    @Test func aJobThatRunsTwiceChangesTheNPCOnce() async throws {
+        let (npcID, _) = try await scriptedConversation(try await chat())
+        let summarizer = try await service(.init(threshold: 0))
+        let job = try #require(try await summaries.claimNextJob(at: Date()))
+        await summarizer.process(job)
+        let once = try await npcs.npc(npcID)
+        await summarizer.process(job)
+        #expect(try await npcs.npc(npcID) == once)
+        #expect(try await npcs.revisions(of: npcID).map(\.change) == [.created, .summarized])
+    }
+
+    @Test func aJobThatFailsEveryAttemptEndsDeadLetteredWithItsError() async throws {
+        let (_, conversation) = try await scriptedConversation(try await chat())
+        // Eight tokens cannot hold an analysis: every attempt is cut off.
+        let summarizer = try await service(.init(maxTokens: 8, retryDelay: .milliseconds(1)))
+        for _ in 0..<4 {
+            try await Task.sleep(for: .milliseconds(20))
+            #expect(try await summarizer.runNextJob())
+        }
+        let job = try #require(try await summaries.job(forConversation: conversation.id))
+        #expect(job.state == .dead && job.attempts == 4)
+        #expect(job.lastError?.contains("cut off") == true)
+        #expect(try await summarizer.runNextJob() == false)
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import GRDB
+import LifeStrands
+import LifeStrandsStore
+import Testing
+import TestSupport
+
+@Suite struct SQLiteSummaryRepositoryTests {
+    let database: DatabaseQueue
+    let npcs: SQLiteNPCRepository
+    let conversations: SQLiteConversationRepository
+    let summaries: SQLiteSummaryRepository
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let analysis = ConversationAnalysis(
+        summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
+        relationshipUpdates: [.init(who: "player", affinityDelta: 4, trustDelta: 2, reason: "Ana lost her boat")],
+        statusChanges: .init(mood: "sombre"), confidence: 0.9)
+    let review = ConfidenceRule.Review(confidence: 0.9, notes: [])
+
+    init() throws {
+        database = try SQLiteDatabase.inMemory()
+        npcs = SQLiteNPCRepository(database: database)
+        conversations = SQLiteConversationRepository(database: database)
+        summaries = SQLiteSummaryRepository(database: database)
+    }
+
+    /// An NPC and an ended conversation with one exchange; its job.
+    func endedConversation(user: String = "ana") async throws -> (NPC, Conversation, SummaryJob) {
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let conversation = try await conversations.start(npcID: npc.id, userID: user, activeLimit: 8, at: now)
+        try await conversations.append(
+            .init(conversationID: conversation.id, role: .user, content: "I lost my boat, the Gaviota.", createdAt: now))
+        try await conversations.append(.init(conversationID: conversation.id, role: .npc, content: "I am sorry.", createdAt: now))
+        _ = try await conversations.end(conversation.id, reason: .ended, at: now)
+        return (npc, conversation, try #require(try await summaries.job(forConversation: conversation.id)))
+    }
+
+    @Test func endingAConversationQueuesItsSummaryOnceAndOnlyIfThePlayerSpoke() async throws {
+        let (npc, conversation, job) = try await endedConversation()
+        #expect(job.state == .queued && job.attempts == 0 && job.maxAttempts == 4)
+        _ = try await conversations.end(conversation.id, reason: .ended, at: now)
+        #expect(try await summaries.jobs(state: nil, limit: 10).count == 1)
+
+        let silent = try await conversations.start(npcID: npc.id, userID: "quiet", activeLimit: 8, at: now)
+        _ = try await conversations.end(silent.id, reason: .ended, at: now)
+        #expect(try await summaries.job(forConversation: silent.id) == nil)
+
+        let idle = try await conversations.start(npcID: npc.id, userID: "idle", activeLimit: 8, at: now)
+        try await conversations.append(.init(conversationID: idle.id, role: .user, content: "hello?", createdAt: now))
+        _ = try await conversations.endIdle(before: now + 1, at: now + 3600)
+        #expect(try await summaries.job(forConversation: idle.id)?.state == .queued)
+    }
+
+    @Test func aConfidentAnalysisIsAppliedOnceEvenWhenItsJobRunsTwice() async throws {
+        let (npc, conversation, _) = try await endedConversation()
+        let job = try #require(try await summaries.claimNextJob(at: now))
+        #expect(job.state == .running && job.attempts == 1)
+        #expect(try await summaries.claimNextJob(at: now) == nil)
+
+        let outcome = SummaryOutcome(analysis: analysis, review: review, apply: true)
+        let (before, after) = try #require(try await summaries.complete(job, with: outcome, at: now))
+        #expect(before.revision == 1 && after.revision == 2)
+        #expect(after.strand.relationships["ana"]?.interactionCount == 1)
+        #expect(after.strand.relationships["ana"]?.affinity == 4)
+        #expect(after.strand.currentStatus.mood == "sombre")
+        #expect(after.strand.memories.map(\.kind) == [.conversation, .observation])
+        #expect(after.strand.memories[0].content.contains("“I lost my boat, the Gaviota.”"))
+
+        // The same job again: nothing changes.
+        #expect(try await summaries.complete(job, with: outcome, at: now) == nil)
+        #expect(try await npcs.npc(npc.id).revision == 2)
+        #expect(try await npcs.revisions(of: npc.id).map(\.change) == [.created, .summarized])
+        let stored = try #require(try await summaries.analyses(state: nil, npcID: npc.id, limit: 10).first)
+        #expect(stored.state == .applied && stored.revision == 2 && stored.conversationID == conversation.id)
+        #expect(stored.analysis == analysis)
+        #expect(try await summaries.job(forConversation: conversation.id)?.state == .done)
+    }
+
+    @Test func aDoubtfulAnalysisRecordsTheConversationAndHoldsItsInferencesForReview() async throws {
+        let (npc, _, _) = try await endedConversation()
+        let job = try #require(try await summaries.claimNextJob(at: now))
+        let (_, after) = try #require(
+            try await summaries.complete(job, with: .init(analysis: analysis, review: review, apply: false), at: now))
+        // Recorded: the relationship and the conversation memory. Held: the memory, affinity and mood inferred.
+        #expect(after.strand.relationships["ana"]?.interactionCount == 1 && after.strand.relationships["ana"]?.affinity == 0)
+        #expect(after.strand.memories.map(\.kind) == [.conversation])
+        #expect(after.strand.currentStatus.mood == "focused")
+        let pending = try #require(try await summaries.analyses(state: .pending, npcID: nil, limit: 10).first)
+        #expect(pending.revision == nil)
+
+        let (approved, _, applied) = try await summaries.approve(pending.id, edited: nil, at: now)
+        #expect(approved.state == .approved && approved.revision == 3 && applied.revision == 3)
+        #expect(applied.strand.currentStatus.mood == "sombre" && applied.strand.relationships["ana"]?.affinity == 4)
+        #expect(try await npcs.revisions(of: npc.id).map(\.change) == [.created, .summarized, .approved])
+        await #expect(throws: SummaryError.notPending(pending.id, .approved)) { try await summaries.reject(pending.id, at: now) }
+    }
+
+    @Test func anEditedAnalysisIsAppliedInsteadAndARejectedOneNever() async throws {
+        let (npc, _, _) = try await endedConversation(user: "ana")
+        let first = try #require(try await summaries.claimNextJob(at: now))
+        _ = try await summaries.complete(first, with: .init(analysis: analysis, review: review, apply: false), at: now)
+        let pending = try #require(try await summaries.analyses(state: .pending, npcID: npc.id, limit: 10).first)
+        var edited = analysis
+        edited.statusChanges = .init(mood: "hopeful")
+        edited.newMemories = []
+        let (approved, _, applied) = try await summaries.approve(pending.id, edited: edited, at: now)
+        #expect(approved.analysis == edited)
+        #expect(applied.strand.currentStatus.mood == "hopeful")
+        #expect(applied.strand.memories.map(\.kind) == [.conversation])
+
+        let (other, _, _) = try await endedConversation(user: "bo")
+        let second = try #require(try await summaries.claimNextJob(at: now))
+        _ = try await summaries.complete(second, with: .init(analysis: analysis, review: review, apply: false), at: now)
+        let held = try #require(try await summaries.analyses(state: .pending, npcID: other.id, limit: 10).first)
+        let rejected = try await summaries.reject(held.id, at: now)
+        #expect(rejected.state == .rejected && rejected.decidedAt == now)
+        #expect(try await npcs.npc(other.id).strand.currentStatus.mood == "focused")
+        #expect(try await npcs.npc(other.id).revision == 2)
+        await #expect(throws: SummaryError.analysisNotFound(npc.id)) { try await summaries.analysis(npc.id) }
+    }
+
+    @Test func failuresBackOffThenDeadLetterWithTheLastError() async throws {
+        let (_, conversation, _) = try await endedConversation()
+        var clock = now
+        for attempt in 1...4 {
+            let job = try #require(try await summaries.claimNextJob(at: clock), "attempt \(attempt)")
+            #expect(job.attempts == attempt)
+            let failed = try await summaries.fail(job, error: "boom \(attempt)", retryAfter: .seconds(10), at: clock)
+            #expect(failed.state == (attempt < 4 ? .queued : .dead))
+            // Not due before its delay.
+            #expect(try await summaries.claimNextJob(at: clock + 5) == nil)
+            clock += 10
+        }
+        let dead = try #require(try await summaries.job(forConversation: conversation.id))
+        #expect(dead.state == .dead && dead.lastError == "boom 4")
+        #expect(try await summaries.jobs(state: .dead, limit: 10).map(\.id) == [dead.id])
+        #expect(try await summaries.claimNextJob(at: clock + 1000) == nil)
+    }
+
+    @Test func jobsADeadProcessLeftRunningAreQueuedAgain() async throws {
+        _ = try await endedConversation()
+        let job = try #require(try await summaries.claimNextJob(at: now))
+        #expect(try await summaries.requeueAbandoned(at: now) == 1)
+        let again = try #require(try await summaries.claimNextJob(at: now))
+        #expect(again.id == job.id && again.attempts == 2)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import LifeStrands
+import Testing
+
+private let conversation = Conversation(
+    id: UUID(), npcID: UUID(), userID: "player-9", startedAt: Date(timeIntervalSince1970: 1_800_000_000),
+    lastActivityAt: Date(timeIntervalSince1970: 1_800_000_600))
+private let now = Date(timeIntervalSince1970: 1_800_001_000)
+
+private func said(_ lines: String...) -> [ConversationMessage] {
+    lines.enumerated().map { index, line in
+        ConversationMessage(conversationID: conversation.id, role: index.isMultiple(of: 2) ? .user : .npc, content: line)
+    }
+}
+
+private let tomas = LifeStrand(
+    name: "Tomas Varga", personality: .init(traits: ["gruff", "loyal"]), currentStatus: .init(mood: "wary"),
+    knowledge: [KnowledgeItem(topic: "storms", content: "gulls flying inland at noon mean a storm by dark")])
+
+private let analysisJSON: JSONValue = [
+    "summary": "Ana told Tomas she lost her boat, the Gaviota, in the storm.",
+    "key_points": ["Ana lost the Gaviota"],
+    "new_memories": [["content": "Ana lost her boat, the Gaviota, in the storm", "importance": 7, "emotional_impact": -0.6]],
+    "relationship_updates": [["who": "the player", "affinity_delta": 5, "trust_delta": 3, "reason": "She lost her boat in the storm"]],
+    "learned_knowledge": [["topic": "the Gaviota", "content": "Ana's boat, lost in the storm", "confidence": 0.9]],
+    "personality_changes": [],
+    "status_changes": ["mood": "sombre"],
+    "confidence": 0.9,
+]
+
+@Suite struct ConversationAnalysisTests {
+    @Test func anAnalysisReadsFromItsJSONAndWritesTheSameBack() throws {
+        let analysis = try ConversationAnalysis(json: analysisJSON)
+        #expect(analysis.newMemories.first?.importance == 7)
+        #expect(analysis.relationshipUpdates.first?.affinityDelta == 5)
+        #expect(analysis.statusChanges == .init(mood: "sombre"))
+        #expect(try ConversationAnalysis(json: analysis.json) == analysis)
+    }
+
+    @Test func everyBrokenFieldIsReportedWithItsPath() {
+        var broken = analysisJSON.objectValue ?? [:]
+        broken["summary"] = ""
+        broken["confidence"] = "high"
+        broken["new_memories"] = [["content": "x", "importance": 11, "emotional_impact": 0]]
+        broken["personality_changes"] = [["trait": "kind", "change": "flip", "evidence": ""]]
+        broken.removeValue(forKey: "status_changes")
+        #expect(throws: AnalysisError.invalid([
+            .init(path: "summary", message: "must not be empty"),
+            .init(path: "new_memories[0].importance", message: "must be an integer from 1 to 10"),
+            .init(path: "personality_changes[0].change", message: "must be add, remove, strengthen or weaken"),
+            .init(path: "status_changes", message: "must be an object"),
+            .init(path: "confidence", message: "must be a number from 0.0 to 1.0"),
+        ])) { try ConversationAnalysis(json: .object(broken)) }
+        // Numbers the grammar could not bound are clamped instead.
+        var loose = analysisJSON.objectValue ?? [:]
+        loose["confidence"] = 1.7
+        loose["new_memories"] = [["content": "x", "importance": 3, "emotional_impact": -4.5]]
+        let clamped = try? ConversationAnalysis(json: .object(loose))
+        #expect(clamped?.confidence == 1 && clamped?.newMemories.first?.emotionalImpact == -1)
+    }
+
+    @Test func theSchemaTheModelWritesUnderIsJSONAndNamesEveryField() throws {
+        let schema = try JSONParser.parse(ConversationAnalysis.jsonSchema)
+        let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        #expect(required == Set(analysisJSON.objectValue?.keys.map { $0 } ?? []))
+    }
+}
+
+@Suite struct ConfidenceRuleTests {
+    let transcript = said(
+        "My name is Ana. I lost my boat, the Gaviota, in the storm last week.", "Aye, that storm took many.")
+
+    @Test func inferencesTheTranscriptSupportsKeepTheModelsConfidence() throws {
+        let review = ConfidenceRule().review(try ConversationAnalysis(json: analysisJSON), transcript: transcript, strand: tomas)
+        #expect(review.confidence == 0.9)
+        #expect(review.notes.isEmpty)
+    }
+
+    @Test func unsupportedPersonalAndContradictingInferencesLowerIt() throws {
+        var analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.newMemories.append(.init(content: "Ana owns a bakery in the capital", importance: 6))
+        let invented = ConfidenceRule().review(analysis, transcript: transcript, strand: tomas)
+        #expect(abs(invented.confidence - 0.45) < 1e-9)
+        #expect(invented.notes == ["new_memories[1]: not supported by the transcript (×0.5)"])
+
+        analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.personalityChanges = [.init(trait: "gentle", change: .add, evidence: "Ana lost her boat in the storm")]
+        #expect(abs(ConfidenceRule().review(analysis, transcript: transcript, strand: tomas).confidence - 0.54) < 1e-9)
+
+        analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.learnedKnowledge = [.init(topic: "Storms", content: "Ana lost her boat in the storm", confidence: 0.8)]
+        let contradiction = ConfidenceRule().review(analysis, transcript: transcript, strand: tomas)
+        #expect(abs(contradiction.confidence - 0.45) < 1e-9)
+        #expect(contradiction.notes.first?.contains("contradicts what the NPC knows about Storms") == true)
+    }
+}
+
+@Suite struct ApplyingAnAnalysisTests {
+    @Test func everyConversationLeavesARelationshipAndAMemoryWithThePlayersOwnWords() {
+        let transcript = said("My name is Ana and I lost my boat, the Gaviota.", "Sorry to hear it.")
+        let once = tomas.recordingConversation(conversation, transcript: transcript, summary: "Ana lost her boat.", at: now)
+        let relationship = once.relationships["player-9"]
+        #expect(relationship?.interactionCount == 1 && relationship?.lastInteractionAt == now)
+        let memory = once.memories.last
+        #expect(memory?.kind == .conversation && memory?.participants == ["player-9"])
+        #expect(memory?.content == "Talked with player-9: Ana lost her boat. They said: “My name is Ana and I lost my boat, the Gaviota.”")
+        // Recording it again changes nothing.
+        #expect(once.recordingConversation(conversation, transcript: transcript, summary: "x", at: now) == once)
+    }
+
+    @Test func inferencesChangeTheStrandWithinBounds() throws {
+        var analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.relationshipUpdates.append(.init(who: "Elena", affinityDelta: -20, trustDelta: -20, reason: ""))
+        analysis.learnedKnowledge.append(.init(topic: "STORMS", content: "storms come from the west", confidence: 0.7))
+        analysis.personalityChanges = [
+            .init(trait: "gentle", change: .add, evidence: ""), .init(trait: "gruff", change: .remove, evidence: ""),
+        ]
+        var start = tomas
+        start.relationships["player-9"] = Relationship(affinity: 98, trust: 99)
+        let changed = start.applying(analysis, partner: "player-9", conversationID: conversation.id, at: now)
+
+        #expect(changed.relationships["player-9"]?.affinity == 100)
+        #expect(changed.relationships["player-9"]?.trust == 100)
+        #expect(changed.relationships["player-9"]?.notes == "She lost her boat in the storm")
+        #expect(changed.relationships["Elena"]?.affinity == -20 && changed.relationships["Elena"]?.trust == 30)
+        #expect(changed.memories.map(\.content) == ["Ana lost her boat, the Gaviota, in the storm"])
+        #expect(changed.knowledge.map(\.topic) == ["storms", "the Gaviota"])
+        #expect(changed.knowledge[0].content == "storms come from the west")
+        #expect(changed.personality.traits == ["loyal", "gentle"])
+        #expect(changed.currentStatus.mood == "sombre")
+    }
+}
+
+@Suite struct MergePatchDiffTests {
+    @Test func theDiffPatchesTheOldValueIntoTheNewOne() {
+        let old: JSONValue = ["name": "Tomas", "current_status": ["mood": "wary", "energy": "low"], "gone": 1]
+        let new: JSONValue = ["name": "Tomas", "current_status": ["mood": "sombre", "energy": "low"], "memories": [1]]
+        let diff = old.mergePatch(to: new)
+        #expect(diff == ["current_status": ["mood": "sombre"], "gone": .null, "memories": [1]])
+        #expect(old.mergePatched(with: diff) == new)
+    }
+}
