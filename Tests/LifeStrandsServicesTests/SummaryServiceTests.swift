@@ -32,7 +32,7 @@ import TestSupport
 
     func service(_ settings: SummaryService.Settings = .init()) async throws -> SummaryService {
         SummaryService(
-            summaries: summaries, models: try await Self.models.value, events: events, settings: settings,
+            summaries: summaries, models: try await Self.models.value, events: events, settings: settings, npcs: npcs,
             logger: Logger(label: "test"))
     }
 
@@ -83,6 +83,9 @@ import TestSupport
         let reply = try await chat.send(next.id, content: "Do you remember my boat, the Gaviota?")
         _ = try await reply.stream { _ in }
         #expect(reply.context.memories.contains { $0.memory.id == memory.id })
+        // Recalling it is noted beside the strand (no revision), and counts on.
+        #expect(try await conversations.recalls(npcID: npcID)[memory.id]?.count == 1)
+        #expect(try await npcs.revisions(of: npcID).count == 2)
         #expect(reply.context.messages[0].content.contains("You have talked 1 time before."))
     }
 
@@ -128,5 +131,42 @@ import TestSupport
         #expect(job.state == .dead && job.attempts == 4)
         #expect(job.lastError?.contains("cut off") == true)
         #expect(try await summarizer.runNextJob() == false)
+    }
+
+    @Test func atTheCapNearDuplicatesMergeByEmbeddingAndTheLeastWorthKeepingGo() async throws {
+        let chat = try await chat()
+        let (npcID, _) = try await scriptedConversation(chat)
+        let storm = Memory(content: "The storm of 1998 sank three boats in the harbour.", importance: 8, createdAt: Date() - 3600)
+        let stormAgain = Memory(content: "The storm of 1998 sank three boats in the harbor.", importance: 4, createdAt: Date() - 7200)
+        let trivia = Memory(content: "Gulls like bread.", importance: 1, createdAt: Date() - 86400 * 60)
+        _ = try await npcs.modify(npcID, change: .patched) { strand in
+            var strand = strand
+            strand.memories = [storm, stormAgain, trivia]
+            return strand
+        }
+        let policy = MemoryPolicy(maxPerNPC: 3, reflectionThreshold: 1000)
+        try await (try await service(.init(threshold: 0, memoryPolicy: policy))).runNextJob()
+
+        let memories = try await npcs.npc(npcID).strand.memories
+        #expect(memories.count == 3)
+        let merged = try #require(memories.first { $0.id == storm.id })
+        #expect(merged.importance == 8 && merged.extra["merged_from"] == [.string(stormAgain.id)])
+        #expect(!memories.contains { $0.id == stormAgain.id })
+        #expect(memories.contains { $0.kind == .conversation })
+    }
+
+    @Test func enoughImportantMemoriesBringAReflectionCitingThem() async throws {
+        let (npcID, _) = try await scriptedConversation(try await chat())
+        let policy = MemoryPolicy(maxPerNPC: 50, reflectionThreshold: 3)
+        try await (try await service(.init(threshold: 0, memoryPolicy: policy))).runNextJob()
+
+        let memories = try await npcs.npc(npcID).strand.memories
+        let reflection = try #require(memories.first { $0.kind == .reflection })
+        #expect(!reflection.content.isEmpty)
+        let cited = reflection.extra["cites"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(!cited.isEmpty)
+        #expect(cited.allSatisfy { id in memories.contains { $0.id == id && $0.kind != .reflection } })
+        // The next reflection waits for new memories.
+        #expect(policy.reflectionDue(memories) == nil)
     }
 }

@@ -88,7 +88,7 @@ import TestSupport
         let pending = try #require(try await summaries.analyses(state: .pending, npcID: nil, limit: 10).first)
         #expect(pending.revision == nil)
 
-        let (approved, _, applied) = try await summaries.approve(pending.id, edited: nil, at: now)
+        let (approved, _, applied) = try await summaries.approve(pending.id, edited: nil, policy: .init(), at: now)
         #expect(approved.state == .approved && approved.revision == 3 && applied.revision == 3)
         #expect(applied.strand.currentStatus.mood == "sombre" && applied.strand.relationships["ana"]?.affinity == 4)
         #expect(try await npcs.revisions(of: npc.id).map(\.change) == [.created, .summarized, .approved])
@@ -103,7 +103,7 @@ import TestSupport
         var edited = analysis
         edited.statusChanges = .init(mood: "hopeful")
         edited.newMemories = []
-        let (approved, _, applied) = try await summaries.approve(pending.id, edited: edited, at: now)
+        let (approved, _, applied) = try await summaries.approve(pending.id, edited: edited, policy: .init(), at: now)
         #expect(approved.analysis == edited)
         #expect(applied.strand.currentStatus.mood == "hopeful")
         #expect(applied.strand.memories.map(\.kind) == [.conversation])

@@ -66,6 +66,7 @@ public func buildRouter(
     ChatSocketController(chat: chat, npcs: npcs, events: dependencies.events).addRoutes(to: router)
     SummaryController(
         summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
+        memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
         analyzer: summaryService(configuration: configuration, dependencies: dependencies, logger: logger),
         maxBodyBytes: configuration.maxBodyBytes
     ).addRoutes(to: router.group("api/summaries"))
@@ -108,7 +109,9 @@ func summaryService(configuration: Configuration, dependencies: AppDependencies,
     dependencies.models.map { models in
         SummaryService(
             summaries: dependencies.summaries, models: models, events: dependencies.events,
-            settings: .init(autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold),
-            logger: logger)
+            settings: .init(
+                autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold,
+                memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC), embeddings: configuration.enableEmbeddings),
+            npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger)
     }
 }

@@ -86,8 +86,14 @@ public final class ChatService: Sendable {
         guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
         let release: @Sendable () -> Void = { [self] in _ = replying.withLock { $0.remove(id) } }
         do {
-            let npc = try await npcs.npc(conversation.npcID)
+            var npc = try await npcs.npc(conversation.npcID)
             let history = try await conversations.messages(of: id)
+            // Recency counts from the last time a memory came to mind, which is kept beside the strand.
+            let recalls = try await conversations.recalls(npcID: npc.id)
+            for index in npc.strand.memories.indices {
+                guard let recalled = recalls[npc.strand.memories[index].id]?.lastAccessedAt else { continue }
+                npc.strand.memories[index].lastAccessedAt = max(npc.strand.memories[index].lastAccessedAt ?? recalled, recalled)
+            }
             let window = try await models.promptWindow("chat")
             var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
             if settings.embeddings, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
@@ -98,6 +104,7 @@ public final class ChatService: Sendable {
             let message = ConversationMessage(
                 conversationID: id, role: .user, content: content, promptContent: context.messages.last?.content)
             try await conversations.append(message)
+            try await conversations.recordRecall(npcID: npc.id, memoryIDs: context.memories.map(\.memory.id), at: Date())
             let request = GenerationRequest(
                 prompt: .chat(context.messages.map { ChatMessage(role: .init($0.role), content: $0.content) }),
                 conversationID: id.lowercased, parameters: settings.sampling, maxTokens: settings.replyTokens,

@@ -10,6 +10,8 @@ struct SummaryController {
     let summaries: any SummaryRepository
     let npcs: any NPCRepository
     let events: NPCEvents
+    /// `MEMORY_MAX_PER_NPC` and the rest of how memories are kept.
+    let memoryPolicy: MemoryPolicy
     /// Runs previews; nil where this process serves no model.
     let analyzer: SummaryService?
     let maxBodyBytes: Int
@@ -50,7 +52,7 @@ struct SummaryController {
             let json = try JSONParser.parse(body.readableBytesView)
             if let analysis = json["analysis"], analysis != .null { edited = try ConversationAnalysis(json: analysis) }
         }
-        let (stored, before, after) = try await summaries.approve(id, edited: edited, at: Date())
+        let (stored, before, after) = try await summaries.approve(id, edited: edited, policy: memoryPolicy, at: Date())
         if after.strand.currentStatus != before.strand.currentStatus {
             events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
         }

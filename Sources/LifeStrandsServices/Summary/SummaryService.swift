@@ -20,11 +20,18 @@ public struct SummaryService: Service {
         public var pollInterval: Duration
         /// The first retry's delay; each further one doubles it.
         public var retryDelay: Duration
+        /// `MEMORY_MAX_PER_NPC`, duplicate merging and when a reflection is due.
+        public var memoryPolicy: MemoryPolicy
+        /// `ENABLE_EMBEDDINGS`: near-duplicate memories are found by embedding similarity, else shared words.
+        public var embeddings: Bool
 
         public init(
             autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 600,
-            pollInterval: Duration = .seconds(1), retryDelay: Duration = .seconds(2)
+            pollInterval: Duration = .seconds(1), retryDelay: Duration = .seconds(2), memoryPolicy: MemoryPolicy = .init(),
+            embeddings: Bool = true
         ) {
+            self.memoryPolicy = memoryPolicy
+            self.embeddings = embeddings
             self.autoApply = autoApply
             self.threshold = threshold
             self.rule = rule
@@ -38,15 +45,19 @@ public struct SummaryService: Service {
     let models: any ModelService
     let events: NPCEvents
     let settings: Settings
+    /// Where reflections are written (a `PublishingNPCRepository` in the server).
+    let npcs: any NPCRepository
     let logger: Logger
 
     public init(
-        summaries: any SummaryRepository, models: any ModelService, events: NPCEvents, settings: Settings, logger: Logger
+        summaries: any SummaryRepository, models: any ModelService, events: NPCEvents, settings: Settings,
+        npcs: any NPCRepository, logger: Logger
     ) {
         self.summaries = summaries
         self.models = models
         self.events = events
         self.settings = settings
+        self.npcs = npcs
         self.logger = logger
     }
 
@@ -79,11 +90,17 @@ public struct SummaryService: Service {
             let analysis = try await analyze(conversation, transcript: transcript, npc: npc)
             let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
             let apply = settings.autoApply && review.confidence >= settings.threshold
-            guard let (before, after) = try await summaries.complete(
-                job, with: SummaryOutcome(analysis: analysis, review: review, apply: apply), at: Date())
-            else { return }
+            let similarity = try await memorySimilarity(
+                npc.strand.recordingConversation(conversation, transcript: transcript, summary: analysis.summary, at: Date())
+                    .applying(analysis, partner: conversation.userID, conversationID: conversation.id, at: Date()).memories)
+            let outcome = SummaryOutcome(
+                analysis: analysis, review: review, apply: apply, memoryPolicy: settings.memoryPolicy, similarity: similarity)
+            guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
             if after.strand.currentStatus != before.strand.currentStatus {
                 events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
+            }
+            if settings.autoApply, let grounds = settings.memoryPolicy.reflectionDue(after.strand.memories) {
+                try await reflect(on: grounds, npc: after)
             }
             logger.info(
                 "conversation summarized",
@@ -108,6 +125,54 @@ public struct SummaryService: Service {
                 logger.error("could not record a failed summary job", metadata: ["ls_error": "\(error)"])
             }
         }
+    }
+
+    /// Embedding cosine between memories (by content), when embeddings are on and over the cap.
+    private func memorySimilarity(_ memories: [Memory]) async throws -> (@Sendable (Memory, Memory) -> Double?)? {
+        guard settings.embeddings, memories.count > settings.memoryPolicy.maxPerNPC else { return nil }
+        let texts = Array(Set(memories.map(\.content)))
+        let vectors = Dictionary(uniqueKeysWithValues: zip(texts, try await models.embed(texts)))
+        return { first, second in
+            guard let a = vectors[first.content], let b = vectors[second.content] else { return nil }
+            return Double(zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+        }
+    }
+
+    static let reflectionSchema = #"{"type": "object", "additionalProperties": false, "required": ["insight", "cites"], "properties": {"insight": {"type": "string", "minLength": 1, "maxLength": 160}, "cites": {"type": "array", "minItems": 1, "maxItems": 5, "items": {"type": "integer", "minimum": 1, "maximum": 50}}}}"#
+
+    /// A higher-level memory drawn from `grounds` (as in *Generative Agents*), citing the memories it rests on.
+    func reflect(on grounds: [Memory], npc: NPC) async throws {
+        let numbered = grounds.enumerated().map { "\($0 + 1). \($1.content)" }.joined(separator: "\n")
+        let request = GenerationRequest(
+            prompt: .chat([
+                .system(
+                    "You are \(npc.strand.name). From the memories below, state one insight about yourself, the people "
+                        + "you know or your world, in one sentence in the first person, and cite the numbers of the memories it rests on. "
+                        + "Answer with JSON only."),
+                .user(numbered),
+            ]),
+            constraint: .jsonSchema(Self.reflectionSchema),
+            parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05, seed: 11),
+            maxTokens: 160)
+        let (text, _) = try await models.generate("summary", request).collect()
+        let json = try JSONParser.parse(text)
+        guard let insight = json["insight"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !insight.isEmpty
+        else { return }
+        let cited = (json["cites"]?.arrayValue ?? []).compactMap(\.integerValue).map(Int.init)
+            .filter { grounds.indices.contains($0 - 1) }.map { grounds[$0 - 1] }
+        let sources = cited.isEmpty ? grounds : cited
+        let reflection = Memory(
+            content: insight, importance: sources.map(\.importance).max() ?? 5,
+            participants: Array(Set(sources.flatMap(\.participants))).sorted(), kind: .reflection,
+            extra: ["cites": .array(sources.map { .string($0.id) })])
+        _ = try await npcs.modify(npc.id, change: .summarized) { strand in
+            var strand = strand
+            strand.memories.append(reflection)
+            return strand
+        }
+        logger.info(
+            "reflection written",
+            metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_cites": "\(sources.count)"])
     }
 
     /// The summary model's (or `model`'s) analysis of a conversation, under the analysis schema.

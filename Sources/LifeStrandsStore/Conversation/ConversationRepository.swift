@@ -19,4 +19,9 @@ public protocol ConversationRepository: Sendable {
     func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation
     /// Ends every active session with no activity since `cutoff`, and returns them.
     func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation]
+    /// Notes that these memories were recalled into a prompt now. Kept beside the Life Strand, not in it:
+    /// recalling is not a change of who the NPC is, and must not write a revision on every message.
+    func recordRecall(npcID: UUID, memoryIDs: [String], at date: Date) async throws
+    /// When each of the NPC's memories was last recalled, and how often.
+    func recalls(npcID: UUID) async throws -> [String: MemoryPolicy.Access]
 }

@@ -121,6 +121,36 @@ public struct SQLiteConversationRepository: ConversationRepository {
         }
     }
 
+    public func recordRecall(npcID: UUID, memoryIDs: [String], at date: Date) async throws {
+        guard !memoryIDs.isEmpty else { return }
+        try await database.write { db in
+            for id in memoryIDs {
+                try db.execute(
+                    sql: """
+                        INSERT INTO memory_access (npc_id, memory_id, last_accessed_at, access_count) VALUES (?, ?, ?, 1)
+                        ON CONFLICT (npc_id, memory_id)
+                        DO UPDATE SET last_accessed_at = excluded.last_accessed_at, access_count = access_count + 1
+                        """,
+                    arguments: [npcID.lowercased, id, date])
+            }
+        }
+    }
+
+    public func recalls(npcID: UUID) async throws -> [String: MemoryPolicy.Access] {
+        try await database.read { db in try Self.recalls(npcID: npcID, db) }
+    }
+
+    static func recalls(npcID: UUID, _ db: Database) throws -> [String: MemoryPolicy.Access] {
+        var access: [String: MemoryPolicy.Access] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT memory_id, last_accessed_at, access_count FROM memory_access WHERE npc_id = ?",
+            arguments: [npcID.lowercased])
+        {
+            access[row["memory_id"]] = .init(lastAccessedAt: row["last_accessed_at"], count: row["access_count"])
+        }
+        return access
+    }
+
     /// Attempts a summary job gets before it is dead-lettered.
     public static let summaryAttempts = 4
 

@@ -94,6 +94,18 @@ enum SQLiteMigrations {
                     CREATE INDEX conversation_analysis_state ON conversation_analysis(state, created_at);
                     """)
         }
+        migrator.registerMigration("v4-memory-access") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE memory_access (
+                        npc_id TEXT NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                        memory_id TEXT NOT NULL,
+                        last_accessed_at DATETIME NOT NULL,
+                        access_count INTEGER NOT NULL,
+                        PRIMARY KEY (npc_id, memory_id)
+                    );
+                    """)
+        }
         return migrator
     }
 }

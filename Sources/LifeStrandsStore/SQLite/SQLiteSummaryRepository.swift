@@ -60,6 +60,9 @@ public struct SQLiteSummaryRepository: SummaryRepository {
             if outcome.apply {
                 strand = strand.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: date)
             }
+            strand.memories = outcome.memoryPolicy.pruned(
+                strand.memories, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), now: date,
+                similarity: outcome.similarity)
             let after = try SQLiteNPCRepository.commit(strand, to: before, change: .summarized, restoredFrom: nil, db)
             let holdsInferences = !outcome.apply && outcome.analysis.hasInferences
             try db.execute(
@@ -140,7 +143,7 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         try await database.read { db in try Self.fetchAnalysis(id, db) }
     }
 
-    public func approve(_ id: UUID, edited: ConversationAnalysis?, at date: Date) async throws
+    public func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
         -> (StoredAnalysis, before: NPC, after: NPC)
     {
         try await database.write { db in
@@ -148,8 +151,10 @@ public struct SQLiteSummaryRepository: SummaryRepository {
             guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
             if let edited { stored.analysis = edited }
             let before = try SQLiteNPCRepository.current(stored.npcID, db)
-            let strand = before.strand.applying(
+            var strand = before.strand.applying(
                 stored.analysis, partner: stored.userID, conversationID: stored.conversationID, at: date)
+            strand.memories = policy.pruned(
+                strand.memories, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), now: date)
             let after = try SQLiteNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, db)
             stored.state = .approved
             stored.revision = after.revision

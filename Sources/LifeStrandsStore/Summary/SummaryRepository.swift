@@ -51,11 +51,20 @@ public struct SummaryOutcome: Sendable {
     public var review: ConfidenceRule.Review
     /// Apply the inferences now (confident enough and auto summaries on) or hold them for review.
     public var apply: Bool
+    /// The cap the NPC's memories are pruned to afterwards.
+    public var memoryPolicy: MemoryPolicy
+    /// How alike two memories are (embedding cosine); nil: shared words.
+    public var similarity: (@Sendable (Memory, Memory) -> Double?)?
 
-    public init(analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool) {
+    public init(
+        analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool, memoryPolicy: MemoryPolicy = .init(),
+        similarity: (@Sendable (Memory, Memory) -> Double?)? = nil
+    ) {
         self.analysis = analysis
         self.review = review
         self.apply = apply
+        self.memoryPolicy = memoryPolicy
+        self.similarity = similarity
     }
 }
 
@@ -78,9 +87,10 @@ public protocol SummaryRepository: Sendable {
     func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis]
     /// - Throws: `SummaryError.analysisNotFound`.
     func analysis(_ id: UUID) async throws -> StoredAnalysis
-    /// Applies a pending analysis (or `edited`, in its place) as a new revision.
+    /// Applies a pending analysis (or `edited`, in its place) as a new revision, memories pruned to `policy`.
     /// - Throws: `SummaryError.notPending` once decided.
-    func approve(_ id: UUID, edited: ConversationAnalysis?, at date: Date) async throws -> (StoredAnalysis, before: NPC, after: NPC)
+    func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
+        -> (StoredAnalysis, before: NPC, after: NPC)
     func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis
 }
 
