@@ -27,7 +27,8 @@ def main(url, npc_name, screenshot, narrow_screenshot):
     report = {}
     driver = browser(1280, 900)
     try:
-        wait = WebDriverWait(driver, 60)
+        # Generous: under a parallel test suite on 2 cores a reply can take minutes.
+        wait = WebDriverWait(driver, 240)
         driver.get(url)
         report["title"] = driver.title
         wait.until(lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "open")
@@ -49,7 +50,7 @@ def main(url, npc_name, screenshot, narrow_screenshot):
         bubble_css = "#messages .message.npc"
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, bubble_css))
         lengths, streaming_seen = [], False
-        deadline = time.time() + 90
+        deadline = time.time() + 400
         while time.time() < deadline:
             bubble = driver.find_elements(By.CSS_SELECTOR, bubble_css)[-1]
             text = bubble.find_element(By.CSS_SELECTOR, ".text").text
@@ -66,7 +67,8 @@ def main(url, npc_name, screenshot, narrow_screenshot):
         report["streaming_seen"] = streaming_seen
         report["reply"] = bubble.find_element(By.CSS_SELECTOR, ".text").text
         report["complete"] = bubble.get_attribute("data-complete")
-        report["usage"] = bubble.find_element(By.CSS_SELECTOR, ".usage").text
+        usage = bubble.find_elements(By.CSS_SELECTOR, ".usage")
+        report["usage"] = usage[0].text if usage else None
         report["user_bubble"] = driver.find_elements(By.CSS_SELECTOR, "#messages .message.user")[-1].text
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#past li"))
         report["past"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#past li")]

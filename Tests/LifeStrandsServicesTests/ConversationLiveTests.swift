@@ -76,7 +76,7 @@ import TestSupport
 
         // The reply is stored, marked incomplete, and the model's sequence is freed.
         var reply: JSONValue?
-        for _ in 0..<100 where reply == nil {
+        for _ in 0..<300 where reply == nil {
             let messages = try await server.call("GET", "/api/conversations/\(session)").body["messages"]?.arrayValue ?? []
             reply = messages.first { $0["role"] == "npc" }
             if reply == nil { try await Task.sleep(for: .milliseconds(100)) }
@@ -290,11 +290,12 @@ import TestSupport
         server.kill()
         try server.start()
 
+        // An analysis takes ~15 s alone, and over 100 s when the whole suite runs in parallel on 2 cores.
         var job: JSONValue?
-        for _ in 0..<240 {
+        for _ in 0..<600 {
             job = try await server.call("GET", "/api/summaries/jobs").body["jobs"]?.arrayValue?.first
             if job?["state"] == "done" || job?["state"] == "dead" { break }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .seconds(1))
         }
         #expect(job?["state"] == "done", "\(String(describing: job)) \(server.log.suffix(1500))")
         #expect(job?["attempts"] == 2)
@@ -304,5 +305,30 @@ import TestSupport
         let memories = strand?["memories"]?.arrayValue ?? []
         #expect(memories.filter { $0["kind"] == "conversation" }.count == 1)
         #expect(strand?["relationships"]?["ana"]?["interaction_count"] == 1)
+    }
+}
+
+/// The server keeps its vector index by itself: an NPC created or changed is searchable moments later.
+@Suite struct SearchLiveTests {
+    @Test func anNPCCreatedOrChangedThroughTheAPIIsSearchableSoonAfter() async throws {
+        let server = try LiveServer()
+        defer { server.remove() }
+        let npcID = try #require(
+            try await server.call("POST", "/api/npcs", json: VectorSearchTests.tomas).body["npc_id"]?.stringValue)
+        /// The best memory for `query` once `accept` takes it, polling for up to a minute.
+        func firstHit(_ query: String, until accept: (String) -> Bool) async throws -> String? {
+            var content: String?
+            for _ in 0..<600 {
+                let hits = try await server.call("GET", "/api/npcs/\(npcID)/memories/search?q=\(query)&limit=1").body["results"]?.arrayValue
+                content = hits?.first?["content"]?.stringValue
+                if let content, accept(content) { return content }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return content
+        }
+        #expect(try await firstHit("ships%20lost%20in%20bad%20weather") { _ in true }?.hasPrefix("The storm of 1998") == true)
+        _ = try await server.call("PATCH", "/api/npcs/\(npcID)", json: ["memories": [["content": "Sold the Marisol to a collector."]]])
+        let latest = try await firstHit("selling%20his%20boat") { $0.contains("Marisol") }
+        #expect(latest == "Sold the Marisol to a collector.")
     }
 }

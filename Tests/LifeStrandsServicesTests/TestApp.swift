@@ -13,17 +13,18 @@ struct TestApp {
     var configuration = Configuration()
     let repository: SQLiteNPCRepository
     let database: DatabaseQueue
+    let dependencies: AppDependencies
     let application: Application<RouterResponder<AppRequestContext>>
 
     init(models: (any ModelService)? = nil, configure: (inout Configuration) -> Void = { _ in }) throws {
         configure(&configuration)
         database = try SQLiteDatabase.inMemory()
         repository = SQLiteNPCRepository(database: database)
-        let router = buildRouter(
-            configuration: configuration,
-            dependencies: AppDependencies(
-                npcs: repository, conversations: SQLiteConversationRepository(database: database),
-                summaries: SQLiteSummaryRepository(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models))
+        dependencies = AppDependencies(
+            npcs: repository, conversations: SQLiteConversationRepository(database: database),
+            summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
+            databaseHealth: SQLiteHealthCheck(database: database), models: models)
+        let router = buildRouter(configuration: configuration, dependencies: dependencies)
         application = Application(router: router)
     }
 

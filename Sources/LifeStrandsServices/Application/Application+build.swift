@@ -13,6 +13,10 @@ public struct AppDependencies: Sendable {
     public var conversations: any ConversationRepository
     /// The summary queue and the analyses it produced.
     public var summaries: any SummaryRepository
+    /// Stored embeddings of personas, memories and knowledge.
+    public var embeddings: any EmbeddingRepository
+    /// The same embeddings in memory, for search.
+    public var vectors: VectorIndex
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
@@ -21,13 +25,15 @@ public struct AppDependencies: Sendable {
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
-        databaseHealth: any DatabaseHealthCheck,
+        embeddings: any EmbeddingRepository, databaseHealth: any DatabaseHealthCheck,
         models: (any ModelService)? = nil, events: NPCEvents = NPCEvents()
     ) {
         self.events = events
         self.npcs = npcs
         self.conversations = conversations
         self.summaries = summaries
+        self.embeddings = embeddings
+        self.vectors = VectorIndex()
         self.databaseHealth = databaseHealth
         self.models = models
     }
@@ -55,6 +61,9 @@ public func buildRouter(
     let npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
     NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/npcs"))
+    SearchController(
+        npcs: npcs, models: dependencies.models, index: dependencies.vectors, enabled: configuration.enableEmbeddings
+    ).addRoutes(to: router.group("api/npcs"))
     ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/models"))
     let chat = ChatService(
@@ -87,6 +96,12 @@ public func buildApplication(
     ]
     if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
+    }
+    if let models = dependencies.models, configuration.enableEmbeddings {
+        services.append(
+            EmbeddingService(
+                npcs: dependencies.npcs, embeddings: dependencies.embeddings, models: models, index: dependencies.vectors,
+                events: dependencies.events, logger: logger))
     }
     return Application(
         router: router,

@@ -16,6 +16,7 @@ public final class NPCEvents: Sendable {
     }
 
     private let listeners = Mutex<[UUID: Listener]>([:])
+    private let changeListeners = Mutex<[UUID: AsyncStream<UUID>.Continuation]>([:])
 
     public init() {}
 
@@ -37,6 +38,19 @@ public final class NPCEvents: Sendable {
     public func publish(_ update: StatusUpdate) {
         let targets = listeners.withLock { $0.values.filter { $0.npcID == update.npcID }.map(\.continuation) }
         for continuation in targets { continuation.yield(update) }
+    }
+
+    /// The id of every NPC that changes (created, changed, deleted) from now on, until the stream is dropped.
+    public func changes() -> AsyncStream<UUID> {
+        let (stream, continuation) = AsyncStream.makeStream(of: UUID.self)
+        let id = UUID()
+        changeListeners.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.changeListeners.withLock { $0.removeValue(forKey: id) } }
+        return stream
+    }
+
+    public func publishChange(_ npcID: UUID) {
+        for continuation in changeListeners.withLock({ Array($0.values) }) { continuation.yield(npcID) }
     }
 
     /// Listeners right now, over all NPCs.

@@ -14,16 +14,25 @@ public struct PublishingNPCRepository: NPCRepository {
         self.events = events
     }
 
-    public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC { try await base.create(strand, id: id) }
+    public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
+        let npc = try await base.create(strand, id: id)
+        events.publishChange(id)
+        return npc
+    }
     public func npc(_ id: UUID) async throws -> NPC { try await base.npc(id) }
     public func list(_ query: NPCQuery) async throws -> NPCPage { try await base.list(query) }
-    public func delete(_ id: UUID) async throws { try await base.delete(id) }
+    public func delete(_ id: UUID) async throws {
+        try await base.delete(id)
+        events.publishChange(id)
+    }
     public func revisions(of id: UUID) async throws -> [NPCRevision] { try await base.revisions(of: id) }
     public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
         try await base.revision(number, of: id)
     }
     public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
-        try await base.importNPC(id: id, revisions: revisions)
+        let npc = try await base.importNPC(id: id, revisions: revisions)
+        events.publishChange(id)
+        return npc
     }
 
     public func modify(
@@ -46,6 +55,7 @@ public struct PublishingNPCRepository: NPCRepository {
     }
 
     private func announce(_ npc: NPC, was before: CurrentStatus?) {
+        events.publishChange(npc.id)
         guard npc.strand.currentStatus != before else { return }
         events.publish(.init(npcID: npc.id, status: npc.strand.currentStatus))
     }

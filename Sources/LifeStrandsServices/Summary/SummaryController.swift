@@ -53,6 +53,7 @@ struct SummaryController {
             if let analysis = json["analysis"], analysis != .null { edited = try ConversationAnalysis(json: analysis) }
         }
         let (stored, before, after) = try await summaries.approve(id, edited: edited, policy: memoryPolicy, at: Date())
+        events.publishChange(after.id)
         if after.strand.currentStatus != before.strand.currentStatus {
             events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
         }

@@ -96,6 +96,7 @@ public struct SummaryService: Service {
             let outcome = SummaryOutcome(
                 analysis: analysis, review: review, apply: apply, memoryPolicy: settings.memoryPolicy, similarity: similarity)
             guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
+            events.publishChange(after.id)
             if after.strand.currentStatus != before.strand.currentStatus {
                 events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
             }

@@ -106,6 +106,19 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("v5-embedding") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE embedding (
+                        npc_id TEXT NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                        kind TEXT NOT NULL,
+                        item_id TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        vector BLOB NOT NULL,
+                        PRIMARY KEY (npc_id, kind, item_id)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LifeStrands
+import LifeStrandsServices
+import LifeStrandsStore
+import Logging
+import Testing
+import TestSupport
+
+@Suite struct VectorIndexTests {
+    @Test func theScanRanksByCosineWithinKindAndNPC() {
+        let index = VectorIndex()
+        let (tomas, elena) = (UUID(), UUID())
+        func unit(_ values: [Float]) -> [Float] {
+            let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return values.map { $0 / norm }
+        }
+        // 40 dimensions: sixteen-lane chunks plus a tail.
+        func vector(_ seed: Int) -> [Float] { unit((0..<40).map { Float(sin(Double($0 * seed + 1))) }) }
+        index.replace(tomas, with: [
+            .init(npcID: tomas, text: .init(kind: .memory, itemID: "storm", text: "storm"), vector: vector(3)),
+            .init(npcID: tomas, text: .init(kind: .memory, itemID: "coffee", text: "coffee"), vector: vector(7)),
+            .init(npcID: tomas, text: .init(kind: .knowledge, itemID: "k", text: "k"), vector: vector(3)),
+        ])
+        index.replace(elena, with: [.init(npcID: elena, text: .init(kind: .memory, itemID: "kelp", text: "kelp"), vector: vector(5))])
+
+        let hits = index.search(vector(3), kind: .memory, limit: 10)
+        #expect(hits.map(\.embedding.text.itemID).first == "storm")
+        #expect(abs(hits[0].score - 1) < 1e-5)
+        #expect(hits.count == 3)
+        #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.score >= $1.score })
+        let naive = zip(vector(3), vector(7)).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+        #expect(abs(hits.first { $0.embedding.text.itemID == "coffee" }!.score - Double(naive)) < 1e-5)
+        #expect(index.search(vector(3), kind: .memory, npcID: elena, limit: 10).map(\.embedding.text.itemID) == ["kelp"])
+        #expect(index.search(vector(3), kind: .knowledge, limit: 10).map(\.embedding.text.itemID) == ["k"])
+        index.remove(tomas)
+        #expect(index.count == 1)
+    }
+}
+
+/// Search over the API with the real embedding model.
+@Suite(.serialized) struct VectorSearchTests {
+    static let tomas: JSONValue = [
+        "name": "Tomas Varga",
+        "background": ["occupation": "boat captain", "location": "Port Ashby"],
+        "personality": ["traits": ["gruff", "loyal"]],
+        "memories": [
+            ["content": "The storm of 1998 sank three fishing boats in the harbour."],
+            ["content": "Drinks his coffee black every morning."],
+            ["content": "Victor Hale wants to build a resort on the reef."],
+            ["content": "His granddaughter studies engineering in the city."],
+        ],
+        "knowledge": [["topic": "weather", "content": "Gulls flying inland at noon mean a storm before dark."]],
+    ]
+
+    func refresher(_ app: TestApp) async throws -> EmbeddingService {
+        EmbeddingService(
+            npcs: app.repository, embeddings: SQLiteEmbeddingRepository(database: app.database),
+            models: try await ModelRoutesTests.service, index: app.dependencies.vectors, events: app.dependencies.events,
+            logger: Logger(label: "test"))
+    }
+
+    @Test func aParaphraseOfAMemoryOutranksUnrelatedMemories() async throws {
+        let app = try TestApp(models: try await ModelRoutesTests.service)
+        let service = try await refresher(app)
+        try await app.test { client in
+            let tomas = try await client.createNPC(Self.tomas)
+            let elena = try await client.createNPC(Fixtures.elenaJSON)
+            for id in [tomas, elena] { try await service.refresh(try #require(UUID(uuidString: id))) }
+
+            let memories = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=a%20tempest%20sank%20several%20ships&limit=4")
+            #expect(memories.status == .ok)
+            let results = try #require(memories["results"]?.arrayValue)
+            #expect(results.count == 4)
+            #expect(results.first?["content"]?.stringValue?.hasPrefix("The storm of 1998") == true)
+            let scores = results.compactMap { $0["score"]?.doubleValue }
+            #expect(scores == scores.sorted(by: >) && scores[0] > scores[1] + 0.1)
+
+            let knowledge = try await client.call(.get, "/api/npcs/\(tomas)/knowledge/search?q=how%20to%20tell%20bad%20weather%20is%20coming")
+            #expect(knowledge["results"]?.arrayValue?.first?["text"]?.stringValue?.hasPrefix("weather:") == true)
+
+            let people = try await client.call(.get, "/api/npcs/search?q=a%20scientist%20who%20studies%20sea%20life")
+            #expect(people["results"]?.arrayValue?.first?["name"] == "Elena Rodriguez")
+            #expect(people["results"]?.arrayValue?.count == 2)
+        }
+    }
+
+    @Test func aMemoryWhoseTextChangesIsFoundByItsNewText() async throws {
+        let app = try TestApp(models: try await ModelRoutesTests.service)
+        let service = try await refresher(app)
+        try await app.test { client in
+            let tomas = try await client.createNPC(Self.tomas)
+            let id = try #require(UUID(uuidString: tomas))
+            try await service.refresh(id)
+            let patched = try await client.call(
+                .patch, "/api/npcs/\(tomas)", json: ["memories": [["content": "Lost his father's lucky coin at the market."]]])
+            #expect(patched.status == .ok)
+            try await service.refresh(id)
+            let results = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=storm").body["results"]?.arrayValue
+            #expect(results?.count == 1)
+            #expect(results?.first?["content"]?.stringValue?.contains("lucky coin") == true)
+            #expect(try await SQLiteEmbeddingRepository(database: app.database).embeddings(of: id).count == 3)
+        }
+    }
+
+    @Test func badSearchesAreClearErrors() async throws {
+        let app = try TestApp(models: try await ModelRoutesTests.service)
+        try await app.test { client in
+            let tomas = try await client.createNPC(Self.tomas)
+            let missing = try await client.call(.get, "/api/npcs/search")
+            #expect(missing.error?["details"]?["parameter"] == "q")
+            #expect(try await client.call(.get, "/api/npcs/search?q=x&limit=0").status == .badRequest)
+            #expect(try await client.call(.get, "/api/npcs/\(UUID().uuidString)/memories/search?q=x").status == .notFound)
+            #expect(try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=x").status == .ok)
+        }
+        let off = try TestApp(models: try await ModelRoutesTests.service) { $0.enableEmbeddings = false }
+        let status = try await off.test { client in try await client.call(.get, "/api/npcs/search?q=x").status }
+        #expect(status == .serviceUnavailable)
+    }
+}
