@@ -51,7 +51,8 @@ import TestSupport
         // A long chat request keeps chat resident; summary must wait for it.
         let long = try await manager.generate("chat", GenerationRequest(prompt: .text("Once"), parameters: .greedy, maxTokens: 60))
         async let waiting = manager.generate("summary", GenerationRequest(prompt: .text("Once"), maxTokens: 2)).collect()
-        try await Task.sleep(for: .milliseconds(100))
+        // Until the waiting request holds the one queue place (a fixed sleep lost this race on a loaded machine).
+        for _ in 0..<1000 where manager.queueDepth < 1 { try await Task.sleep(for: .milliseconds(10)) }
         await #expect(throws: ModelManagerError.busy(retryAfterSeconds: 2)) {
             try await manager.generate("summary", GenerationRequest(prompt: .text("x"), maxTokens: 2))
         }

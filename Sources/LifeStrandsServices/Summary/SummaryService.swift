@@ -90,9 +90,14 @@ public struct SummaryService: Service {
             let analysis = try await analyze(conversation, transcript: transcript, npc: npc)
             let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
             let apply = settings.autoApply && review.confidence >= settings.threshold
-            let similarity = try await memorySimilarity(
-                npc.strand.recordingConversation(conversation, transcript: transcript, summary: analysis.summary, at: Date())
-                    .applying(analysis, partner: conversation.userID, conversationID: conversation.id, at: Date()).memories)
+            // Embeddings only matter when the memories will be over the cap: the projection waits for that.
+            let projected = npc.strand.memories.count + 1 + analysis.newMemories.count
+            let similarity =
+                settings.embeddings && projected > settings.memoryPolicy.maxPerNPC
+                ? try await memorySimilarity(
+                    npc.strand.recordingConversation(conversation, transcript: transcript, summary: analysis.summary, at: Date())
+                        .applying(analysis, partner: conversation.userID, conversationID: conversation.id, at: Date()).memories)
+                : nil
             let outcome = SummaryOutcome(
                 analysis: analysis, review: review, apply: apply, memoryPolicy: settings.memoryPolicy, similarity: similarity)
             guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
@@ -130,7 +135,6 @@ public struct SummaryService: Service {
 
     /// Embedding cosine between memories (by content), when embeddings are on and over the cap.
     private func memorySimilarity(_ memories: [Memory]) async throws -> (@Sendable (Memory, Memory) -> Double?)? {
-        guard settings.embeddings, memories.count > settings.memoryPolicy.maxPerNPC else { return nil }
         let texts = Array(Set(memories.map(\.content)))
         let vectors = Dictionary(uniqueKeysWithValues: zip(texts, try await models.embed(texts)))
         return { first, second in
