@@ -15,7 +15,8 @@ public struct SummaryService: Service {
         /// `SUMMARY_AUTO_APPROVAL_THRESHOLD`.
         public var threshold: Double
         public var rule: ConfidenceRule
-        /// Tokens the analysis may take; the schema's bounds keep it well under.
+        /// Tokens the analysis may take. The schema's bounds keep a sound analysis well under; a tiny model
+        /// that fills every string to its bound with one-character tokens needs about 1,400.
         public var maxTokens: Int
         public var pollInterval: Duration
         /// The first retry's delay; each further one doubles it.
@@ -26,7 +27,7 @@ public struct SummaryService: Service {
         public var embeddings: Bool
 
         public init(
-            autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 600,
+            autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 1024,
             pollInterval: Duration = .seconds(1), retryDelay: Duration = .seconds(2), memoryPolicy: MemoryPolicy = .init(),
             embeddings: Bool = true
         ) {
@@ -87,23 +88,36 @@ public struct SummaryService: Service {
         let started = ContinuousClock.now
         do {
             let (conversation, transcript, npc) = try await summaries.material(for: job)
-            let analysis = try await analyze(conversation, transcript: transcript, npc: npc)
-            let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
-            let apply = settings.autoApply && review.confidence >= settings.threshold
+            var outcome: SummaryOutcome
+            do {
+                let analysis = try await analyze(conversation, transcript: transcript, npc: npc, attempt: job.attempts)
+                let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
+                outcome = SummaryOutcome(
+                    analysis: analysis, review: review, apply: settings.autoApply && review.confidence >= settings.threshold,
+                    memoryPolicy: settings.memoryPolicy)
+            } catch let error as AnalysisError where job.attempts >= job.maxAttempts {
+                // The model never managed: what the player said is remembered all the same.
+                outcome = .evidenceOnly(memoryPolicy: settings.memoryPolicy, failure: "\(error)")
+            }
             // Embeddings only matter when the memories will be over the cap: the projection waits for that.
-            let projected = npc.strand.memories.count + 1 + analysis.newMemories.count
-            let similarity =
-                settings.embeddings && projected > settings.memoryPolicy.maxPerNPC
-                ? try await memorySimilarity(
-                    npc.strand.recordingConversation(conversation, transcript: transcript, summary: analysis.summary, at: Date())
-                        .applying(analysis, partner: conversation.userID, conversationID: conversation.id, at: Date()).memories)
-                : nil
-            let outcome = SummaryOutcome(
-                analysis: analysis, review: review, apply: apply, memoryPolicy: settings.memoryPolicy, similarity: similarity)
+            var projected = npc.strand.recordingConversation(
+                conversation, transcript: transcript, summary: outcome.analysis.summary, at: Date())
+            if outcome.apply {
+                projected = projected.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: Date())
+            }
+            if settings.embeddings && projected.memories.count > settings.memoryPolicy.maxPerNPC {
+                outcome.similarity = try await memorySimilarity(projected.memories)
+            }
             guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
             events.publishChange(after.id)
             if after.strand.currentStatus != before.strand.currentStatus {
                 events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
+            }
+            if let failure = outcome.failure {
+                logger.error(
+                    "summary job dead-lettered after its last attempt; the conversation alone was recorded",
+                    metadata: ["ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(failure)"])
+                return
             }
             if settings.autoApply, let grounds = settings.memoryPolicy.reflectionDue(after.strand.memories) {
                 try await reflect(on: grounds, npc: after)
@@ -112,7 +126,7 @@ public struct SummaryService: Service {
                 "conversation summarized",
                 metadata: [
                     "ls_conversation_id": "\(conversation.id.lowercased)", "ls_npc_id": "\(npc.id.lowercased)",
-                    "ls_confidence": "\(review.confidence)", "ls_applied": "\(apply)",
+                    "ls_confidence": "\(outcome.review.confidence)", "ls_applied": "\(outcome.apply)",
                     "ls_seconds": "\((ContinuousClock.now - started).seconds)",
                 ])
         } catch {
@@ -180,15 +194,17 @@ public struct SummaryService: Service {
             metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_cites": "\(sources.count)"])
     }
 
-    /// The summary model's (or `model`'s) analysis of a conversation, under the analysis schema.
+    /// The summary model's (or `model`'s) analysis of a conversation, under the analysis schema. Each
+    /// attempt draws with its own seed, so a retry is a new try rather than the same failure again.
     public func analyze(
-        _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: String = "summary"
+        _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: String = "summary", attempt: Int = 1
     ) async throws -> ConversationAnalysis {
         let prompt = SummaryPrompt.text(conversation: conversation, transcript: transcript, npc: npc.strand)
         var request = GenerationRequest(
             prompt: .chat([.system(SummaryPrompt.instructions), .user(prompt)]),
             constraint: .jsonSchema(ConversationAnalysis.jsonSchema),
-            parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05, seed: 7),
+            parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05,
+                seed: 7 &+ UInt32(truncatingIfNeeded: max(attempt - 1, 0))),
             maxTokens: settings.maxTokens)
         var text: String
         var stats: GenerationStats?

@@ -51,9 +51,9 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         let conversation = try await conversations.conversation(job.conversationID)
         let transcript = try await conversations.messages(of: job.conversationID)
         return try await database.write { db in
-            // Done already (a second run of the same job): the NPC changed once, and stays so.
+            // Settled already (a second run of the same job): the NPC changed once, and stays so.
             let state = try String.fetchOne(db, sql: "SELECT state FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
-            guard state != SummaryJob.State.done.rawValue else { return nil }
+            guard state != SummaryJob.State.done.rawValue, state != SummaryJob.State.dead.rawValue else { return nil }
             let before = try SQLiteNPCRepository.current(conversation.npcID, db)
             var strand = before.strand.recordingConversation(
                 conversation, transcript: transcript, summary: outcome.analysis.summary, at: date)
@@ -64,6 +64,12 @@ public struct SQLiteSummaryRepository: SummaryRepository {
                 strand.memories, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), now: date,
                 similarity: outcome.similarity)
             let after = try SQLiteNPCRepository.commit(strand, to: before, change: .summarized, restoredFrom: nil, db)
+            if let failure = outcome.failure {
+                try db.execute(
+                    sql: "UPDATE summary_job SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?",
+                    arguments: [String(failure.prefix(2000)), date, job.id.lowercased])
+                return (before, after)
+            }
             let holdsInferences = !outcome.apply && outcome.analysis.hasInferences
             try db.execute(
                 sql: """

@@ -55,16 +55,27 @@ public struct SummaryOutcome: Sendable {
     public var memoryPolicy: MemoryPolicy
     /// How alike two memories are (embedding cosine); nil: shared words.
     public var similarity: (@Sendable (Memory, Memory) -> Double?)?
+    /// Why the analysis failed on the job's last attempt: the conversation is still recorded (its evidence
+    /// is never lost), no analysis is stored, and the job is dead-lettered with this error.
+    public var failure: String?
 
     public init(
         analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool, memoryPolicy: MemoryPolicy = .init(),
-        similarity: (@Sendable (Memory, Memory) -> Double?)? = nil
+        similarity: (@Sendable (Memory, Memory) -> Double?)? = nil, failure: String? = nil
     ) {
         self.analysis = analysis
         self.review = review
         self.apply = apply
         self.memoryPolicy = memoryPolicy
         self.similarity = similarity
+        self.failure = failure
+    }
+
+    /// The conversation recorded without an analysis, after the last attempt failed with `error`.
+    public static func evidenceOnly(memoryPolicy: MemoryPolicy, failure error: String) -> SummaryOutcome {
+        SummaryOutcome(
+            analysis: ConversationAnalysis(summary: "", confidence: 0), review: .init(confidence: 0), apply: false,
+            memoryPolicy: memoryPolicy, failure: error)
     }
 }
 
@@ -78,7 +89,8 @@ public protocol SummaryRepository: Sendable {
     func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC)
     /// In one transaction: records the conversation on the NPC (relationship, conversation memory), applies
     /// or holds the inferences, stores the analysis and marks the job done. A job already done changes
-    /// nothing and returns nil; otherwise the NPC before and after.
+    /// nothing and returns nil; otherwise the NPC before and after. An outcome with a `failure` records
+    /// the conversation alone and dead-letters the job.
     func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)?
     /// Counts a failed attempt: the job runs again after `retryAfter`, or is dead once out of attempts.
     func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob
