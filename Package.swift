@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "lifestrands",
             dependencies: [
-                "LifeStrandsServices", "LifeStrands", "LifeStrandsStore",
+                "LifeStrandsServices", "LifeStrands", "LifeStrandsStore", "LlamaEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

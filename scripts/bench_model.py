@@ -9,6 +9,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -220,7 +221,10 @@ def main():
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--tokens", type=int, default=48, help="reply length in the conversation workloads")
     parser.add_argument("--markdown")
+    parser.add_argument("--servers", default="ours,llama,python",
+                        help="which to run, for a quicker look: ours, llama (its tools and server), python")
     args = parser.parse_args()
+    chosen = set(args.servers.split(","))
     rows = []
 
     def row(metric, *values):
@@ -231,16 +235,23 @@ def main():
     print(f"{'':<72} {'Life Strands':>14}  {'llama.cpp':>14}  {'llama_cpp.py':>14}", flush=True)
 
     # Decode speed falls as the context grows: compare at the persona prompt's depth.
-    tg = json.loads(run_tool([f"{args.tools}/llama-bench", "-m", args.model, "-t", str(args.threads), "-p", "0",
-                              "-n", "64", "-d", "350", "-r", "3", "-o", "json"]))
-    tg64 = tg[0]["avg_ts"]
+    tg64 = engine_tg = float("nan")
     ceiling = {}
-    for line in run_tool([f"{args.tools}/llama-batched-bench", "-m", args.model, "-t", str(args.threads), "-c", "8192",
-                          "-b", "2048", "-ub", "512", "-npp", "300", "-ntg", "64", "-npl", "1,4,8",
-                          "--output-format", "jsonl"]).splitlines():
-        if line.startswith("{"):
-            result = json.loads(line)
-            ceiling[result["pl"]] = result["speed_tg"]
+    if "ours" in chosen:
+        # Our engine in-process, as llama-bench measures llama.cpp's: same depth, tokens and repetitions.
+        out = run_tool([args.lifestrands, "model", "bench", "--model", args.model, "--threads", str(args.threads),
+                        "--depth", "350", "--tokens", "64", "--repetitions", "3"])
+        engine_tg = float(re.search(r"decode ([0-9.]+) tok/s", out).group(1))
+    if "llama" in chosen:
+        tg = json.loads(run_tool([f"{args.tools}/llama-bench", "-m", args.model, "-t", str(args.threads), "-p", "0",
+                                  "-n", "64", "-d", "350", "-r", "3", "-o", "json"]))
+        tg64 = tg[0]["avg_ts"]
+        for line in run_tool([f"{args.tools}/llama-batched-bench", "-m", args.model, "-t", str(args.threads),
+                              "-c", "8192", "-b", "2048", "-ub", "512", "-npp", "300", "-ntg", "64", "-npl", "1,4,8",
+                              "--output-format", "jsonl"]).splitlines():
+            if line.startswith("{"):
+                result = json.loads(line)
+                ceiling[result["pl"]] = result["speed_tg"]
 
     port = 18400
     ours = Server("lifestrands", [args.lifestrands, "serve", "--port", str(port), "--data-dir", tempfile.mkdtemp()],
@@ -255,6 +266,8 @@ def main():
                                          "--interrupt_requests", "False"], port + 2, "/v1/models")
     results = {}
     for name, server, chat in [("ours", ours, chat_ours), ("llama", llama, chat_openai), ("python", python, chat_openai)]:
+        if name not in chosen:
+            continue
         with server:
             r = {}
             chat(server.port, [{"role": "user", "content": "Hello"}], 4)  # warm up
@@ -268,11 +281,16 @@ def main():
             results[name] = r
             print(f"  ({name} done)", flush=True)
 
-    o, l, p = results["ours"], results["llama"], results["python"]
+    nan = float("nan")
+    skipped = {"single": nan, "agg": {n: nan for n in (1, 4, 8)}, "grow_reuse": [nan] * args.turns,
+               "grow_noreuse": [nan] * args.turns, "game": [[nan] * 8] * args.turns, "wall": nan, "rss": nan}
+    o, l, p = (results.get(name, skipped) for name in ("ours", "llama", "python"))
     f = lambda v: f"{v:.1f}"
     ms = lambda v: f"{v * 1000:.0f} ms"
-    row("single-stream decode tok/s at depth ~350 (llama.cpp: llama-bench tg64 @ d350)", f(o["single"]), f(tg64),
-        f(p["single"]))
+    row("single-stream decode tok/s at depth ~350, in process (ours: lifestrands model bench; llama.cpp: "
+        "llama-bench tg64 @ d350)", f(engine_tg), f(tg64), "")
+    row("single-stream decode tok/s over HTTP, client on the same cores (llama.cpp: llama-server)", f(o["single"]),
+        f(l["single"]), f(p["single"]))
     for n in (1, 4, 8):
         row(f"aggregate tok/s, {n} streams (llama.cpp: llama-server)", f(o["agg"][n]), f(l["agg"][n]), f(p["agg"][n]))
         row(f"  llama-batched-bench ceiling, {n} sequences", "", f(ceiling.get(n, float('nan'))), "")

@@ -8,8 +8,8 @@ import FoundationNetworking
 
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Ask a running server about its models, or swap and reload them.",
-        subcommands: [Status.self, Switch.self, Reload.self])
+        commandName: "model", abstract: "Ask a running server about its models, swap and reload them, or time one here.",
+        subcommands: [Status.self, Switch.self, Reload.self, Bench.self])
 
     struct Server: ParsableArguments {
         @Option(help: "The server's address.") var url = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["PORT"] ?? "8000")"

@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func promptsArrivingTogetherFinishShortestFirstWithinTheStepBudget() throws {
-        var scheduler = BatchScheduler(sequences: 3, batchCapacity: 64, promptTokensPerStep: 4)
+        var scheduler = BatchScheduler(sequences: 3, batchCapacity: 64, promptTokensPerStep: 4, sharedPromptTokens: 4)
         scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 1, 1, 1, 1]))
         scheduler.submit(.init(id: b, conversation: nil, tokens: [2, 2]))
         scheduler.submit(.init(id: c, conversation: nil, tokens: [3, 3, 3]))
@@ -65,6 +65,26 @@ import Testing
         #expect(second.entries.map(\.token) == [1, 1, 1, 9, 3])
         #expect(second.entries.map(\.sequence) == [0, 0, 0, 1, 2])
         #expect(second.entries.filter(\.wantsLogits).map(\.request) == [b, c])
+    }
+
+    @Test func longerPromptsArrivingTogetherTakeAStepEachAndShortOnesShareOne() throws {
+        var scheduler = BatchScheduler(sequences: 4, batchCapacity: 64, promptTokensPerStep: 8, sharedPromptTokens: 3)
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 1, 1, 1, 1]))
+        scheduler.submit(.init(id: b, conversation: nil, tokens: [2, 2, 2, 2]))
+        scheduler.submit(.init(id: c, conversation: nil, tokens: [3]))
+        let d = RequestID(4)
+        scheduler.submit(.init(id: d, conversation: nil, tokens: [4, 4]))
+        // c and d (1 and 2 tokens) fit the shared 3 together.
+        let first = try scheduler.requireStep()
+        #expect(first.entries.filter(\.wantsLogits).map(\.request) == [c, d])
+        #expect(first.entries.count == 3)
+        scheduler.stepCompleted()
+        // Then b alone (4 tokens), though a would fit the step budget of 8 beside it.
+        let second = try scheduler.requireStep()
+        #expect(second.entries.map(\.token) == [2, 2, 2, 2])
+        scheduler.stepCompleted()
+        let third = try scheduler.requireStep()
+        #expect(third.entries.map(\.token) == [1, 1, 1, 1, 1])
     }
 
     @Test func aConversationsNextTurnEvaluatesOnlyWhatFollowsTheCachedPrefix() throws {

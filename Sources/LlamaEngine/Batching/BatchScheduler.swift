@@ -74,15 +74,18 @@ struct BatchScheduler {
     private var inFlight: [Entry] = []
     private var clock: UInt64 = 0
     let batchCapacity: Int
-    /// Most prompt tokens per step: prompts finish one after another, shortest first, so early ones see
-    /// their first token sooner, and decoding sequences keep their pace while long prompts join.
+    /// Most prompt tokens per step: long prompts are chunked, so decoding sequences keep their pace while
+    /// they join.
     let promptTokensPerStep: Int
+    /// Prompts up to this many tokens share a step; longer ones go one per step, shortest first.
+    let sharedPromptTokens: Int
 
-    init(sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil) {
+    init(sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil, sharedPromptTokens: Int = .max) {
         precondition(sequences > 0 && batchCapacity >= sequences, "a batch must hold one token per sequence")
         slots = Array(repeating: Slot(), count: sequences)
         self.batchCapacity = batchCapacity
         self.promptTokensPerStep = promptTokensPerStep ?? batchCapacity
+        self.sharedPromptTokens = sharedPromptTokens
     }
 
     /// Whether a step would do anything.
@@ -144,10 +147,13 @@ struct BatchScheduler {
             step.entries.append(entry(running[index], token: token, wantsLogits: true))
             running[index].next = nil
         }
-        // Prompts fill the rest, chunked, shortest first (oldest first among equals).
-        var promptBudget = promptTokensPerStep
+        // Prompts fill the rest, chunked, shortest first (oldest first among equals), one at a time unless
+        // they are short: evaluated together, eight prompts of 40 tokens all see their first token after
+        // 320 tokens' work; one by one, the k-th after 40k.
         let prompts = running.indices.filter { !running[$0].pending.isEmpty }
             .sorted { running[$0].pending.count < running[$1].pending.count }
+        var promptBudget = min(
+            promptTokensPerStep, max(prompts.first.map { running[$0].pending.count } ?? 0, sharedPromptTokens))
         for index in prompts {
             let room = min(batchCapacity - step.entries.count, promptBudget)
             guard room > 0 else { break }

@@ -14,16 +14,20 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Most prompt tokens evaluated per step, shortest prompt first: when many prompts arrive together,
     /// the short ones get their first token without waiting for all the others.
     public var promptTokensPerStep: Int
+    /// Prompts up to this many tokens share a step (a step has a fixed cost too); longer ones take a
+    /// step each.
+    public var sharedPromptTokens: Int
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
-        promptTokensPerStep: Int = 128
+        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16
     ) {
         self.sequences = sequences
         self.sequenceLength = sequenceLength
         self.batchCapacity = batchCapacity
         self.threads = threads
         self.promptTokensPerStep = promptTokensPerStep
+        self.sharedPromptTokens = sharedPromptTokens
     }
 }
 

@@ -18,7 +18,8 @@ final class GenerationWorker {
         let capacity = max(min(configuration.batchCapacity, context.batchCapacity), configuration.sequences)
         scheduler = BatchScheduler(
             sequences: configuration.sequences, batchCapacity: capacity,
-            promptTokensPerStep: max(configuration.promptTokensPerStep, 1))
+            promptTokensPerStep: max(configuration.promptTokensPerStep, 1),
+            sharedPromptTokens: configuration.sharedPromptTokens)
         batch = Batch(capacity: capacity)
     }
 
