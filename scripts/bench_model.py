@@ -308,18 +308,29 @@ def main():
     row("peak RSS of the server", *(f"{r['rss']:.0f} MiB" for r in (o, l, p)))
 
     if args.markdown:
+        # The run's table replaces the one between the markers; the analysis around it stays.
+        table = ("<!-- bench-model: start -->\n"
+                 f"`make bench-model` on {time.strftime('%Y-%m-%d')}: model `{os.path.basename(args.model)}`, "
+                 f"{args.threads} threads on a {os.cpu_count()}-core machine without a GPU; greedy decoding; "
+                 f"a ~300-token persona as system prompt; replies of {args.tokens} tokens in the conversation "
+                 "workloads, 128 in the throughput ones. \"llama.cpp\" is llama-bench, llama-batched-bench or "
+                 "`llama-server -np 8`, \"llama_cpp.py\" is `llama_cpp.server --interrupt_requests False`, "
+                 "both built from the same pinned llama-cpp-python 0.3.36 source.\n\n"
+                 "| metric | Life Strands | llama.cpp | llama_cpp.py |\n|---|---:|---:|---:|\n"
+                 + "".join(f"| {metric.strip()} | " + " | ".join(values) + " |\n" for metric, *values in rows)
+                 + "<!-- bench-model: end -->")
+        try:
+            with open(args.markdown) as existing:
+                document = existing.read()
+        except FileNotFoundError:
+            document = ""
+        start, end = document.find("<!-- bench-model: start -->"), document.find("<!-- bench-model: end -->")
+        if start >= 0 and end > start:
+            document = document[:start] + table + document[end + len("<!-- bench-model: end -->"):]
+        else:
+            document = "# Model service benchmark\n\n" + table + "\n"
         with open(args.markdown, "w") as out:
-            out.write("# Model service benchmark\n\n")
-            out.write(f"`make bench-model` on {time.strftime('%Y-%m-%d')}: model `{os.path.basename(args.model)}`, "
-                      f"{args.threads} threads on a {os.cpu_count()}-core machine without a GPU; greedy decoding; "
-                      f"a ~300-token persona as system prompt; replies of {args.tokens} tokens in the conversation "
-                      "workloads, 128 in the throughput ones. \"llama.cpp\" is llama-bench, llama-batched-bench or "
-                      "`llama-server -np 8`, \"llama_cpp.py\" is `llama_cpp.server --interrupt_requests False`, "
-                      "both built from the same pinned llama-cpp-python 0.3.36 source.\n\n")
-            out.write("| metric | Life Strands | llama.cpp | llama_cpp.py |\n|---|---:|---:|---:|\n")
-            for metric, *values in rows:
-                out.write(f"| {metric.strip()} | " + " | ".join(values) + " |\n")
-
+            out.write(document)
 
 if __name__ == "__main__":
     main()

@@ -123,6 +123,22 @@ struct CLI {
         #expect(try cli.run(["npc", "show", "nope", "--data-dir", "a"]).status != 0)
     }
 
+    @Test func modelBenchTimesTheEngineInThisProcess() throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let result = try cli.run(["model", "bench", "--model", Models.smolLM2, "--depth", "40", "--tokens", "8", "--repetitions", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let runs = result.stdout.split(separator: "\n").filter { $0.hasPrefix("run ") }
+        #expect(runs.count == 2 && runs.allSatisfy { $0.contains("generated 8,") })
+        let rate = result.stdout.firstMatch(of: /decode ([0-9.]+) tok\/s \(median of 2\) at depth 40/).flatMap { Double($0.1) }
+        #expect((rate ?? 0) > 0, "\(result.stdout)")
+
+        let missing = try cli.run(["model", "bench", "--model", "/nonexistent/model.gguf"])
+        #expect(missing.status != 0 && missing.stderr.contains("/nonexistent/model.gguf"), "\(missing.stderr)")
+        let bad = try cli.run(["model", "bench", "--tokens", "1"])
+        #expect(bad.status != 0 && bad.stderr.contains("--tokens"))
+    }
+
     @Test func aBadEnvironmentValueStopsStartUpWithOneLine() throws {
         let cli = try CLI()
         defer { cli.remove() }
