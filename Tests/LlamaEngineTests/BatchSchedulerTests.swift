@@ -160,6 +160,29 @@ import Testing
         #expect(try scheduler.requireStep().admissions == [.init(request: c, sequence: 1, reusedTokens: 0)])
     }
 
+    @Test func requestsContinuingACachedSequenceAreAdmittedBeforeNewcomersCanEvictIt() throws {
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
+        let persona = (0..<20).map { Int32($0) }
+        for (id, question) in [(a, Int32(101)), (b, 100)] {
+            scheduler.submit(.init(id: id, conversation: nil, tokens: persona + [question]))
+            _ = try scheduler.requireStep()
+            scheduler.stepCompleted()
+            scheduler.finish(id)
+        }
+        // A newcomer whose prompt no sequence holds arrives just before a repeat of a's prompt. Alone, it
+        // would take a's sequence (the least recently used of two sharing its persona); a's is kept for
+        // the repeat instead, and the newcomer takes the other.
+        let newcomer = RequestID(4)
+        let repeated = RequestID(5)
+        scheduler.submit(.init(id: newcomer, conversation: nil, tokens: persona + [102, 103]))
+        scheduler.submit(.init(id: repeated, conversation: nil, tokens: persona + [101]))
+        let step = try scheduler.requireStep()
+        #expect(step.admissions == [
+            .init(request: repeated, sequence: 0, reusedTokens: 20),
+            .init(request: newcomer, sequence: 1, reusedTokens: 20),
+        ])
+    }
+
     @Test func aPrefixHeldByABusySequenceIsCopiedNotEvaluated() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
         let persona = (0..<20).map { Int32($0) }
