@@ -74,6 +74,9 @@ import TestSupport
         #expect(stored.state == .applied && stored.revision == 2 && stored.conversationID == conversation.id)
         #expect(stored.analysis == analysis)
         #expect(try await summaries.job(forConversation: conversation.id)?.state == .done)
+        // A failure reported after it was done (a reflection, say) does not queue it again.
+        #expect(try await summaries.fail(job, error: "late", retryAfter: .zero, at: now).state == .done)
+        #expect(try await summaries.claimNextJob(at: now + 60) == nil)
     }
 
     @Test func aDoubtfulAnalysisRecordsTheConversationAndHoldsItsInferencesForReview() async throws {

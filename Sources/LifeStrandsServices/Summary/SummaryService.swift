@@ -119,8 +119,14 @@ public struct SummaryService: Service {
                     metadata: ["ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(failure)"])
                 return
             }
+            // The job is done: a reflection that fails is logged, and is due again after the next conversation.
             if settings.autoApply, let grounds = settings.memoryPolicy.reflectionDue(after.strand.memories) {
-                try await reflect(on: grounds, npc: after)
+                do {
+                    try await reflect(on: grounds, npc: after)
+                } catch {
+                    logger.warning(
+                        "no reflection written", metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_error": "\(error)"])
+                }
             }
             logger.info(
                 "conversation summarized",
@@ -162,7 +168,7 @@ public struct SummaryService: Service {
     /// A higher-level memory drawn from `grounds` (as in *Generative Agents*), citing the memories it rests on.
     func reflect(on grounds: [Memory], npc: NPC) async throws {
         let numbered = grounds.enumerated().map { "\($0 + 1). \($1.content)" }.joined(separator: "\n")
-        let request = GenerationRequest(
+        var request = GenerationRequest(
             prompt: .chat([
                 .system(
                     "You are \(npc.strand.name). From the memories below, state one insight about yourself, the people "
@@ -172,9 +178,15 @@ public struct SummaryService: Service {
             ]),
             constraint: .jsonSchema(Self.reflectionSchema),
             parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05, seed: 11),
-            maxTokens: 160)
-        let (text, _) = try await models.generate("summary", request).collect()
-        let json = try JSONParser.parse(text)
+            maxTokens: 256)
+        // A tiny model can run out of tokens mid-string: up to three draws, each with its own seed.
+        var json: JSONValue?
+        for attempt in 0..<3 where json == nil {
+            request.parameters.seed = 11 &+ UInt32(attempt)
+            let (text, stats) = try await models.generate("summary", request).collect()
+            if stats?.finishReason != .length, let parsed = try? JSONParser.parse(text) { json = parsed }
+        }
+        guard let json else { throw AnalysisError.invalid([.init(path: "", message: "no reflection within 3 draws")]) }
         guard let insight = json["insight"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !insight.isEmpty
         else { return }
         let cited = (json["cites"]?.arrayValue ?? []).compactMap(\.integerValue).map(Int.init)

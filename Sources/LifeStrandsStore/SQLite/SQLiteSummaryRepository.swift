@@ -92,6 +92,10 @@ public struct SQLiteSummaryRepository: SummaryRepository {
 
     public func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob {
         try await database.write { db in
+            // A job that settled meanwhile stays settled: a late failure must not queue it again.
+            let stored = try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
+                .map(Self.job)
+            if let stored, stored.state == .done || stored.state == .dead { return stored }
             var failed = job
             failed.state = job.attempts >= job.maxAttempts ? .dead : .queued
             failed.lastError = String(error.prefix(2000))

@@ -93,6 +93,7 @@ public protocol SummaryRepository: Sendable {
     /// the conversation alone and dead-letters the job.
     func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)?
     /// Counts a failed attempt: the job runs again after `retryAfter`, or is dead once out of attempts.
+    /// A job already done or dead is returned as it is.
     func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob
     func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob]
     func job(forConversation id: UUID) async throws -> SummaryJob?
