@@ -113,13 +113,7 @@ public struct SummaryService: Service {
             if after.strand.currentStatus != before.strand.currentStatus {
                 events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
             }
-            if let failure = outcome.failure {
-                logger.error(
-                    "summary job dead-lettered after its last attempt; the conversation alone was recorded",
-                    metadata: ["ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(failure)"])
-                return
-            }
-            // The job is done: a reflection that fails is logged, and is due again after the next conversation.
+            // The job is settled: a reflection that fails is logged, and is due again after the next conversation.
             if settings.autoApply, let grounds = settings.memoryPolicy.reflectionDue(after.strand.memories) {
                 do {
                     try await reflect(on: grounds, npc: after)
@@ -127,6 +121,12 @@ public struct SummaryService: Service {
                     logger.warning(
                         "no reflection written", metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_error": "\(error)"])
                 }
+            }
+            if let failure = outcome.failure {
+                logger.error(
+                    "summary job dead-lettered after its last attempt; the conversation alone was recorded",
+                    metadata: ["ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(failure)"])
+                return
             }
             logger.info(
                 "conversation summarized",
