@@ -19,13 +19,7 @@ extension ModelCommand {
             guard depth >= 1, tokens >= 2, repetitions >= 1 else {
                 throw ValidationError("--depth must be at least 1, --tokens at least 2 and --repetitions at least 1")
             }
-            let configuration: LifeStrandsServices.Configuration
-            do {
-                configuration = try .load(
-                    environment: ProcessInfo.processInfo.environment, dotEnv: try? String(contentsOfFile: ".env", encoding: .utf8))
-            } catch {
-                throw CommandFailure("configuration: \(error)")
-            }
+            let configuration = try Runtime.loadConfiguration()
             let path = model ?? configuration.modelPath(configuration.chatModel)
             LlamaBackend.initialize()
             let llama = try LlamaModel(path: path)

@@ -13,16 +13,20 @@ struct Runtime {
 
     var npcs: SQLiteNPCRepository { SQLiteNPCRepository(database: database) }
 
-    /// Loads the configuration from the environment and `./.env`, then opens (and migrates) the database.
-    /// A bad value ends the process with one line naming the variable.
-    static func start(dataDirectory: String? = nil) throws -> Runtime {
-        var configuration: LifeStrandsServices.Configuration
+    /// The configuration from the environment and `./.env`; a bad value is one line naming the variable.
+    static func loadConfiguration() throws -> LifeStrandsServices.Configuration {
         do {
             let dotEnv = try? String(contentsOfFile: ".env", encoding: .utf8)
-            configuration = try LifeStrandsServices.Configuration.load(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
+            return try LifeStrandsServices.Configuration.load(environment: ProcessInfo.processInfo.environment, dotEnv: dotEnv)
         } catch {
             throw CommandFailure("configuration: \(error)")
         }
+    }
+
+    /// Loads the configuration from the environment and `./.env`, then opens (and migrates) the database.
+    /// A bad value ends the process with one line naming the variable.
+    static func start(dataDirectory: String? = nil) throws -> Runtime {
+        var configuration = try loadConfiguration()
         if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in

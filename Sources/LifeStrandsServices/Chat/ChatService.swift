@@ -137,7 +137,7 @@ public final class ChatService: Sendable {
         guard let query = vectors[input.message] else { return }
         func similarity(_ text: String) -> Double {
             guard let vector = vectors[text] else { return 0 }
-            return Double(zip(query, vector).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+            return Double(VectorIndex.dot(query, vector))
         }
         input.memoryRelevance = memoryTexts.map(similarity)
         input.knowledgeRelevance = knowledgeTexts.map(similarity)

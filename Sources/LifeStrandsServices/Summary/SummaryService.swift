@@ -100,13 +100,15 @@ public struct SummaryService: Service {
                 outcome = .evidenceOnly(memoryPolicy: settings.memoryPolicy, failure: "\(error)")
             }
             // Embeddings only matter when the memories will be over the cap: the projection waits for that.
-            var projected = npc.strand.recordingConversation(
-                conversation, transcript: transcript, summary: outcome.analysis.summary, at: Date())
-            if outcome.apply {
-                projected = projected.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: Date())
-            }
-            if settings.embeddings && projected.memories.count > settings.memoryPolicy.maxPerNPC {
-                outcome.similarity = try await memorySimilarity(projected.memories)
+            if settings.embeddings {
+                var projected = npc.strand.recordingConversation(
+                    conversation, transcript: transcript, summary: outcome.analysis.summary, at: Date())
+                if outcome.apply {
+                    projected = projected.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: Date())
+                }
+                if projected.memories.count > settings.memoryPolicy.maxPerNPC {
+                    outcome.similarity = try await memorySimilarity(projected.memories)
+                }
             }
             guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
             events.publishChange(after.id)
@@ -159,7 +161,7 @@ public struct SummaryService: Service {
         let vectors = Dictionary(uniqueKeysWithValues: zip(texts, try await models.embed(texts)))
         return { first, second in
             guard let a = vectors[first.content], let b = vectors[second.content] else { return nil }
-            return Double(zip(a, b).reduce(Float(0)) { $0 + $1.0 * $1.1 })
+            return Double(VectorIndex.dot(a, b))
         }
     }
 

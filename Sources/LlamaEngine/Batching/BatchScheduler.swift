@@ -198,13 +198,18 @@ struct BatchScheduler {
         // Requests that continue what an idle sequence holds go first, so that a newcomer arriving with
         // them never evicts the cache another of them is about to continue.
         let idle = slots.indices.filter { slots[$0].request == nil }
-        func continuesIdleSequence(_ request: Request) -> Bool {
-            idle.contains { index in
-                (request.conversation != nil && slots[index].conversation == request.conversation)
-                    || (request.reuse && Self.commonPrefixLength(slots[index].cached, request.tokens) >= request.tokens.count - 1)
+        if !idle.isEmpty {
+            var continuing: [Request] = []
+            var others: [Request] = []
+            for request in waiting {
+                let continues = idle.contains { index in
+                    (request.conversation != nil && slots[index].conversation == request.conversation)
+                        || (request.reuse && Self.commonPrefixLength(slots[index].cached, request.tokens) >= request.tokens.count - 1)
+                }
+                if continues { continuing.append(request) } else { others.append(request) }
             }
+            waiting = continuing + others
         }
-        waiting = waiting.filter(continuesIdleSequence) + waiting.filter { !continuesIdleSequence($0) }
         while let request = waiting.first, let sequence = chooseSlot(for: request) {
             waiting.removeFirst()
             var slot = slots[sequence]
