@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 /// The chat UI in a real browser (headless Chromium through selenium) against a live server.
-@Suite struct ChatUITests {
+@Suite(.integration, .timeLimit(.minutes(15))) struct ChatUITests {
     @Test func pickAnNPCSendAMessageAndWatchTheReplyStreamIn() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         _ = try await server.call("POST", "/api/npcs", json: Fixtures.elenaJSON)
         let npcID = try #require(
@@ -18,7 +18,7 @@ import TestSupport
         let narrow = artefacts.appending(path: "chat-ui-narrow.png").path
         try? FileManager.default.removeItem(atPath: wide)
 
-        let run = try server.python(
+        let run = try await server.python(
             Fixtures.directory.appending(path: "ui_check.py").path, [server.url + "/", "Tomas Varga", wide, narrow])
         try #require(run.status == 0, "\(run.stderr.suffix(3000))")
         let report = try JSONParser.parse(run.stdout)

@@ -2,8 +2,9 @@ import Foundation
 import LifeStrandsServices
 import Logging
 import Testing
+import TestSupport
 
-@Suite struct ConfigurationTests {
+@Suite(.unit) struct ConfigurationTests {
     @Test func defaultsAreTheEmbeddedSetupOnPort8000() throws {
         let configuration = try Configuration.load(environment: [:])
         #expect(configuration.port == 8000 && configuration.host == "127.0.0.1")

@@ -5,7 +5,7 @@ import TestSupport
 
 /// Conversations end to end: `lifestrands serve` on a free loopback port, the real chat model, clients
 /// in Python as a game's tools would be.
-@Suite(.serialized) struct ConversationLiveTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct ConversationLiveTests {
     static let tomas: JSONValue = [
         "name": "Tomas Varga",
         "background": [
@@ -21,7 +21,7 @@ import TestSupport
     ]
 
     @Test func theSeedReadmesPythonExamplesRunAsWritten() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         // The examples address http://localhost:8000; this server is on a free port instead.
         let examples = try String(contentsOf: Fixtures.directory.appending(path: "seed_readme_examples.py"), encoding: .utf8)
@@ -29,7 +29,7 @@ import TestSupport
         let script = server.workingDirectory.appending(path: "examples.py")
         try examples.write(to: script, atomically: true, encoding: .utf8)
 
-        let run = try server.python(script.path)
+        let run = try await server.python(script.path)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "no reply was printed")
 
@@ -46,10 +46,10 @@ import TestSupport
     }
 
     @Test func tokensArriveOneByOneBeforeTheReplyEnds() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let session = try await Self.start(server, with: Self.tomas, user: "player-1")
-        let (status, lines) = try server.stream(session, "Tell me about the storm that sank the boats.")
+        let (status, lines) = try await server.stream(session, "Tell me about the storm that sank the boats.")
         #expect(status == 200)
         let tokens = lines.filter { $0.line["token"] != nil }
         let done = try #require(lines.last)
@@ -64,10 +64,10 @@ import TestSupport
     }
 
     @Test func aClientThatGoesAwayMidReplyStopsItAndThePartialReplyIsKept() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let session = try await Self.start(server, with: Self.tomas, user: "player-2")
-        let walkAway = try server.python(
+        let walkAway = try await server.python(
             Fixtures.directory.appending(path: "chat_client.py").path,
             ["disconnect", server.url, session, "Tell me everything about the sea, slowly, in great detail.", "3"])
         #expect(walkAway.status == 0, "\(walkAway.stderr)")
@@ -88,20 +88,20 @@ import TestSupport
         let status = try await server.call("GET", "/api/models/status")
         #expect(status.body["active_sequences"]?.integerValue == 0)
         // The session takes the next message.
-        let next = try server.stream(session, "Sorry, I had to go. Where were we?")
+        let next = try await server.stream(session, "Sorry, I had to go. Where were we?")
         #expect(next.status == 200 && next.lines.last?.line["done"] == true)
     }
 
     @Test func aConversationContinuesAfterTheServerRestarts() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let session = try await Self.start(server, with: Self.tomas, user: "player-3")
-        #expect(try server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
+        #expect(try await server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
 
         server.stop()
-        try server.start()
+        try await server.start()
 
-        let after = try server.stream(session, "Do you remember what I told you?")
+        let after = try await server.stream(session, "Do you remember what I told you?")
         #expect(after.status == 200)
         let done = try #require(after.lines.last?.line)
         #expect(done["done"] == true)
@@ -112,7 +112,7 @@ import TestSupport
     }
 
     @Test func laterTurnsOfALongConversationReuseMostOfTheirPrompt() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let session = try await Self.start(server, with: Self.tomas, user: "player-4")
         let questions = [
@@ -126,7 +126,7 @@ import TestSupport
         var drops = 0
         var lastPrompt = 0.0
         for (turn, question) in questions.enumerated() {
-            let done = try #require(try server.stream(session, question).lines.last?.line)
+            let done = try #require(try await server.stream(session, question).lines.last?.line)
             let usage = try #require(done["usage"])
             let prompt = Double(usage["prompt_tokens"]?.integerValue ?? 0)
             let cached = Double(usage["cached_tokens"]?.integerValue ?? 0)
@@ -148,7 +148,7 @@ import TestSupport
     }
 
     @Test func badRequestsGetClearErrorsAndTheLimitHolds() async throws {
-        let server = try LiveServer(environment: ["MAX_CONCURRENT_CONVERSATIONS": "2"])
+        let server = try await LiveServer(environment: ["MAX_CONCURRENT_CONVERSATIONS": "2"])
         defer { server.remove() }
         let missing = UUID().uuidString.lowercased()
         let npcID = try #require(try await server.call("POST", "/api/npcs", json: Self.tomas).body["npc_id"]?.stringValue)
@@ -185,12 +185,12 @@ import TestSupport
     }
 
     @Test func theTerminalChatStreamsRepliesAndEndsTheConversation() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let npcID = try #require(try await server.call("POST", "/api/npcs", json: Self.tomas).body["npc_id"]?.stringValue)
         let cli = try CLI()
         defer { cli.remove() }
-        let chat = try cli.run(
+        let chat = try await cli.run(
             ["chat", "tomas", "--user", "terminal-player", "--url", server.url], input: "Good evening, captain.\n/quit\n")
         #expect(chat.status == 0, "\(chat.stderr)")
         #expect(chat.stdout.hasPrefix("Talking with Tomas Varga (boat captain, Port Ashby) — wary."))
@@ -206,7 +206,7 @@ import TestSupport
             .body["messages"]?.arrayValue?.last?["content"]?.stringValue ?? ""
         #expect(!reply.isEmpty && chat.stdout.contains(reply))
 
-        let unknown = try cli.run(["chat", "nobody", "--url", server.url], input: "")
+        let unknown = try await cli.run(["chat", "nobody", "--url", server.url], input: "")
         #expect(unknown.status == 1 && unknown.stderr.contains("no NPC is called \"nobody\""))
     }
 
@@ -224,13 +224,13 @@ import TestSupport
 }
 
 /// The WebSocket: bad frames, keep-alive, subscription, a streamed conversation, a status update.
-@Suite struct ChatSocketLiveTests {
+@Suite(.integration, .timeLimit(.minutes(10))) struct ChatSocketLiveTests {
     @Test func aWebSocketClientConversesSeesStatusChangesAndSurvivesBadFrames() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let npcID = try #require(
             try await server.call("POST", "/api/npcs", json: ConversationLiveTests.tomas).body["npc_id"]?.stringValue)
-        let run = try server.python(Fixtures.directory.appending(path: "socket_client.py").path, [server.url, npcID])
+        let run = try await server.python(Fixtures.directory.appending(path: "socket_client.py").path, [server.url, npcID])
         try #require(run.status == 0, "\(run.stderr)\n\(server.log.suffix(2000))")
         let report = try JSONParser.parse(run.stdout)
 
@@ -270,12 +270,12 @@ import TestSupport
 }
 
 /// The summary queue survives a crash: a job killed mid-run runs again after restart and applies once.
-@Suite struct SummaryCrashTests {
+@Suite(.integration, .timeLimit(.minutes(10))) struct SummaryCrashTests {
     @Test func aJobInFlightWhenTheServerIsKilledRunsAgainAndAppliesOnce() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let session = try await ConversationLiveTests.start(server, with: ConversationLiveTests.tomas, user: "ana")
-        #expect(try server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
+        #expect(try await server.stream(session, "My name is Ana and I lost my boat, the Gaviota.").lines.last?.line["done"] == true)
         let npcID = try #require(try await server.call("GET", "/api/conversations/\(session)").body["npc_id"]?.stringValue)
         #expect(try await server.call("POST", "/api/conversations/\(session)/end").status == 200)
 
@@ -288,7 +288,7 @@ import TestSupport
         }
         try #require(running, "the summary job never ran")
         server.kill()
-        try server.start()
+        try await server.start()
 
         // An analysis takes ~15 s alone, and over 100 s when the whole suite runs in parallel on 2 cores.
         var job: JSONValue?
@@ -310,9 +310,9 @@ import TestSupport
 }
 
 /// The server keeps its vector index by itself: an NPC created or changed is searchable moments later.
-@Suite struct SearchLiveTests {
+@Suite(.integration, .timeLimit(.minutes(10))) struct SearchLiveTests {
     @Test func anNPCCreatedOrChangedThroughTheAPIIsSearchableSoonAfter() async throws {
-        let server = try LiveServer()
+        let server = try await LiveServer()
         defer { server.remove() }
         let npcID = try #require(
             try await server.call("POST", "/api/npcs", json: VectorSearchTests.tomas).body["npc_id"]?.stringValue)

@@ -6,7 +6,7 @@ import Logging
 import Testing
 import TestSupport
 
-@Suite struct ConversationTimeoutTests {
+@Suite(.unit) struct ConversationTimeoutTests {
     @Test func aSessionIdleForLongerThanTheTimeoutEndsByItselfAndAnActiveOneStays() async throws {
         let database = try SQLiteDatabase.inMemory()
         let npcs = SQLiteNPCRepository(database: database)

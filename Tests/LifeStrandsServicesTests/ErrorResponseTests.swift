@@ -7,7 +7,7 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite struct ErrorResponseTests {
+@Suite(.unit) struct ErrorResponseTests {
     @Test func malformedJSONIs400SayingWhereItBroke() async throws {
         try await TestApp().test { client in
             let response = try await client.call(.post, "/api/npcs", body: "{\n  \"name\": \"Elena\",\n  \"age\": }")
@@ -98,7 +98,7 @@ import TestSupport
     }
 }
 
-@Suite struct SystemRoutesTests {
+@Suite(.unit) struct SystemRoutesTests {
     @Test func healthReportsStatusVersionUptimeAndDatabase() async throws {
         try await TestApp().test { client in
             _ = try await client.createNPC(Fixtures.elenaJSON)

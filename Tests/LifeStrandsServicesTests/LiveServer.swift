@@ -13,16 +13,18 @@ final class LiveServer {
     let environment: [String: String]
     private var process: Process?
     private(set) var url = ""
+    /// What serve printed on standard output when it started.
+    private(set) var printed = ""
 
-    init(environment: [String: String] = [:]) throws {
+    init(environment: [String: String] = [:]) async throws {
         workingDirectory = FileManager.default.temporaryDirectory.appending(path: "ls-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
         self.environment = environment
-        try start()
+        try await start()
     }
 
     /// Starts the server (again, after `stop`, on the same data) and waits until it serves.
-    func start() throws {
+    func start() async throws {
         let server = Process()
         server.executableURL = CLI.binary
         server.arguments = ["serve", "--port", "0", "--data-dir", "data"]
@@ -30,28 +32,33 @@ final class LiveServer {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DATA") && $0.key != "PORT" }
         env.merge(environment) { $1 }
         server.environment = env
-        let output = Pipe()
-        server.standardOutput = output
+        let printed = workingDirectory.appending(path: "server.out")
         let log = workingDirectory.appending(path: "server.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        server.standardError = try FileHandle(forWritingTo: log)
+        _ = FileManager.default.createFile(atPath: printed.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
+        server.standardOutput = try FileHandle(forWritingTo: printed)
+        let errors = try FileHandle(forWritingTo: log)
+        try errors.seekToEnd()
+        server.standardError = errors
         try server.run()
         process = server
-        var printed = ""
-        while !printed.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            try #require(!chunk.isEmpty, "serve exited before serving: \(self.log)")
-            printed += String(decoding: chunk, as: UTF8.self)
+        // serve prints its URL once it listens, after loading its models.
+        var output = ""
+        try await waitUntil("serve prints its URL", timeout: .seconds(300)) {
+            output = (try? String(contentsOf: printed, encoding: .utf8)) ?? ""
+            try #require(server.isRunning || output.contains("\n"), "serve exited before serving: \(self.log)")
+            return output.contains("\n")
         }
-        let address = try #require(printed.firstRange(of: /http:\/\/[0-9.]+:[0-9]+/), "no URL in \(printed)")
-        url = String(printed[address])
+        let address = try #require(output.firstRange(of: /http:\/\/[0-9.]+:[0-9]+/), "no URL in \(output)")
+        url = String(output[address])
+        self.printed = output
     }
 
-    /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit.
+    /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit (a server that
+    /// does not is killed).
     func stop() {
         guard let process else { return }
-        process.terminate()
-        process.waitUntilExit()
+        ChildProcess.stop(process)
         self.process = nil
     }
 
@@ -86,13 +93,13 @@ final class LiveServer {
     }
 
     /// Runs a Python script (with requests available) with `arguments`.
-    func python(_ script: String, _ arguments: [String] = []) throws -> CLI.Result {
-        try CLI.run(URL(filePath: Models.clientPython), [script] + arguments, in: workingDirectory)
+    func python(_ script: String, _ arguments: [String] = []) async throws -> CLI.Result {
+        try await ChildProcess.run(URL(filePath: Models.clientPython), [script] + arguments, in: workingDirectory)
     }
 
     /// Streams one message through `chat_client.py`: the lines with their arrival times.
-    func stream(_ session: String, _ text: String) throws -> (status: Int, lines: [(at: Double, line: JSONValue)]) {
-        let result = try python(Fixtures.directory.appending(path: "chat_client.py").path, ["stream", url, session, text])
+    func stream(_ session: String, _ text: String) async throws -> (status: Int, lines: [(at: Double, line: JSONValue)]) {
+        let result = try await python(Fixtures.directory.appending(path: "chat_client.py").path, ["stream", url, session, text])
         try #require(result.status == 0, "\(result.stderr)")
         let report = try JSONParser.parse(result.stdout)
         let lines = (report["lines"]?.arrayValue ?? []).map { ($0["at"]?.doubleValue ?? 0, $0["line"] ?? .null) }

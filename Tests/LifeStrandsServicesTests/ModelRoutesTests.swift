@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// The model service's HTTP routes over the real SmolLM2 model.
-@Suite(.serialized) struct ModelRoutesTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct ModelRoutesTests {
     /// One service for the suite: loading three models per test would dominate its time.
     static let shared = Task {
         var configuration = Configuration()

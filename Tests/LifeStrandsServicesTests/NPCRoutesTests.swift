@@ -6,7 +6,7 @@ import LifeStrandsServices
 import Testing
 import TestSupport
 
-@Suite struct NPCRoutesTests {
+@Suite(.unit) struct NPCRoutesTests {
     @Test func theSeedExampleCallWorksAsWritten() async throws {
         // requests.post("http://localhost:8000/api/npcs", json=life_strand); response.json()["npc_id"]
         try await TestApp().test { client in

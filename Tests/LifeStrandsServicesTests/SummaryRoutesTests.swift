@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// The review queue over HTTP: pending analyses with their proposed change, approve, edit, reject.
-@Suite struct SummaryRoutesTests {
+@Suite(.unit) struct SummaryRoutesTests {
     let analysis = ConversationAnalysis(
         summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
         statusChanges: .init(mood: "sombre"), confidence: 0.5)

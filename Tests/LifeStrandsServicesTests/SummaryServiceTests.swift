@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// The summary service with the real models: a conversation ends, its analysis changes the NPC.
-@Suite(.serialized) struct SummaryServiceTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct SummaryServiceTests {
     let database: DatabaseQueue
     let npcs: SQLiteNPCRepository
     let conversations: SQLiteConversationRepository

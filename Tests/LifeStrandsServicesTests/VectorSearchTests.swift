@@ -8,7 +8,7 @@ import Logging
 import Testing
 import TestSupport
 
-@Suite struct VectorIndexTests {
+@Suite(.unit) struct VectorIndexTests {
     @Test func theScanRanksByCosineWithinKindAndNPC() {
         let index = VectorIndex()
         let (tomas, elena) = (UUID(), UUID())
@@ -40,7 +40,7 @@ import TestSupport
 }
 
 /// Search over the API with the real embedding model.
-@Suite(.serialized) struct VectorSearchTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct VectorSearchTests {
     static let tomas: JSONValue = [
         "name": "Tomas Varga",
         "background": ["occupation": "boat captain", "location": "Port Ashby"],

@@ -5,7 +5,7 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite struct SQLiteConversationRepositoryTests {
+@Suite(.unit) struct SQLiteConversationRepositoryTests {
     let database: DatabaseQueue
     let npcs: SQLiteNPCRepository
     let conversations: SQLiteConversationRepository

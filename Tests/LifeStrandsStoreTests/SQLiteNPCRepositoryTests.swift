@@ -5,7 +5,7 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite struct SQLiteNPCRepositoryTests {
+@Suite(.unit) struct SQLiteNPCRepositoryTests {
     let repository: SQLiteNPCRepository
 
     init() throws {
@@ -152,7 +152,7 @@ import TestSupport
     }
 }
 
-@Suite struct SQLiteDatabaseTests {
+@Suite(.unit) struct SQLiteDatabaseTests {
     @Test func aFileDatabaseIsInWALModeWithMigrationsApplied() async throws {
         let folder = FileManager.default.temporaryDirectory.appending(path: "ls-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }

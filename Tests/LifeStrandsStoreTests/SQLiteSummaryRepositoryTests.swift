@@ -5,7 +5,7 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite struct SQLiteSummaryRepositoryTests {
+@Suite(.unit) struct SQLiteSummaryRepositoryTests {
     let database: DatabaseQueue
     let npcs: SQLiteNPCRepository
     let conversations: SQLiteConversationRepository

@@ -1,6 +1,7 @@
 import Foundation
 import LifeStrands
 import Testing
+import TestSupport
 
 /// One token per whitespace-separated word: budgets in these tests are counted in words.
 private struct WordCounter: TokenCounter {
@@ -36,7 +37,7 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
     }
 }
 
-@Suite struct MemoryScoringTests {
+@Suite(.unit) struct MemoryScoringTests {
     @Test func theMostRecentlyAccessedMemoryScoresHighestOnRecency() {
         // Generative Agents' published retrieval sorts so the least recently accessed memory gets the top
         // recency score; ours must give it to the most recent.
@@ -74,7 +75,7 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
     }
 }
 
-@Suite struct KeywordRelevanceTests {
+@Suite(.unit) struct KeywordRelevanceTests {
     @Test func sharedContentWordsScoreAndStopWordsDoNot() {
         #expect(KeywordRelevance.score("Tell me about the boats in the harbour", "Three boats sank in the harbour") > 0.5)
         #expect(KeywordRelevance.score("what is it that you do", "it is what you do that") == 0)
@@ -82,7 +83,7 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
     }
 }
 
-@Suite struct ContextBuilderTests {
+@Suite(.unit) struct ContextBuilderTests {
     @Test func thePromptHoldsPersonaStatusRelationshipTurnsAndTheMessageWithWhatItRecalls() throws {
         let strand = npc(
             memories: [memory("Three boats sank in the storm of ninety-eight", importance: 8)],

@@ -1,6 +1,7 @@
 import Foundation
 import LifeStrands
 import Testing
+import TestSupport
 
 private let conversation = Conversation(
     id: UUID(), npcID: UUID(), userID: "player-9", startedAt: Date(timeIntervalSince1970: 1_800_000_000),
@@ -28,7 +29,7 @@ private let analysisJSON: JSONValue = [
     "confidence": 0.9,
 ]
 
-@Suite struct ConversationAnalysisTests {
+@Suite(.unit) struct ConversationAnalysisTests {
     @Test func anAnalysisReadsFromItsJSONAndWritesTheSameBack() throws {
         let analysis = try ConversationAnalysis(json: analysisJSON)
         #expect(analysis.newMemories.first?.importance == 7)
@@ -66,7 +67,7 @@ private let analysisJSON: JSONValue = [
     }
 }
 
-@Suite struct ConfidenceRuleTests {
+@Suite(.unit) struct ConfidenceRuleTests {
     let transcript = said(
         "My name is Ana. I lost my boat, the Gaviota, in the storm last week.", "Aye, that storm took many.")
 
@@ -95,7 +96,7 @@ private let analysisJSON: JSONValue = [
     }
 }
 
-@Suite struct ApplyingAnAnalysisTests {
+@Suite(.unit) struct ApplyingAnAnalysisTests {
     @Test func everyConversationLeavesARelationshipAndAMemoryWithThePlayersOwnWords() {
         let transcript = said("My name is Ana and I lost my boat, the Gaviota.", "Sorry to hear it.")
         let once = tomas.recordingConversation(conversation, transcript: transcript, summary: "Ana lost her boat.", at: now)
@@ -131,7 +132,7 @@ private let analysisJSON: JSONValue = [
     }
 }
 
-@Suite struct MergePatchDiffTests {
+@Suite(.unit) struct MergePatchDiffTests {
     @Test func theDiffPatchesTheOldValueIntoTheNewOne() {
         let old: JSONValue = ["name": "Tomas", "current_status": ["mood": "wary", "energy": "low"], "gone": 1]
         let new: JSONValue = ["name": "Tomas", "current_status": ["mood": "sombre", "energy": "low"], "memories": [1]]

@@ -1,7 +1,8 @@
 import LifeStrands
 import Testing
+import TestSupport
 
-@Suite struct JSONParserTests {
+@Suite(.unit) struct JSONParserTests {
     @Test func parsesEveryKindOfValue() throws {
         let value = try JSONParser.parse(#"{"a": [1, -2.5, 3e2, true, false, null], "b": "x\ny \u00e9\ud83d\ude00", "c": {}}"#)
         #expect(value == ["a": [1, -2.5, 300.0, true, false, nil], "b": "x\ny é😀", "c": [:]])
@@ -66,7 +67,7 @@ import Testing
     }
 }
 
-@Suite struct MergePatchTests {
+@Suite(.unit) struct MergePatchTests {
     /// The examples of RFC 7396, appendix A.
     static let rfcExamples: [(original: String, patch: String, result: String)] = [
         (#"{"a":"b"}"#, #"{"a":"c"}"#, #"{"a":"c"}"#),
@@ -94,7 +95,7 @@ import Testing
     }
 }
 
-@Suite struct NPCCursorTests {
+@Suite(.unit) struct NPCCursorTests {
     @Test func tokensReadBackAndForgeriesDoNot() {
         let cursor = NPCCursor(position: 12_345)
         #expect(NPCCursor(token: cursor.token) == cursor)

@@ -3,7 +3,7 @@ import LifeStrands
 import Testing
 import TestSupport
 
-@Suite struct LifeStrandSchemaTests {
+@Suite(.unit) struct LifeStrandSchemaTests {
     @Test func seedExampleDecodesWithItsValues() throws {
         let strand = try LifeStrand(json: Fixtures.elenaJSON)
         #expect(strand.name == "Elena Rodriguez")

@@ -2,7 +2,7 @@ import LifeStrands
 import Testing
 import TestSupport
 
-@Suite struct LifeStrandValidationTests {
+@Suite(.unit) struct LifeStrandValidationTests {
     /// Applies `patch` to the seed example and returns the problems found.
     private func issues(_ patch: JSONValue) -> [ValidationIssue] {
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import LifeStrands
 import Testing
+import TestSupport
 
 private let now = Date(timeIntervalSince1970: 1_800_000_000)
 
@@ -8,7 +9,7 @@ private func memory(_ content: String, importance: Int = 5, hoursAgo: Double = 1
     Memory(id: id ?? UUID().uuidString, content: content, importance: importance, createdAt: now - hoursAgo * 3600)
 }
 
-@Suite struct MemoryPolicyTests {
+@Suite(.unit) struct MemoryPolicyTests {
     @Test func underTheCapNothingChanges() {
         let memories = (0..<3).map { memory("memory \($0)") }
         #expect(MemoryPolicy(maxPerNPC: 3).pruned(memories, now: now) == memories)

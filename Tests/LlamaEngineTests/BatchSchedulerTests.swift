@@ -1,8 +1,9 @@
 import Testing
+import TestSupport
 
 @testable import LlamaEngine
 
-@Suite struct BatchSchedulerTests {
+@Suite(.unit) struct BatchSchedulerTests {
     typealias Entry = BatchScheduler.Entry
     let a = RequestID(1)
     let b = RequestID(2)
@@ -25,6 +26,20 @@ import Testing
         scheduler.accept(a, token: 13)
         let next = try scheduler.requireStep()
         #expect(next.entries == [Entry(request: a, sequence: 0, token: 13, position: 3, wantsLogits: true)])
+    }
+
+    @Test func aPromptThatIsScoredWantsLogitsAtEveryEvaluatedToken() throws {
+        var scheduler = BatchScheduler(sequences: 1, batchCapacity: 8)
+        scheduler.submit(.init(id: a, conversation: "x", tokens: [10, 11, 12]))
+        _ = scheduler.nextStep()
+        scheduler.stepCompleted()
+        scheduler.finish(a)
+        // The next turn reuses [10, 11, 12]: only its new tokens are evaluated, and so scored.
+        scheduler.submit(.init(id: b, conversation: "x", tokens: [10, 11, 12, 13, 14], scoresPrompt: true))
+        let step = try scheduler.requireStep()
+        #expect(step.entries.map(\.token) == [13, 14])
+        #expect(step.entries.map(\.scores) == [true, false])
+        #expect(step.entries.map(\.wantsLogits) == [false, true])
     }
 
     @Test func longPromptsAreChunkedAndDecodingSequencesNeverWait() throws {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// all-MiniLM-L6-v2 as converted by our own converter, checked against an independent numpy forward pass.
-@Suite(.serialized) struct EmbedderTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct EmbedderTests {
     static let sentences = [
         "The harbour is quiet tonight.",
         "Élodie sells naïve paintings at the café!",
@@ -16,21 +16,14 @@ import TestSupport
     static func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
 
     /// Runs scripts/minilm_reference.py on the safetensors weights.
-    static func reference(_ sentences: [String]) throws -> (ids: [[Int32]], vectors: [[Float]]) {
-        let process = Process()
-        process.executableURL = URL(filePath: Models.toolsPython)
-        process.arguments = [Fixtures.repository.appending(path: "scripts/minilm_reference.py").path, Models.miniLMSource]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
+    static func reference(_ sentences: [String]) async throws -> (ids: [[Int32]], vectors: [[Float]]) {
         let request = try JSONSerialization.data(withJSONObject: ["sentences": sentences])
-        input.fileHandleForWriting.write(request)
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        let result = try await ChildProcess.run(
+            URL(filePath: Models.toolsPython),
+            [Fixtures.repository.appending(path: "scripts/minilm_reference.py").path, Models.miniLMSource],
+            in: FileManager.default.temporaryDirectory, input: String(decoding: request, as: UTF8.self), timeout: .seconds(300))
+        try #require(result.status == 0, "\(result.stderr)")
+        let data = Data(result.stdout.utf8)
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let ids = try #require(json["token_ids"] as? [[Int]]).map { $0.map(Int32.init) }
         let vectors = try #require(json["embeddings"] as? [[Double]]).map { $0.map(Float.init) }
@@ -42,7 +35,7 @@ import TestSupport
         let embedder = try Embedder(model: model)
         #expect(embedder.dimensions == 384)
         let vectors = try await embedder.embed(Self.sentences)
-        let reference = try Self.reference(Self.sentences)
+        let reference = try await Self.reference(Self.sentences)
         for (index, sentence) in Self.sentences.enumerated() {
             // Same tokens first: the GGUF vocabulary reproduces BERT's WordPiece.
             #expect(try model.tokenize(sentence, addSpecial: true, parseSpecial: false) == reference.ids[index], "\(sentence)")

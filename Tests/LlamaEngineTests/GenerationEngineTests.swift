@@ -3,39 +3,47 @@ import LlamaEngine
 import Testing
 import TestSupport
 
-/// Continuous batching, cancellation and KV reuse against the real SmolLM2 model.
-@Suite(.serialized) struct GenerationEngineTests {
+/// Continuous batching, cancellation and KV reuse against the real SmolLM2 model. Runs whose caches were
+/// built differently are compared by their next-token distributions (`DistributionAgreement`), never by
+/// whole greedy replies.
+@Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct GenerationEngineTests {
     static let personas = [
         "a marine biologist", "a boat captain", "an innkeeper", "a property developer", "an archivist monk",
         "a rooftop courier", "a lighthouse keeper", "a travelling merchant",
     ]
 
     static func request(_ persona: String, maxTokens: Int = 12) -> GenerationRequest {
-        GenerationRequest(
+        var request = GenerationRequest(
             prompt: .chat([.system("You are \(persona) in a small harbour town."), .user("Tell me about your day.")]),
             parameters: .greedy, maxTokens: maxTokens)
+        request.topLogprobs = 5
+        return request
     }
 
-    @Test func eightConcurrentStreamsEachMatchTheirOwnSequentialRun() async throws {
+    @Test func eightConcurrentStreamsEachAgreeWithTheirOwnSequentialRun() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let sequential = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 256))
-        var expected: [String] = []
-        for persona in Self.personas { expected.append(try await sequential.generate(Self.request(persona)).collect().text) }
+        var expected: [GenerationStats] = []
+        for persona in Self.personas { expected.append(try #require(try await sequential.generate(Self.request(persona)).collect().stats)) }
 
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 8, sequenceLength: 256))
-        let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+        let results = try await withThrowingTaskGroup(of: (Int, String, GenerationStats?).self) { group in
             for (index, persona) in Self.personas.enumerated() {
-                group.addTask { (index, try await engine.generate(Self.request(persona)).collect().text) }
+                group.addTask {
+                    let (text, stats) = try await engine.generate(Self.request(persona)).collect()
+                    return (index, text, stats)
+                }
             }
-            var texts = Array(repeating: "", count: Self.personas.count)
-            for try await (index, text) in group { texts[index] = text }
-            return texts
+            var results = Array(repeating: ("", GenerationStats?.none), count: Self.personas.count)
+            for try await (index, text, stats) in group { results[index] = (text, stats) }
+            return results
         }
-        // Greedy decoding of 12 tokens: batched kernels agree with the single-sequence ones this far.
         for index in Self.personas.indices {
-            #expect(results[index] == expected[index], "\(Self.personas[index])")
+            let batched = try #require(results[index].1)
+            #expect(batched.alternatives.count == batched.generatedTokens + (batched.finishReason == .endOfGeneration ? 1 : 0))
+            DistributionAgreement.expectAgreement(batched.alternatives, expected[index].alternatives, Self.personas[index])
         }
-        #expect(Set(results).count > 1)
+        #expect(Set(results.map(\.0)).count > 1)
     }
 
     @Test func aSequenceCountThatDoesNotDivideTheBatchWorks() async throws {
@@ -63,19 +71,28 @@ import TestSupport
     @Test func aCancelledTaskStopsItsGeneration() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
+        let (started, signal) = AsyncStream.makeStream(of: Void.self)
         let task = Task {
-            var count = 0
+            defer { signal.finish() }
+            var finished = false
             for try await event in try engine.generate(Self.request("a courier", maxTokens: 400)) {
-                if case .text = event { count += 1 }
+                if case .text = event { signal.yield() }
+                if case .finished = event { finished = true }
             }
-            return count
+            return finished
         }
-        try await Task.sleep(for: .milliseconds(300))
+        for await _ in started { break }
+        // Held between two steps, the engine cannot race the cancellation: nothing more is decoded.
+        await engine.pause()
+        let cached = await engine.status().cachedTokens[0]
         task.cancel()
-        _ = try? await task.value
+        #expect(try await task.value == false, "the generation ran to its end")
+        engine.resume()
         let status = await engine.status()
         #expect(status.activeRequests == 0)
-        #expect(status.cachedTokens[0] < 400)
+        #expect(status.cachedTokens[0] == cached)
+        // The only sequence is free for the next request.
+        #expect(try await engine.generate(Self.request("an innkeeper", maxTokens: 2)).collect().stats?.generatedTokens == 2)
     }
 
     @Test func aSecondTurnEvaluatesOnlyItsNewTokensAndSaysTheSameAsWithoutReuse() async throws {
@@ -84,13 +101,16 @@ import TestSupport
         var messages: [ChatMessage] = [
             .system("You are Tomas, a gruff boat captain."), .user("Will the weather hold today?"),
         ]
-        let first = GenerationRequest(prompt: .chat(messages), conversationID: "tomas", parameters: .greedy, maxTokens: 20)
+        var first = GenerationRequest(prompt: .chat(messages), conversationID: "tomas", parameters: .greedy, maxTokens: 20)
+        first.topLogprobs = 5
         let (reply, firstStats) = try await engine.generate(first).collect()
         #expect(firstStats?.cachedTokens == 0)
 
         messages += [.assistant(reply), .user("And tomorrow?")]
-        let second = GenerationRequest(prompt: .chat(messages), conversationID: "tomas", parameters: .greedy, maxTokens: 12)
-        let (answer, stats) = try await engine.generate(second).collect()
+        var second = GenerationRequest(prompt: .chat(messages), conversationID: "tomas", parameters: .greedy, maxTokens: 12)
+        second.topLogprobs = 5
+        second.scoresPrompt = true
+        let (_, stats) = try await engine.generate(second).collect()
         let figures = try #require(stats)
         let firstPromptTokens = try #require(firstStats?.promptTokens)
         // All of turn one's prompt came from the cache; only the reply and the new question were evaluated.
@@ -100,34 +120,45 @@ import TestSupport
         #expect(newTokens < 40)
         #expect(await engine.status().cachedConversations.contains("tomas"))
 
-        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
-        let (uncached, freshStats) = try await fresh.generate(second).collect()
-        #expect(freshStats?.cachedTokens == 0)
-        #expect(uncached == answer)
+        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
+        let freshStats = try #require(try await fresh.generate(second).collect().stats)
+        #expect(freshStats.cachedTokens == 0)
+        // The reused cache predicts what a fresh evaluation of the whole prompt predicts.
+        DistributionAgreement.expectSameScores(
+            figures.promptAlternatives, freshStats.promptAlternatives.suffix(figures.promptAlternatives.count), "second turn prompt")
+        DistributionAgreement.expectAgreement(figures.alternatives, freshStats.alternatives, "second turn")
     }
 
-    @Test func aSharedPersonaIsCopiedFromABusySequenceAndAnswersTheSame() async throws {
+    @Test func aSharedPersonaCopiedFromABusySequencePredictsWhatAFreshEvaluationDoes() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
         let persona = ChatMessage.system(
             "You are Mirela Okafor, the innkeeper of the Drowned Lantern in Port Ashby. You are warm, shrewd and "
                 + "talkative, you know every rumour in the harbour, and you fear the new resort will take your trade.")
         func request(_ question: String, _ player: String, maxTokens: Int) -> GenerationRequest {
-            GenerationRequest(
+            var request = GenerationRequest(
                 prompt: .chat([persona, .user(question)]), conversationID: player, parameters: .greedy, maxTokens: maxTokens)
+            request.topLogprobs = 5
+            request.scoresPrompt = true
+            return request
         }
         // Player one keeps sequence 0 busy while player two arrives.
         let first = try engine.generate(request("What is the news today?", "p1", maxTokens: 200))
         var iterator = first.makeAsyncIterator()
         _ = try await iterator.next()
         let second = request("Who owns the inn?", "p2", maxTokens: 12)
-        let (answer, stats) = try await engine.generate(second).collect()
+        let stats = try #require(try await engine.generate(second).collect().stats)
         let personaTokens = try engine.promptTokens(for: second).count - 12
-        #expect((stats?.cachedTokens ?? 0) >= personaTokens)
+        #expect(stats.cachedTokens >= personaTokens)
         while try await iterator.next() != nil {}
 
-        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))
-        #expect(try await fresh.generate(second).collect().text == answer)
+        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
+        let freshStats = try #require(try await fresh.generate(second).collect().stats)
+        #expect(freshStats.cachedTokens == 0)
+        // Every question token attends to the copied persona: scored alike, the copy is the same KV state.
+        DistributionAgreement.expectSameScores(
+            stats.promptAlternatives, freshStats.promptAlternatives.suffix(stats.promptAlternatives.count), "copied persona prompt")
+        DistributionAgreement.expectAgreement(stats.alternatives, freshStats.alternatives, "copied persona")
     }
 
     @Test func textWithMultiByteCharactersStreamsWhole() async throws {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Real inference through our own Swift code over llama.cpp, with the small models `make setup` fetches.
-@Suite(.serialized) struct InferenceSmokeTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct InferenceSmokeTests {
     static let messages: [ChatMessage] = [
         .system("You are Elena Rodriguez, a marine biologist at a coastal research station."),
         .user("What do you study?"),

@@ -3,8 +3,9 @@ import LlamaEngine
 import Testing
 import TestSupport
 
-/// Hot-swapping chat and summary models under a budget that holds only one of them.
-@Suite(.serialized) struct ModelManagerTests {
+/// Hot-swapping the real chat and summary models under a budget that holds only one of them; the
+/// policy's every case is in `ModelSwapPolicyTests`, these check the manager carries it out.
+@Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct ModelManagerTests {
     static let engine = EngineConfiguration(sequences: 2, sequenceLength: 256)
     static let specs = [
         ModelSpec(name: "chat", path: Models.smolLM2, engine: engine),
@@ -13,9 +14,13 @@ import TestSupport
 
     static func footprint(_ path: String) throws -> Int64 { try ModelFootprint.bytes(path: path, engine: engine) }
 
+    /// Room for the larger model, not for both.
+    static func oneModelBudget() throws -> Int64 {
+        max(try footprint(Models.smolLM2), try footprint(Models.gemma3)) + (1 << 20)
+    }
+
     @Test func everyRequestCompletesWhileModelsSwapUnderLoad() async throws {
-        // Room for the larger model, not for both.
-        let budget = max(try Self.footprint(Models.smolLM2), try Self.footprint(Models.gemma3)) + (1 << 20)
+        let budget = try Self.oneModelBudget()
         let manager = try ModelManager(models: Self.specs, budgetBytes: budget)
         #expect(!manager.allFit)
 
@@ -44,20 +49,48 @@ import TestSupport
         #expect(status.allSatisfy { $0.inFlight == 0 })
     }
 
-    @Test func aFullQueueAnswersBusyAndTheQueueDrains() async throws {
-        let budget = max(try Self.footprint(Models.smolLM2), try Self.footprint(Models.gemma3)) + (1 << 20)
-        let manager = try ModelManager(models: Self.specs, budgetBytes: budget, queueLimit: 1)
+    @Test func anIdleResidentModelMakesRoomForTheFirstRequestOfTheOther() async throws {
+        // The deadlock that was: chat resident with nothing in flight, then a summary request.
+        let manager = try ModelManager(models: Self.specs, budgetBytes: try Self.oneModelBudget())
         try await manager.load("chat")
-        // A long chat request keeps chat resident; summary must wait for it.
-        let long = try await manager.generate("chat", GenerationRequest(prompt: .text("Once"), parameters: .greedy, maxTokens: 60))
-        async let waiting = manager.generate("summary", GenerationRequest(prompt: .text("Once"), maxTokens: 2)).collect()
-        // Until the waiting request holds the one queue place (a fixed sleep lost this race on a loaded machine).
-        for _ in 0..<1000 where manager.queueDepth < 1 { try await Task.sleep(for: .milliseconds(10)) }
-        await #expect(throws: ModelManagerError.busy(retryAfterSeconds: 2)) {
-            try await manager.generate("summary", GenerationRequest(prompt: .text("x"), maxTokens: 2))
+        let (_, stats) = try await manager.generate("summary", .init(prompt: .text("Once"), parameters: .greedy, maxTokens: 3))
+            .collect()
+        #expect(stats?.generatedTokens == 3)
+        #expect(await manager.status().filter(\.loaded).map(\.name) == ["summary"])
+        #expect(manager.queueDepth == 0)
+    }
+
+    @Test func aFullQueueAnswersBusyAndTheQueueDrains() async throws {
+        let manager = try ModelManager(models: Self.specs, budgetBytes: try Self.oneModelBudget(), queueLimit: 1)
+        let waiting = try await manager.withModel("chat") { _ in
+            // Chat is in use for as long as this body runs: summary must wait, and the one queue place fills.
+            let waiting = Task {
+                try await manager.generate("summary", GenerationRequest(prompt: .text("Once"), maxTokens: 2)).collect()
+            }
+            try await waitUntil("the summary request queues") { manager.queueDepth == 1 }
+            await #expect(throws: ModelManagerError.busy(retryAfterSeconds: 2)) {
+                try await manager.generate("summary", GenerationRequest(prompt: .text("x"), maxTokens: 2))
+            }
+            #expect(await manager.status().first { $0.name == "chat" }?.inFlight == 1)
+            return waiting
         }
-        _ = try await long.collect()
-        #expect(try await waiting.stats?.generatedTokens == 2)
+        #expect(try await waiting.value.stats?.generatedTokens == 2)
+        #expect(manager.queueDepth == 0)
+    }
+
+    @Test func aReloadWaitsForTheModelInUseThenServesFromAFreshCopy() async throws {
+        let manager = try ModelManager(models: Self.specs, budgetBytes: 4 << 30)
+        let reloaded = try await manager.withModel("chat") { engine in
+            let reloaded = Task { try await manager.reload("chat") }
+            try await waitUntil("the reload queues behind the request in use") { manager.queueDepth == 1 }
+            // The engine in use still serves.
+            #expect(try await engine.generate(.init(prompt: .text("a"), maxTokens: 1)).collect().stats?.generatedTokens == 1)
+            return (reloaded, engine)
+        }
+        try await reloaded.0.value
+        let fresh = try await manager.withModel("chat") { $0 }
+        #expect(fresh !== reloaded.1)
+        #expect(try await manager.generate("chat", .init(prompt: .text("a"), maxTokens: 1)).collect().stats?.generatedTokens == 1)
     }
 
     @Test func whenEverythingFitsEverythingStaysLoaded() async throws {

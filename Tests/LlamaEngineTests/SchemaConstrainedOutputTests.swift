@@ -7,7 +7,7 @@ import TestSupport
 ///
 /// llama.cpp's converter bounds integers (`minimum`/`maximum`) but not numbers: a `number` with bounds
 /// can come out of range, so callers that need bounded fractions check them after parsing.
-@Suite(.serialized) struct SchemaConstrainedOutputTests {
+@Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct SchemaConstrainedOutputTests {
     static let schemas: [(name: String, schema: String, question: String)] = [
         (
             "npc mood update",

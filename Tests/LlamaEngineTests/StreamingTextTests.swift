@@ -1,7 +1,8 @@
 import LlamaEngine
 import Testing
+import TestSupport
 
-@Suite struct UTF8StreamDecoderTests {
+@Suite(.unit) struct UTF8StreamDecoderTests {
     @Test func aCharacterSplitAcrossTokensIsNeverEmittedBroken() {
         var decoder = UTF8StreamDecoder()
         let bytes = Array("é😀ñ".utf8)  // 2 + 4 + 2 bytes
@@ -18,7 +19,7 @@ import Testing
     }
 }
 
-@Suite struct StopStringMatcherTests {
+@Suite(.unit) struct StopStringMatcherTests {
     @Test func textBeforeAStopStringIsReleasedAndTheStopStringIsNot() {
         var matcher = StopStringMatcher(stops: ["\nUser:"])
         var released = ""

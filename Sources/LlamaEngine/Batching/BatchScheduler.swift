@@ -19,6 +19,8 @@ struct BatchScheduler {
         var tokens: [Int32]
         /// Whether the prompt may reuse a sequence's cached prefix.
         var reuse = true
+        /// Whether each evaluated prompt token's logits are wanted, to score the prompt token after it.
+        var scoresPrompt = false
     }
 
     /// A change to a sequence's KV cache to make before the batch is decoded.
@@ -43,6 +45,8 @@ struct BatchScheduler {
         var position: Int32
         /// The next token of this request is sampled from this entry's logits.
         var wantsLogits: Bool
+        /// This entry's logits score the prompt's next token; nothing is sampled from them.
+        var scores = false
     }
 
     /// One decode: cache changes, newly admitted requests, then the batch itself.
@@ -65,6 +69,7 @@ struct BatchScheduler {
         var sequence: Int
         var pending: ArraySlice<Int32>
         var next: Int32?
+        var scoresPrompt = false
     }
 
     private(set) var slots: [Slot]
@@ -162,7 +167,10 @@ struct BatchScheduler {
             running[index].pending = running[index].pending.dropFirst(chunk.count)
             let last = running[index].pending.isEmpty
             for (offset, token) in chunk.enumerated() {
-                step.entries.append(entry(running[index], token: token, wantsLogits: last && offset == chunk.count - 1))
+                let samples = last && offset == chunk.count - 1
+                var entry = entry(running[index], token: token, wantsLogits: samples)
+                entry.scores = running[index].scoresPrompt && !samples
+                step.entries.append(entry)
             }
         }
         guard !step.entries.isEmpty || !step.memory.isEmpty else { return nil }
@@ -236,7 +244,10 @@ struct BatchScheduler {
             slot.request = request.id
             slot.lastUsed = clock
             slots[sequence] = slot
-            running.append(Running(id: request.id, sequence: sequence, pending: request.tokens[keep...], next: nil))
+            running.append(
+                Running(
+                    id: request.id, sequence: sequence, pending: request.tokens[keep...], next: nil,
+                    scoresPrompt: request.scoresPrompt))
             step.admissions.append(Admission(request: request.id, sequence: Int32(sequence), reusedTokens: keep))
         }
     }

@@ -84,6 +84,9 @@ public final class GenerationEngine: Sendable {
     {
         let tokens = try promptTokens(for: request)
         guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens", "must be at least 1") }
+        guard (0...GenerationRequest.maxTopLogprobs).contains(request.topLogprobs) else {
+            throw .invalidParameter("top_logprobs", "must be between 0 and \(GenerationRequest.maxTopLogprobs)")
+        }
         guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
             throw .promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
         }
@@ -107,6 +110,15 @@ public final class GenerationEngine: Sendable {
         return stream
     }
 
+    /// Holds decoding between two steps until `resume()`: requests keep their place, new ones queue and
+    /// cancellations still take effect. Returns once no step is running.
+    public func pause() async {
+        await withCheckedContinuation { continuation in inbox.post(.pause(continuation)) }
+    }
+
+    /// Lets decoding continue after `pause()`.
+    public func resume() { inbox.post(.resume) }
+
     /// Requests, queue and cache as the decoding thread sees them between two steps.
     public func status() async -> EngineStatus {
         await withCheckedContinuation { continuation in inbox.post(.status(continuation)) }
@@ -129,6 +141,8 @@ enum EngineCommand: Sendable {
     case submit(EngineSubmission)
     case cancel(RequestID)
     case status(CheckedContinuation<EngineStatus, Never>)
+    case pause(CheckedContinuation<Void, Never>)
+    case resume
     case shutdown
 }
 

@@ -23,6 +23,12 @@ public struct GenerationRequest: Sendable, Hashable {
     public var stop: [String]
     /// Whether cached KV from earlier turns may stand in for evaluating the prompt (off for measuring).
     public var reuseCache = true
+    /// How many of the most likely tokens to record at each generated position (0: none); they come back
+    /// in `GenerationStats.alternatives`.
+    public var topLogprobs = 0
+    /// Whether to score every evaluated prompt token (those not taken from the cache): each comes back in
+    /// `GenerationStats.promptAlternatives` with the model's prediction at the position before it.
+    public var scoresPrompt = false
 
     public init(
         prompt: Prompt, constraint: Constraint? = nil, conversationID: String? = nil,
@@ -35,6 +41,9 @@ public struct GenerationRequest: Sendable, Hashable {
         self.maxTokens = maxTokens
         self.stop = stop
     }
+
+    /// Most alternatives a request may ask for at each position.
+    public static let maxTopLogprobs = 20
 }
 
 /// What a generation stream yields: text as it forms, then the figures of the whole request.
@@ -54,6 +63,11 @@ public struct GenerationStats: Sendable, Equatable {
     public var timeToFirstToken: Duration
     /// Generated tokens per second after the first one.
     public var tokensPerSecond: Double
+    /// Each sampled token with the likeliest tokens at its position, when the request asked for them.
+    public var alternatives: [TokenAlternatives] = []
+    /// With `scoresPrompt`: for each evaluated prompt token after the first, its log probability given
+    /// the tokens before it, in prompt order (cached tokens are not evaluated, so not scored).
+    public var promptAlternatives: [TokenAlternatives] = []
 }
 
 /// Why a generation stopped.

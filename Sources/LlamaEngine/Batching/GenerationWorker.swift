@@ -10,6 +10,7 @@ final class GenerationWorker {
     private var batch: Batch
     private var requests: [RequestID: ActiveRequest] = [:]
     private var rate = RateMeter()
+    private var paused = false
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
         self.context = context
@@ -25,19 +26,23 @@ final class GenerationWorker {
 
     func run() {
         while true {
-            for command in inbox.take(wait: !scheduler.hasWork) {
+            for command in inbox.take(wait: paused || !scheduler.hasWork) {
                 switch command {
                 case .submit(let submission): admit(submission)
                 case .cancel(let id):
                     if requests.removeValue(forKey: id) != nil { scheduler.cancel(id) }
                 case .status(let reply): reply.resume(returning: status)
+                case .pause(let reply):
+                    paused = true
+                    reply.resume()
+                case .resume: paused = false
                 case .shutdown:
                     for request in requests.values { request.continuation.finish(throwing: CancellationError()) }
                     requests = [:]
                     return
                 }
             }
-            step()
+            if !paused { step() }
         }
     }
 
@@ -56,7 +61,7 @@ final class GenerationWorker {
             scheduler.submit(
                 .init(
                     id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens,
-                    reuse: submission.request.reuseCache))
+                    reuse: submission.request.reuseCache, scoresPrompt: submission.request.scoresPrompt))
         } catch {
             submission.continuation.finish(throwing: error)
         }
@@ -75,7 +80,8 @@ final class GenerationWorker {
 
         batch.clear()
         for entry in step.entries {
-            batch.append(entry.token, position: entry.position, sequence: entry.sequence, wantsLogits: entry.wantsLogits)
+            batch.append(
+                entry.token, position: entry.position, sequence: entry.sequence, wantsLogits: entry.wantsLogits || entry.scores)
         }
         do {
             try context.decode(batch)
@@ -88,9 +94,17 @@ final class GenerationWorker {
         scheduler.stepCompleted()
         rate.record(step.entries.count { $0.wantsLogits }, at: .now)
 
+        for (index, entry) in step.entries.enumerated() where entry.scores {
+            guard let request = requests[entry.request] else { continue }
+            let next = request.prompt[Int(entry.position) + 1]
+            request.promptAlternatives.append(
+                context.alternatives(at: Int32(index), chosen: next, count: max(request.topLogprobs, 1)))
+        }
         for (index, entry) in step.entries.enumerated() where entry.wantsLogits {
             guard let request = requests[entry.request] else { continue }
+            let row = request.topLogprobs > 0 ? context.topLogprobs(at: Int32(index), count: request.topLogprobs) : nil
             let token = request.sampler.sample(context.raw, at: Int32(index))
+            if let row { request.alternatives.append(TokenAlternatives(chosen: token, logprob: row.logprob(of: token), top: row.top)) }
             if request.firstTokenAt == nil { request.firstTokenAt = .now }
             if model.isEndOfGeneration(token) {
                 complete(entry.request, .endOfGeneration)
@@ -132,18 +146,24 @@ private final class ActiveRequest {
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let promptTokens: Int
     let maxTokens: Int
+    let topLogprobs: Int
+    let prompt: [Int32]
     let submittedAt: ContinuousClock.Instant
     var decoder = UTF8StreamDecoder()
     var matcher: StopStringMatcher
     var cachedTokens = 0
     var generated = 0
     var firstTokenAt: ContinuousClock.Instant?
+    var alternatives: [TokenAlternatives] = []
+    var promptAlternatives: [TokenAlternatives] = []
 
     init(_ submission: EngineSubmission, sampler: consuming Sampler) {
         self.sampler = sampler
         continuation = submission.continuation
         promptTokens = submission.tokens.count
         maxTokens = submission.request.maxTokens
+        topLogprobs = submission.request.topLogprobs
+        prompt = submission.tokens
         submittedAt = submission.submittedAt
         matcher = StopStringMatcher(stops: submission.request.stop)
     }
@@ -155,7 +175,8 @@ private final class ActiveRequest {
         return GenerationStats(
             promptTokens: promptTokens, cachedTokens: cachedTokens, generatedTokens: generated, finishReason: reason,
             timeToFirstToken: first - submittedAt,
-            tokensPerSecond: generated > 1 && decoding > 0 ? Double(generated - 1) / decoding : 0)
+            tokensPerSecond: generated > 1 && decoding > 0 ? Double(generated - 1) / decoding : 0,
+            alternatives: alternatives, promptAlternatives: promptAlternatives)
     }
 }
 

@@ -59,6 +59,18 @@ public final class LlamaContext {
         guard code == 0 else { throw .decodeFailed(code: code) }
     }
 
+    /// The `count` likeliest next tokens at batch index `index` of the last decode, from its raw logits.
+    func topLogprobs(at index: Int32, count: Int) -> LogitRow? {
+        guard let logits = llama_get_logits_ith(raw, index) else { return nil }
+        return LogitRow(UnsafeBufferPointer(start: logits, count: model.vocabularySize), top: count)
+    }
+
+    /// `chosen` and the `count` likeliest tokens at batch index `index` of the last decode.
+    func alternatives(at index: Int32, chosen: Int32, count: Int) -> TokenAlternatives {
+        guard let row = topLogprobs(at: index, count: count) else { return TokenAlternatives(chosen: chosen, logprob: .nan, top: []) }
+        return TokenAlternatives(chosen: chosen, logprob: row.logprob(of: chosen), top: row.top)
+    }
+
     /// Tokens of one sequence's cache: the whole context split evenly between sequences.
     public var sequenceLength: Int { contextLength / Int(llama_n_seq_max(raw)) }
 

@@ -50,35 +50,31 @@ public struct ManagedModelStatus: Sendable, Equatable {
 
 /// Keeps models resident within a memory budget, swapping them on demand.
 ///
-/// When every model fits, all stay loaded. When they do not, a request for an unloaded model waits
-/// (in a bounded queue) while the least recently used resident ones stop taking requests, finish the
-/// ones they have, and unload; then the requested model loads. No in-flight request is ever dropped.
+/// The decisions are `ModelSwapPolicy`'s; the manager holds the engines, parks waiting requests, and loads
+/// models off Swift's cooperative pool.
 public final class ModelManager: Sendable {
     public let budgetBytes: Int64
     private let specs: [String: ModelSpec]
-    private let footprints: [String: Int64]
-    private let queueLimit: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let loader = DispatchQueue(label: "lifestrands.model-loader")
 
-    private struct Resident {
-        var engine: GenerationEngine
-        var inFlight = 0
-        var lastUsed: UInt64 = 0
-        var draining = false
-    }
-
-    private struct Waiter {
-        var name: String
-        var continuation: CheckedContinuation<GenerationEngine, any Error>
-    }
+    private typealias Ticket = ModelSwapPolicy.Ticket
 
     private struct State {
-        var residents: [String: Resident] = [:]
-        var loading: String?
-        var waiters: [Waiter] = []
-        var reloadRequested: Set<String> = []
-        var clock: UInt64 = 0
+        var policy: ModelSwapPolicy
+        var engines: [String: GenerationEngine] = [:]
+        var waiters: [Ticket: CheckedContinuation<GenerationEngine, any Error>] = [:]
+        var nextTicket: UInt64 = 0
+        /// Tickets handed out whose request has not reached the policy yet.
+        var unsubmitted: Set<Ticket> = []
+    }
+
+    /// What one event asks the manager to do once the lock is let go.
+    private struct Work {
+        var resumes: [(CheckedContinuation<GenerationEngine, any Error>, Result<GenerationEngine, any Error>)] = []
+        var load: ModelSpec?
+        /// Engines let go of; each stops its decoding thread and frees its context when released.
+        var unloaded: [GenerationEngine] = []
     }
 
     /// - Parameters:
@@ -98,13 +94,12 @@ public final class ModelManager: Sendable {
             }
         }
         self.specs = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
-        self.footprints = footprints
         self.budgetBytes = budgetBytes
-        self.queueLimit = queueLimit
+        state = Mutex(State(policy: ModelSwapPolicy(footprints: footprints, budgetBytes: budgetBytes, queueLimit: queueLimit)))
     }
 
     /// Whether every model fits the budget together (then none is ever unloaded).
-    public var allFit: Bool { footprints.values.reduce(0, +) <= budgetBytes }
+    public var allFit: Bool { state.withLock { $0.policy.footprints.values.reduce(0, +) <= budgetBytes } }
 
     /// Starts a generation on `model`, loading it first if need be.
     /// - Throws: `ModelManagerError` (unknown model, busy, load failure) or the engine's `LlamaError`.
@@ -113,173 +108,123 @@ public final class ModelManager: Sendable {
     {
         let engine = try await acquire(model)
         do {
-            return try engine.generate(request) { [self] in release(model) }
+            return try engine.generate(request) { [self] in handle(.finished(model: model)) }
         } catch {
-            release(model)
+            handle(.finished(model: model))
             throw error
         }
     }
 
     /// Loads `model` now (unloading others if the budget needs it), so its first request need not wait.
     public func load(_ model: String) async throws {
-        _ = try await acquire(model)
-        release(model)
+        try await withModel(model) { _ in }
+    }
+
+    /// Runs `body` with `model` resident and counted in use, so it is not swapped out meanwhile.
+    public func withModel<Value>(_ model: String, _ body: (GenerationEngine) async throws -> Value) async throws
+        -> Value
+    {
+        let engine = try await acquire(model)
+        defer { handle(.finished(model: model)) }
+        return try await body(engine)
     }
 
     /// Reloads `model` from its file once its in-flight requests are done.
     public func reload(_ model: String) async throws {
         guard specs[model] != nil else { throw ModelManagerError.unknownModel(model) }
-        let actions = state.withLock { state -> Actions in
-            if state.residents[model] != nil {
-                state.reloadRequested.insert(model)
-                state.residents[model]?.draining = true
-            }
-            return pump(&state)
-        }
-        perform(actions)
+        handle(.reloadRequested(model: model))
         try await load(model)
     }
 
     public func status() async -> [ManagedModelStatus] {
-        let snapshot = state.withLock { state in state.residents.mapValues { ($0.engine, $0.inFlight) } }
+        let (engines, residents, footprints) = state.withLock { ($0.engines, $0.policy.residents, $0.policy.footprints) }
         var statuses: [ManagedModelStatus] = []
         for spec in specs.values.sorted(by: { $0.name < $1.name }) {
-            let resident = snapshot[spec.name]
+            let engine = residents[spec.name] != nil ? engines[spec.name] : nil
             statuses.append(
                 ManagedModelStatus(
-                    name: spec.name, path: spec.path, loaded: resident != nil, sequences: spec.engine.sequences,
+                    name: spec.name, path: spec.path, loaded: engine != nil, sequences: spec.engine.sequences,
                     footprintBytes: footprints[spec.name] ?? 0,
-                    inFlight: resident?.1 ?? 0, engine: await resident?.0.status()))
+                    inFlight: residents[spec.name]?.inFlight ?? 0, engine: await engine?.status()))
         }
         return statuses
     }
 
     /// Memory the resident models are counted for.
     public var residentBytes: Int64 {
-        state.withLock { state in state.residents.keys.reduce(0) { $0 + (footprints[$1] ?? 0) } }
+        state.withLock { state in state.policy.residents.keys.reduce(0) { $0 + (state.policy.footprints[$1] ?? 0) } }
     }
 
     /// Requests waiting for a model to load.
-    public var queueDepth: Int { state.withLock { $0.waiters.count } }
+    public var queueDepth: Int { state.withLock { $0.policy.waiting.count } }
 
-    // MARK: - Leases
+    // MARK: - Events
 
+    /// Waits for `model` to be granted; a cancelled caller leaves the queue at once.
     private func acquire(_ model: String) async throws -> GenerationEngine {
-        guard specs[model] != nil else { throw ModelManagerError.unknownModel(model) }
-        let ready = state.withLock { state -> GenerationEngine? in
-            guard var resident = state.residents[model], !resident.draining, state.waiters.isEmpty else { return nil }
-            state.clock += 1
-            resident.inFlight += 1
-            resident.lastUsed = state.clock
-            state.residents[model] = resident
-            return resident.engine
+        let ticket = state.withLock { state in
+            state.nextTicket += 1
+            state.unsubmitted.insert(Ticket(state.nextTicket))
+            return Ticket(state.nextTicket)
         }
-        if let ready { return ready }
-        return try await withCheckedThrowingContinuation { continuation in
-            let actions = state.withLock { state -> Actions in
-                guard state.waiters.count < queueLimit else {
-                    return Actions(failures: [(continuation, ModelManagerError.busy(retryAfterSeconds: 2))])
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                handle { state in
+                    // Cancelled before it was submitted: the withdrawal found nothing to withdraw.
+                    guard state.unsubmitted.remove(ticket) != nil else {
+                        continuation.resume(throwing: CancellationError())
+                        return nil
+                    }
+                    state.waiters[ticket] = continuation
+                    return .requested(ticket, model: model)
                 }
-                state.waiters.append(Waiter(name: model, continuation: continuation))
-                return pump(&state)
             }
-            perform(actions)
+        } onCancel: {
+            handle { state in state.unsubmitted.remove(ticket) == nil ? .withdrawn(ticket) : nil }
         }
     }
 
-    private func release(_ model: String) {
-        let actions = state.withLock { state -> Actions in
-            state.residents[model]?.inFlight -= 1
-            return pump(&state)
-        }
-        perform(actions)
-    }
+    private func handle(_ event: ModelSwapPolicy.Event) { handle { _ in event } }
 
-    // MARK: - Decisions
-
-    private struct Actions {
-        var grants: [(CheckedContinuation<GenerationEngine, any Error>, GenerationEngine)] = []
-        var failures: [(CheckedContinuation<GenerationEngine, any Error>, any Error)] = []
-        var load: String?
-        /// Engines to let go of; each stops its decoding thread and frees its context.
-        var unloaded: [GenerationEngine] = []
-    }
-
-    /// Moves the state forward as far as it can without waiting: unloads drained models, grants
-    /// waiters whose model is resident, and starts the next load when its memory is free.
-    private func pump(_ state: inout State) -> Actions {
-        var actions = Actions()
-        for (name, resident) in state.residents where resident.draining && resident.inFlight == 0 {
-            actions.unloaded.append(resident.engine)
-            state.residents[name] = nil
-        }
-        state.waiters.removeAll { waiter in
-            guard var resident = state.residents[waiter.name], !resident.draining else { return false }
-            state.clock += 1
-            resident.inFlight += 1
-            resident.lastUsed = state.clock
-            state.residents[waiter.name] = resident
-            actions.grants.append((waiter.continuation, resident.engine))
-            return true
-        }
-        for name in state.reloadRequested where state.residents[name] == nil {
-            state.reloadRequested.remove(name)
-        }
-        guard state.loading == nil, let next = state.waiters.first?.name, state.residents[next] == nil else {
-            return actions
-        }
-        let needed = footprints[next] ?? 0
-        var used = state.residents.keys.reduce(0) { $0 + (footprints[$1] ?? 0) }
-        if used + needed > budgetBytes {
-            // Drain the least recently used until the rest leaves room; they unload once idle.
-            for (name, resident) in state.residents.sorted(by: { $0.value.lastUsed < $1.value.lastUsed })
-            where used + needed > budgetBytes {
-                if !resident.draining { state.residents[name]?.draining = true }
-                used -= footprints[name] ?? 0
+    /// Feeds one event to the policy under the lock, then carries out its actions outside it.
+    private func handle(_ makeEvent: (inout State) -> ModelSwapPolicy.Event?) {
+        let work = state.withLock { state -> Work in
+            guard let event = makeEvent(&state) else { return Work() }
+            var work = Work()
+            for action in state.policy.handle(event) {
+                switch action {
+                case .grant(let ticket, let model):
+                    guard let continuation = state.waiters.removeValue(forKey: ticket), let engine = state.engines[model]
+                    else { continue }
+                    work.resumes.append((continuation, .success(engine)))
+                case .fail(let ticket, let error):
+                    guard let continuation = state.waiters.removeValue(forKey: ticket) else { continue }
+                    work.resumes.append((continuation, .failure(error)))
+                case .cancel(let ticket):
+                    guard let continuation = state.waiters.removeValue(forKey: ticket) else { continue }
+                    work.resumes.append((continuation, .failure(CancellationError())))
+                case .load(let model):
+                    work.load = specs[model]
+                case .unload(let model):
+                    if let engine = state.engines.removeValue(forKey: model) { work.unloaded.append(engine) }
+                }
             }
-            return actions
+            return work
         }
-        state.loading = next
-        actions.load = next
-        return actions
-    }
-
-    private func perform(_ actions: Actions) {
-        for (continuation, engine) in actions.grants { continuation.resume(returning: engine) }
-        for (continuation, error) in actions.failures { continuation.resume(throwing: error) }
-        if let name = actions.load, let spec = specs[name] {
+        for (continuation, result) in work.resumes { continuation.resume(with: result) }
+        if let spec = work.load {
             // Loading reads hundreds of megabytes: off Swift's cooperative pool.
             loader.async { [self] in
-                let result: Result<GenerationEngine, LlamaError> = Result { () throws(LlamaError) in
-                    try GenerationEngine(model: try LlamaModel(path: spec.path), configuration: spec.engine)
+                do throws(LlamaError) {
+                    let engine = try GenerationEngine(model: try LlamaModel(path: spec.path), configuration: spec.engine)
+                    handle { state in
+                        state.engines[spec.name] = engine
+                        return .loaded(model: spec.name)
+                    }
+                } catch {
+                    handle(.loadFailed(model: spec.name, error))
                 }
-                finishLoading(name, result)
             }
         }
-    }
-
-    private func finishLoading(_ name: String, _ result: Result<GenerationEngine, LlamaError>) {
-        let actions = state.withLock { state -> Actions in
-            state.loading = nil
-            switch result {
-            case .success(let engine):
-                state.residents[name] = Resident(engine: engine)
-                return pump(&state)
-            case .failure(let error):
-                var actions = Actions()
-                state.waiters.removeAll { waiter in
-                    guard waiter.name == name else { return false }
-                    actions.failures.append((waiter.continuation, ModelManagerError.loadFailed(model: name, error)))
-                    return true
-                }
-                let next = pump(&state)
-                actions.grants += next.grants
-                actions.failures += next.failures
-                actions.load = next.load
-                actions.unloaded += next.unloaded
-                return actions
-            }
-        }
-        perform(actions)
     }
 }
