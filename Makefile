@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
 
-.PHONY: setup build release run test seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary clean
+.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,10 +23,18 @@ release: setup
 run: release
 	.build/release/lifestrands serve
 
-# The tests also need a headless browser and Python clients: setup --test adds them.
-test:
+# Both tiers: every suite is tagged `.unit` or `.integration` (Tests/TestSupport/TestTiers.swift).
+test: test-unit test-integration
+
+# The pure tests (domain, scheduler, swap policy, parsers, SQLite store): no model, binary, Python or browser.
+test-unit: setup
+	LIFESTRANDS_TEST_TIER=unit swift test $(SWIFT_FLAGS)
+
+# The tests that need the models, the built binary, Python or Chromium (setup --test adds the last two).
+# One at a time: each has both cores to itself, and no suite's wait starves another's.
+test-integration:
 	@bash scripts/setup.sh --test
-	swift test $(SWIFT_FLAGS)
+	LIFESTRANDS_TEST_TIER=integration swift test $(SWIFT_FLAGS) --no-parallel
 
 seed: build
 	$(BIN) seed samples/npcs.json

@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(
             name: "LifeStrandsServicesTests",
             dependencies: [
-                "LifeStrandsServices", "LifeStrandsStore", "LifeStrands", "TestSupport",
+                "LifeStrandsServices", "LifeStrandsStore", "LifeStrands", "LlamaEngine", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -3,7 +3,6 @@ in, and save a screenshot. Prints a JSON report."""
 import json
 import sys
 import tempfile
-import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -42,26 +41,32 @@ def main(url, npc_name, screenshot, narrow_screenshot):
         report["traits"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#npc-traits span")]
         report["relationship"] = driver.find_element(By.ID, "npc-relationship").text
 
+        # Record every change of the reply bubble as it happens (no sampling, so no speed can skip one):
+        # its text must grow in steps while it is marked streaming, before it completes.
+        bubble_css = "#messages .message.npc"
+        driver.execute_script("""
+            window.__lengths = []; window.__streaming = false;
+            new MutationObserver(() => {
+                const bubbles = document.querySelectorAll(arguments[0]);
+                const bubble = bubbles[bubbles.length - 1];
+                if (!bubble) return;
+                const text = bubble.querySelector('.text').textContent;
+                if (bubble.classList.contains('streaming') && text) {
+                    window.__streaming = true;
+                    const lengths = window.__lengths;
+                    if (!lengths.length || lengths[lengths.length - 1] !== text.length) lengths.push(text.length);
+                }
+            }).observe(document.getElementById('messages'),
+                       {subtree: true, childList: true, characterData: true, attributes: true});
+        """, bubble_css)
         box = driver.find_element(By.ID, "message-input")
         box.send_keys("Hello! Tell me about the sea today.")
         driver.find_element(By.ID, "send-button").click()
-
-        # Sample the reply bubble while it streams: its text must grow in steps before it completes.
-        bubble_css = "#messages .message.npc"
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, bubble_css))
-        lengths, streaming_seen = [], False
-        deadline = time.time() + 400
-        while time.time() < deadline:
-            bubble = driver.find_elements(By.CSS_SELECTOR, bubble_css)[-1]
-            text = bubble.find_element(By.CSS_SELECTOR, ".text").text
-            classes = bubble.get_attribute("class")
-            if "streaming" in classes and text:
-                streaming_seen = True
-                if not lengths or lengths[-1] != len(text):
-                    lengths.append(len(text))
-            if bubble.get_attribute("data-complete") == "true":
-                break
-            time.sleep(0.03)
+        WebDriverWait(driver, 400).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, bubble_css)
+            and d.find_elements(By.CSS_SELECTOR, bubble_css)[-1].get_attribute("data-complete") == "true")
+        lengths = driver.execute_script("return window.__lengths")
+        streaming_seen = driver.execute_script("return window.__streaming")
         bubble = driver.find_elements(By.CSS_SELECTOR, bubble_css)[-1]
         report["streamed_lengths"] = lengths
         report["streaming_seen"] = streaming_seen
@@ -76,7 +81,9 @@ def main(url, npc_name, screenshot, narrow_screenshot):
 
         # A phone-sized window: one column, nothing wider than the screen.
         driver.set_window_size(390, 844)
-        time.sleep(0.3)
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return window.innerWidth") <= 390)
+        # Two animation frames: the relayout at the new width has been done.
+        driver.execute_async_script("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done))")
         report["narrow_overflow"] = driver.execute_script(
             "return document.documentElement.scrollWidth > window.innerWidth + 1")
         driver.save_screenshot(narrow_screenshot)

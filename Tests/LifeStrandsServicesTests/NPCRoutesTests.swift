@@ -120,7 +120,10 @@ import TestSupport
 
             var names: [JSONValue] = []
             var uri = "/api/npcs?limit=3"
-            while true {
+            // Bounded: a cursor that never ends fails the list below instead of spinning.
+            var pages = 0
+            while pages < 10 {
+                pages += 1
                 let page = try await client.call(.get, uri)
                 names += page["npcs"]?.arrayValue?.compactMap { $0["name"] } ?? []
                 guard let cursor = page["next_cursor"]?.stringValue else { break }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LlamaEngine
 import LifeStrands
 import LifeStrandsServices
 import LifeStrandsStore
@@ -30,25 +31,32 @@ import TestSupport
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 
-    func service(_ settings: SummaryService.Settings = .init()) async throws -> SummaryService {
-        SummaryService(
-            summaries: summaries, models: try await Self.models.value, events: events, settings: settings, npcs: npcs,
-            logger: Logger(label: "test"))
+    /// - Parameter scripted: answers the summary model gives instead of sampling (chat stays real).
+    func service(_ settings: SummaryService.Settings = .init(), scripted: ScriptedSummaryModel.Answers? = nil) async throws
+        -> SummaryService
+    {
+        let real = try await Self.models.value
+        let models: any ModelService = scripted.map { ScriptedSummaryModel(real: real, answers: $0) } ?? real
+        return SummaryService(
+            summaries: summaries, models: models, events: events, settings: settings, npcs: npcs, logger: Logger(label: "test"))
     }
 
     /// Runs the conversation's job until it is done or dead: the tiny model's analysis can fail an attempt,
     /// and the next attempt draws anew after a short backoff.
-    func settle(_ conversation: UUID, with settings: SummaryService.Settings) async throws -> SummaryJob {
+    func settle(
+        _ conversation: UUID, with settings: SummaryService.Settings, scripted: ScriptedSummaryModel.Answers? = nil
+    ) async throws -> SummaryJob {
         var settings = settings
         settings.retryDelay = .milliseconds(1)
-        let summarizer = try await service(settings)
-        for _ in 0..<40 {
-            let job = try #require(try await summaries.job(forConversation: conversation))
-            if job.state == .done || job.state == .dead { return job }
-            if try await !summarizer.runNextJob() { try await Task.sleep(for: .milliseconds(10)) }
+        let summarizer = try await service(settings, scripted: scripted)
+        var job = try #require(try await summaries.job(forConversation: conversation))
+        try await waitUntil("the summary job is done or dead", timeout: .seconds(480)) {
+            job = try #require(try await summaries.job(forConversation: conversation))
+            if job.state == .done || job.state == .dead { return true }
+            _ = try await summarizer.runNextJob()
+            return false
         }
-        Issue.record("the job did not settle")
-        return try #require(try await summaries.job(forConversation: conversation))
+        return job
     }
 
     func chat() async throws -> ChatService {
@@ -104,27 +112,32 @@ import TestSupport
     @Test func belowTheThresholdOrWithAutoSummariesOffInferencesWaitForReview() async throws {
         let chat = try await chat()
         let (npcID, conversation) = try await scriptedConversation(chat)
-        guard try await settle(conversation.id, with: .init(autoApply: false)).state == .done else { return }
+        let job = try await settle(conversation.id, with: .init(autoApply: false), scripted: .init())
+        #expect(job.state == .done, "\(job.lastError ?? "")")
         let stored = try #require(try await summaries.analyses(state: nil, npcID: npcID, limit: 5).first)
         #expect(stored.conversationID == conversation.id)
+        #expect(stored.state == .pending)
         let npc = try await npcs.npc(npcID)
         // The conversation is recorded either way; only what was inferred waits.
         #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
         #expect(npc.strand.memories.map(\.kind) == [.conversation])
-        #expect(stored.state == (stored.analysis.hasInferences ? .pending : .applied))
+        #expect(npc.strand.knowledge.isEmpty)
 
         let (other, otherConversation) = try await scriptedConversation(chat, user: "bo")
-        guard try await settle(otherConversation.id, with: .init(threshold: 1.01)).state == .done else { return }
+        let otherJob = try await settle(otherConversation.id, with: .init(threshold: 1.01), scripted: .init())
+        #expect(otherJob.state == .done, "\(otherJob.lastError ?? "")")
         let held = try #require(try await summaries.analyses(state: nil, npcID: other, limit: 5).first)
-        #expect(held.state == (held.analysis.hasInferences ? .pending : .applied))
+        #expect(held.state == .pending)
         #expect(try await npcs.npc(other).strand.memories.map(\.kind) == [.conversation])
     }
 
     @Test func aJobThatRunsTwiceChangesTheNPCOnce() async throws {
         let (npcID, conversation) = try await scriptedConversation(try await chat())
-        let job = try await settle(conversation.id, with: .init(threshold: 0))
+        let job = try await settle(conversation.id, with: .init(threshold: 0), scripted: .init())
+        #expect(job.state == .done, "\(job.lastError ?? "")")
         let once = try await npcs.npc(npcID)
-        await (try await service(.init(threshold: 0))).process(job)
+        #expect(once.strand.knowledge.map(\.topic) == ["the Gaviota"])
+        await (try await service(.init(threshold: 0), scripted: .init())).process(job)
         #expect(try await npcs.npc(npcID) == once)
         #expect(try await npcs.revisions(of: npcID).map(\.change) == [.created, .summarized])
     }
@@ -133,9 +146,9 @@ import TestSupport
         let (_, conversation) = try await scriptedConversation(try await chat())
         // Eight tokens cannot hold an analysis: every attempt is cut off.
         let summarizer = try await service(.init(maxTokens: 8, retryDelay: .milliseconds(1)))
-        for _ in 0..<4 {
-            try await Task.sleep(for: .milliseconds(20))
-            #expect(try await summarizer.runNextJob())
+        for attempt in 1...4 {
+            // Each retry waits out its backoff (1, 2, 4 ms) before it is due.
+            try await waitUntil("attempt \(attempt) runs", timeout: .seconds(300)) { try await summarizer.runNextJob() }
         }
         let job = try #require(try await summaries.job(forConversation: conversation.id))
         #expect(job.state == .dead && job.attempts == 4)
@@ -175,15 +188,57 @@ import TestSupport
     @Test func enoughImportantMemoriesBringAReflectionCitingThem() async throws {
         let (npcID, conversation) = try await scriptedConversation(try await chat())
         let policy = MemoryPolicy(maxPerNPC: 50, reflectionThreshold: 3)
-        _ = try await settle(conversation.id, with: .init(threshold: 0, memoryPolicy: policy))
+        let answers = ScriptedSummaryModel.Answers(reflection: #"{"insight": "I owe Ana help with a new boat.", "cites": [2]}"#)
+        let job = try await settle(conversation.id, with: .init(threshold: 0, memoryPolicy: policy), scripted: answers)
+        #expect(job.state == .done, "\(job.lastError ?? "")")
 
         let memories = try await npcs.npc(npcID).strand.memories
         let reflection = try #require(memories.first { $0.kind == .reflection })
-        #expect(!reflection.content.isEmpty)
+        #expect(reflection.content == "I owe Ana help with a new boat.")
+        // It cites the one memory the model named, not every memory it was shown.
         let cited = reflection.extra["cites"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        #expect(!cited.isEmpty)
+        #expect(cited.count == 1 && memories.filter { $0.kind != .reflection }.count >= 2)
         #expect(cited.allSatisfy { id in memories.contains { $0.id == id && $0.kind != .reflection } })
         // The next reflection waits for new memories.
         #expect(policy.reflectionDue(memories) == nil)
     }
+}
+
+/// The real models for chat and embeddings; for `summary`, a fixed answer to each schema: the model that
+/// sits behind the scheduler, faked so that what the service decides from an analysis is checked exactly.
+struct ScriptedSummaryModel: ModelService {
+    struct Answers: Sendable {
+        /// An analysis with inferences: a memory, a fact and a mood, at 0.9 confidence.
+        var analysis = #"""
+            {"summary": "Ana told Tomas she lost her boat, the Gaviota, in the storm.", "key_points": ["Ana lost the Gaviota"],
+             "new_memories": [{"content": "Ana lost her boat, the Gaviota, in last week's storm.", "importance": 8, "emotional_impact": -0.5}],
+             "relationship_updates": [], "learned_knowledge": [{"topic": "the Gaviota", "content": "Ana's father built the Gaviota in Port Ashby.", "confidence": 0.9}],
+             "personality_changes": [], "status_changes": {"mood": "sombre"}, "confidence": 0.9}
+            """#
+        var reflection = #"{"insight": "Storms take what people love.", "cites": [1]}"#
+    }
+
+    let real: any ModelService
+    let answers: Answers
+
+    func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
+        guard model == "summary" else { return try await real.generate(model, request) }
+        guard case .jsonSchema(let schema) = request.constraint else { return try await real.generate(model, request) }
+        let text = schema.contains("\"insight\"") ? answers.reflection : answers.analysis
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        continuation.yield(.text(text))
+        continuation.yield(
+            .finished(
+                GenerationStats(
+                    promptTokens: 1, cachedTokens: 0, generatedTokens: 1, finishReason: .endOfGeneration,
+                    timeToFirstToken: .zero, tokensPerSecond: 0)))
+        continuation.finish()
+        return stream
+    }
+
+    func embed(_ texts: [String]) async throws -> [[Float]] { try await real.embed(texts) }
+    func switchTo(_ model: String) async throws { try await real.switchTo(model) }
+    func reload(_ model: String?) async throws { try await real.reload(model) }
+    func status() async -> ModelServiceStatus { await real.status() }
+    func promptWindow(_ model: String) async throws -> PromptWindow { try await real.promptWindow(model) }
 }

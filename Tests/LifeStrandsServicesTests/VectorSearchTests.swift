@@ -72,7 +72,7 @@ import TestSupport
             let memories = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=a%20tempest%20sank%20several%20ships&limit=4")
             #expect(memories.status == .ok)
             let results = try #require(memories["results"]?.arrayValue)
-            #expect(results.count == 4)
+            try #require(results.count == 4)
             #expect(results.first?["content"]?.stringValue?.hasPrefix("The storm of 1998") == true)
             let scores = results.compactMap { $0["score"]?.doubleValue }
             #expect(scores == scores.sorted(by: >) && scores[0] > scores[1] + 0.1)

@@ -33,7 +33,7 @@ import TestSupport
         for message in [question, answer, cut] { try await conversations.append(message) }
 
         let stored = try await conversations.messages(of: conversation.id)
-        #expect(stored.map(\.id) == [question.id, answer.id, cut.id])
+        try #require(stored.map(\.id) == [question.id, answer.id, cut.id])
         #expect(stored[1].usage == usage && stored[0].usage == nil)
         #expect(stored.map(\.complete) == [true, true, false])
         #expect(stored[0].promptContent == question.promptContent && stored[1].promptContent == nil)

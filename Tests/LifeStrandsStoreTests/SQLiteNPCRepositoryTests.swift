@@ -125,7 +125,8 @@ import TestSupport
         var seen: [String] = []
         var query = NPCQuery(limit: 2)
         var pages = 0
-        while true {
+        // Bounded: a cursor that never ends fails the count below instead of spinning.
+        while pages < 10 {
             let page = try await repository.list(query)
             pages += 1
             seen += page.npcs.map(\.name)

@@ -68,6 +68,21 @@ public struct GenerationStats: Sendable, Equatable {
     /// With `scoresPrompt`: for each evaluated prompt token after the first, its log probability given
     /// the tokens before it, in prompt order (cached tokens are not evaluated, so not scored).
     public var promptAlternatives: [TokenAlternatives] = []
+
+    public init(
+        promptTokens: Int, cachedTokens: Int, generatedTokens: Int, finishReason: FinishReason,
+        timeToFirstToken: Duration, tokensPerSecond: Double, alternatives: [TokenAlternatives] = [],
+        promptAlternatives: [TokenAlternatives] = []
+    ) {
+        self.promptTokens = promptTokens
+        self.cachedTokens = cachedTokens
+        self.generatedTokens = generatedTokens
+        self.finishReason = finishReason
+        self.timeToFirstToken = timeToFirstToken
+        self.tokensPerSecond = tokensPerSecond
+        self.alternatives = alternatives
+        self.promptAlternatives = promptAlternatives
+    }
 }
 
 /// Why a generation stopped.
