@@ -20,6 +20,22 @@ import TestSupport
         return request
     }
 
+    /// Runs `request` on a fresh engine, evaluating its whole prompt, and expects the run that built on a
+    /// reused or copied cache (`stats`) to have scored the prompt tokens it evaluated, and predicted its
+    /// reply, alike.
+    static func expectSameAsAFreshEvaluation(
+        _ request: GenerationRequest, _ stats: GenerationStats, model: LlamaModel, _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
+        let freshStats = try #require(try await fresh.generate(request).collect().stats)
+        #expect(freshStats.cachedTokens == 0, sourceLocation: sourceLocation)
+        DistributionAgreement.expectSameScores(
+            stats.promptAlternatives, freshStats.promptAlternatives.suffix(stats.promptAlternatives.count), "\(label) prompt",
+            sourceLocation: sourceLocation)
+        DistributionAgreement.expectAgreement(stats.alternatives, freshStats.alternatives, label, sourceLocation: sourceLocation)
+    }
+
     @Test func eightConcurrentStreamsEachAgreeWithTheirOwnSequentialRun() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let sequential = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 256))
@@ -120,13 +136,8 @@ import TestSupport
         #expect(newTokens < 40)
         #expect(await engine.status().cachedConversations.contains("tomas"))
 
-        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
-        let freshStats = try #require(try await fresh.generate(second).collect().stats)
-        #expect(freshStats.cachedTokens == 0)
         // The reused cache predicts what a fresh evaluation of the whole prompt predicts.
-        DistributionAgreement.expectSameScores(
-            figures.promptAlternatives, freshStats.promptAlternatives.suffix(figures.promptAlternatives.count), "second turn prompt")
-        DistributionAgreement.expectAgreement(figures.alternatives, freshStats.alternatives, "second turn")
+        try await Self.expectSameAsAFreshEvaluation(second, figures, model: model, "second turn")
     }
 
     @Test func aSharedPersonaCopiedFromABusySequencePredictsWhatAFreshEvaluationDoes() async throws {
@@ -159,13 +170,8 @@ import TestSupport
         #expect(shared > 40 && stats.cachedTokens == shared)
         while try await iterator.next() != nil {}
 
-        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
-        let freshStats = try #require(try await fresh.generate(second).collect().stats)
-        #expect(freshStats.cachedTokens == 0)
         // Every question token attends to the copied persona: scored alike, the copy is the same KV state.
-        DistributionAgreement.expectSameScores(
-            stats.promptAlternatives, freshStats.promptAlternatives.suffix(stats.promptAlternatives.count), "copied persona prompt")
-        DistributionAgreement.expectAgreement(stats.alternatives, freshStats.alternatives, "copied persona")
+        try await Self.expectSameAsAFreshEvaluation(second, stats, model: model, "copied persona")
     }
 
     @Test func textWithMultiByteCharactersStreamsWhole() async throws {
