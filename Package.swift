@@ -23,7 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
-        .target(name: "LifeStrands", swiftSettings: swiftSettings),
+        .target(name: "LifeStrands", resources: [.copy("Resources/analysis-vocabulary.json")], swiftSettings: swiftSettings),
         // llama.cpp is built by `make setup`; its llama.pc (found through PKG_CONFIG_PATH) gives the flags.
         .systemLibrary(name: "CLlama", pkgConfig: "llama"),
         .target(

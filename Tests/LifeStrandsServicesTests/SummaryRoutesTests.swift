@@ -9,9 +9,13 @@ import TestSupport
 
 /// The review queue over HTTP: pending analyses with their proposed change, approve, edit, reject.
 @Suite(.unit) struct SummaryRoutesTests {
-    let analysis = ConversationAnalysis(
-        summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
-        statusChanges: .init(mood: "sombre"), confidence: 0.5)
+    let analysis = {
+        var analysis = ConversationAnalysis(
+            summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
+            statusChanges: .init(mood: "sombre"), confidence: 0.5)
+        analysis.reviewNotes = [#"relationship_updates[0] dropped: "Elena Rodriguez" is not a party to this conversation"#]
+        return analysis
+    }()
 
     /// An NPC whose conversation with `user` was analysed and held for review; the analysis id.
     func pending(_ app: TestApp, user: String) async throws -> (npcID: UUID, analysisID: UUID) {
@@ -35,6 +39,9 @@ import TestSupport
             let item = try #require(list["analyses"]?.arrayValue?.first)
             #expect(item["analysis_id"]?.stringValue == id.lowercased)
             #expect(item["confidence_notes"] == ["a note"])
+            // What code dropped is listed beside the proposal, not inside it.
+            #expect(item["review_notes"] == [#"relationship_updates[0] dropped: "Elena Rodriguez" is not a party to this conversation"#])
+            #expect(item["analysis"]?["review_notes"] == nil && item["analysis"]?["summary"] != nil)
             #expect(item["proposed_change"]?["current_status"] == ["mood": "sombre"])
             #expect(item["proposed_change"]?["memories"]?.arrayValue?.count == 2)
 

@@ -94,8 +94,12 @@ import TestSupport
         // The analysis the model wrote validates against its schema, and was applied (threshold 0).
         let stored = try #require(try await summaries.analyses(state: nil, npcID: npcID, limit: 5).first)
         #expect(stored.state == .applied)
-        let schema = try JSONSerialization.jsonObject(with: Data(ConversationAnalysis.jsonSchema.utf8))
-        #expect(validationProblems(stored.analysis.json.foundationValue, against: schema).isEmpty)
+        // What the model wrote keeps to this conversation's own schema (review notes are code's, not the model's).
+        let sampled = stored.analysis.proposal
+        let scope = AnalysisScope(npc: npc.strand, partner: "ana")
+        let schema = try JSONSerialization.jsonObject(with: Data(scope.jsonSchema.utf8))
+        #expect(validationProblems(sampled.json.foundationValue, against: schema).isEmpty)
+        #expect(sampled.relationshipUpdates.allSatisfy { $0.who == "ana" })
         print("analysis by the summary model:", stored.analysis.json.jsonText)
 
         // Next time, asked about the boat, Tomas recalls the conversation.
@@ -107,6 +111,36 @@ import TestSupport
         #expect(try await conversations.recalls(npcID: npcID)[memory.id]?.count == 1)
         #expect(try await npcs.revisions(of: npcID).count == 2)
         #expect(reply.context.messages[0].content.contains("You have talked 1 time before."))
+    }
+
+    @Test func theSummaryModelCanNameOnlyPartiesAndWriteOnlyVocabularyWords() async throws {
+        let chat = try await chat()
+        let (npcID, conversation) = try await scriptedConversation(chat)
+        var npc = try await npcs.npc(npcID)
+        // Someone the NPC knows, and the NPC's own name, both within reach of a careless model.
+        npc.strand.relationships["maren"] = Relationship(kind: "friend")
+        let transcript = try await conversations.messages(of: conversation.id)
+        let summarizer = try await service()
+        var analyses: [ConversationAnalysis] = []
+        for attempt in 1...3 {
+            // The 135M model may still run out of tokens on an attempt: that one is skipped.
+            if let analysis = try? await summarizer.analyze(conversation, transcript: transcript, npc: npc, attempt: attempt) {
+                analyses.append(analysis)
+            }
+        }
+        try #require(!analyses.isEmpty, "no attempt produced an analysis")
+        // The model did propose what the scope constrains (with the defaults, every attempt here does).
+        #expect(analyses.contains { !$0.relationshipUpdates.isEmpty || !$0.statusChanges.isEmpty })
+        let scope = AnalysisScope(npc: npc.strand, partner: "ana")
+        for analysis in analyses {
+            #expect(analysis.relationshipUpdates.allSatisfy { ["ana", "maren"].contains($0.who) })
+            #expect(analysis.statusChanges.mood.map(scope.vocabulary.moods.contains) != false)
+            #expect(analysis.statusChanges.energy.map(scope.vocabulary.energies.contains) != false)
+            #expect(analysis.personalityChanges.allSatisfy { scope.vocabulary.traits.contains($0.trait) })
+            // The grammar kept the model inside the scope: the check after sampling had nothing to drop
+            // except trait changes the schema cannot rule out (weakening a trait the NPC lacks).
+            #expect(analysis.reviewNotes.allSatisfy { $0.contains("the NPC has no trait") }, "\(analysis.reviewNotes)")
+        }
     }
 
     @Test func belowTheThresholdOrWithAutoSummariesOffInferencesWaitForReview() async throws {

@@ -122,6 +122,8 @@ extension ConversationAnalysis {
         self.init(
             summary: summary, keyPoints: keyPoints, newMemories: memories, relationshipUpdates: relationships,
             learnedKnowledge: knowledge, personalityChanges: personality, statusChanges: changes, confidence: confidence)
+        // Written by code, not by the model (the sampling schema has no such field).
+        reviewNotes = (json["review_notes"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 
     /// The analysis as JSON, in the schema's names.
@@ -130,7 +132,7 @@ extension ConversationAnalysis {
         if let mood = statusChanges.mood { status["mood"] = .string(mood) }
         if let energy = statusChanges.energy { status["energy"] = .string(energy) }
         if let health = statusChanges.health { status["health"] = .string(health) }
-        return [
+        var json: JSONValue = [
             "summary": .string(summary),
             "key_points": .array(keyPoints.map(JSONValue.string)),
             "new_memories": .array(
@@ -154,6 +156,11 @@ extension ConversationAnalysis {
             "status_changes": .object(status),
             "confidence": .number(confidence),
         ]
+        if !reviewNotes.isEmpty, case .object(var object) = json {
+            object["review_notes"] = .array(reviewNotes.map(JSONValue.string))
+            json = .object(object)
+        }
+        return json
     }
 }
 

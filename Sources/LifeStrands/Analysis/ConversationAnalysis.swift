@@ -79,6 +79,8 @@ public struct ConversationAnalysis: Sendable, Equatable {
     public var statusChanges: StatusChanges
     /// The model's own confidence, 0…1.
     public var confidence: Double
+    /// What code dropped from the model's proposal, and why (`AnalysisScope.check`), for the reviewer.
+    public var reviewNotes: [String] = []
 
     public init(
         summary: String, keyPoints: [String] = [], newMemories: [NewMemory] = [],
@@ -93,6 +95,13 @@ public struct ConversationAnalysis: Sendable, Equatable {
         self.personalityChanges = personalityChanges
         self.statusChanges = statusChanges
         self.confidence = confidence
+    }
+
+    /// The analysis without code's review notes: what it proposes, in the schema the model writes.
+    public var proposal: ConversationAnalysis {
+        var proposal = self
+        proposal.reviewNotes = []
+        return proposal
     }
 
     /// Whether the analysis proposes anything beyond its summary: the part a confidence gate holds back.

@@ -1346,6 +1346,11 @@ enum OpenAPIDocument {
                     "confidence": {
                       "type": "number"
                     },
+                    "review_notes": {
+                      "type": "array",
+                      "items": {"type": "string"},
+                      "description": "What code dropped from the model's proposal (a non-party, a word outside the vocabulary), and why"
+                    },
                     "confidence_notes": {
                       "type": "array",
                       "items": {
@@ -2704,6 +2709,11 @@ enum OpenAPIDocument {
           },
           "analysis": {
             "$ref": "#/components/schemas/ConversationAnalysis"
+          },
+          "review_notes": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "What code dropped from the model's proposal (a non-party, a word outside the vocabulary), and why"
           },
           "confidence": {
             "type": "number",

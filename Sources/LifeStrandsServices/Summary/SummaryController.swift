@@ -106,8 +106,9 @@ struct SummaryController {
         let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
         let review = analyzer.settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
         return .json([
-            "model": .string(model), "analysis": analysis.json, "confidence": .number(review.confidence),
+            "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(review.confidence),
             "confidence_notes": .array(review.notes.map(JSONValue.string)),
+            "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)),
             "would_apply": .bool(analyzer.settings.autoApply && review.confidence >= analyzer.settings.threshold),
             "seconds": .number((ContinuousClock.now - started).seconds),
         ])
@@ -125,8 +126,9 @@ struct SummaryController {
         var fields: [String: JSONValue] = [
             "analysis_id": .string(stored.id.lowercased), "session_id": .string(stored.conversationID.lowercased),
             "npc_id": .string(stored.npcID.lowercased), "user_id": .string(stored.userID),
-            "state": .string(stored.state.rawValue), "analysis": stored.analysis.json,
+            "state": .string(stored.state.rawValue), "analysis": stored.analysis.proposal.json,
             "confidence": .number(stored.confidence), "confidence_notes": .array(stored.notes.map(JSONValue.string)),
+            "review_notes": .array(stored.analysis.reviewNotes.map(JSONValue.string)),
             "revision": stored.revision.map { .integer(Int64($0)) } ?? .null,
             "created_at": .string(StrandDate.format(stored.createdAt)),
             "decided_at": stored.decidedAt.map { .string(StrandDate.format($0)) } ?? .null,

@@ -214,9 +214,11 @@ public struct SummaryService: Service {
         _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: String = "summary", attempt: Int = 1
     ) async throws -> ConversationAnalysis {
         let prompt = SummaryPrompt.text(conversation: conversation, transcript: transcript, npc: npc.strand)
+        // This conversation's own schema: the grammar cannot name a non-party or a word outside the vocabulary.
+        let scope = AnalysisScope(npc: npc.strand, partner: conversation.userID)
         var request = GenerationRequest(
             prompt: .chat([.system(SummaryPrompt.instructions), .user(prompt)]),
-            constraint: .jsonSchema(ConversationAnalysis.jsonSchema),
+            constraint: .jsonSchema(scope.jsonSchema),
             parameters: .init(temperature: 0.2, topK: 40, topP: 0.95, minP: 0.05, repetitionPenalty: 1.05,
                 seed: 7 &+ UInt32(truncatingIfNeeded: max(attempt - 1, 0))),
             maxTokens: settings.maxTokens)
@@ -240,7 +242,7 @@ public struct SummaryService: Service {
         } catch {
             throw AnalysisError.invalid([.init(path: "", message: "not JSON: \(error)")])
         }
-        return try ConversationAnalysis(json: json)
+        return scope.check(try ConversationAnalysis(json: json))
     }
 }
 
