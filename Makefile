@@ -9,7 +9,7 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
 
-.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary clean
+.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory clean
 
 setup:
 	@bash scripts/setup.sh
@@ -62,6 +62,12 @@ model-reload: build
 # Which model fills the conversation-analysis schema better (docs/summary-model.md).
 bench-summary: release
 	python3 scripts/bench_summary.py --lifestrands .build/release/lifestrands --markdown docs/summary-model.md
+
+# What NPCs learn and recall (docs/memory.md): 40 facts told by 2 players to 2 NPCs, then asked back
+# in other words; the build before grounded analysis (scripts/bench-memory-baseline.sh) beside this one.
+bench-memory: release
+	baseline="$$(bash scripts/bench-memory-baseline.sh)" && python3 scripts/bench_memory.py \
+		--lifestrands .build/release/lifestrands --baseline "$$baseline" --markdown docs/memory.md
 
 bench-model: release
 	@bash scripts/bench-setup.sh

@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
         let dependencies = AppDependencies(
             npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database),
             summaries: SQLiteSummaryRepository(database: runtime.database),
-            embeddings: SQLiteEmbeddingRepository(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
+            embeddings: SQLiteEmbeddingRepository(database: runtime.database),
+            textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
         let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.

@@ -132,7 +132,8 @@ import TestSupport
             dependencies: AppDependencies(
                 npcs: app.repository, conversations: SQLiteConversationRepository(database: database),
                 summaries: SQLiteSummaryRepository(database: database),
-                embeddings: SQLiteEmbeddingRepository(database: database), databaseHealth: NoDatabase()))
+                embeddings: SQLiteEmbeddingRepository(database: database), textSearch: SQLiteTextSearch(database: database),
+                databaseHealth: NoDatabase()))
         let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         #expect(registered.contains("GET /health") && registered.contains("POST /api/npcs/{id}/revisions/{revision}/restore"))
         #expect(registered.subtracting(documented).isEmpty, "routes missing from openapi.json")

@@ -11,7 +11,7 @@ import TestSupport
 @Suite(.unit) struct SummaryRoutesTests {
     let analysis = {
         var analysis = ConversationAnalysis(
-            summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
+            summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7, line: 1, evidence: "[1] ana: I lost my boat.")],
             statusChanges: .init(mood: "sombre"), confidence: 0.5)
         analysis.reviewNotes = [#"relationship_updates[0] dropped: "Elena Rodriguez" is not a party to this conversation"#]
         return analysis
@@ -42,8 +42,13 @@ import TestSupport
             // What code dropped is listed beside the proposal, not inside it.
             #expect(item["review_notes"] == [#"relationship_updates[0] dropped: "Elena Rodriguez" is not a party to this conversation"#])
             #expect(item["analysis"]?["review_notes"] == nil && item["analysis"]?["summary"] != nil)
+            // Each inference shows the transcript line it rests on.
+            #expect(item["evidence"] == [["inference": "new_memories[0]", "line": "[1] ana: I lost my boat."]])
+            let proposed = item["analysis"]?["new_memories"]?.arrayValue?.first
+            #expect(proposed?["line"] == 1 && proposed?["evidence"] == nil)
             #expect(item["proposed_change"]?["current_status"] == ["mood": "sombre"])
-            #expect(item["proposed_change"]?["memories"]?.arrayValue?.count == 2)
+            // The conversation's memory and the player's statement are there; the analysis adds one.
+            #expect(item["proposed_change"]?["memories"]?.arrayValue?.count == 3)
 
             let approved = try await client.call(.post, "/api/summaries/\(id.lowercased)/approve", body: "")
             #expect(approved.status == .ok && approved["state"] == "approved" && approved["revision"] == 3)

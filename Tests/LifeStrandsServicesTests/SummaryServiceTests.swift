@@ -61,7 +61,7 @@ import TestSupport
 
     func chat() async throws -> ChatService {
         ChatService(
-            npcs: npcs, conversations: conversations, models: try await Self.models.value,
+            npcs: npcs, conversations: conversations, models: try await Self.models.value, recall: nil,
             settings: .init(activeLimit: 8, replyTokens: 48), logger: Logger(label: "test"))
     }
 
@@ -96,7 +96,8 @@ import TestSupport
         #expect(stored.state == .applied)
         // What the model wrote keeps to this conversation's own schema (review notes are code's, not the model's).
         let sampled = stored.analysis.proposal
-        let scope = AnalysisScope(npc: npc.strand, partner: "ana")
+        let transcript = try await conversations.messages(of: conversation.id)
+        let scope = AnalysisScope(npc: npc.strand, partner: "ana", transcript: transcript)
         let schema = try JSONSerialization.jsonObject(with: Data(scope.jsonSchema.utf8))
         #expect(validationProblems(sampled.json.foundationValue, against: schema).isEmpty)
         #expect(sampled.relationshipUpdates.allSatisfy { $0.who == "ana" })
@@ -131,15 +132,18 @@ import TestSupport
         try #require(!analyses.isEmpty, "no attempt produced an analysis")
         // The model did propose what the scope constrains (with the defaults, every attempt here does).
         #expect(analyses.contains { !$0.relationshipUpdates.isEmpty || !$0.statusChanges.isEmpty })
-        let scope = AnalysisScope(npc: npc.strand, partner: "ana")
+        let scope = AnalysisScope(npc: npc.strand, partner: "ana", transcript: transcript)
         for analysis in analyses {
             #expect(analysis.relationshipUpdates.allSatisfy { ["ana", "maren"].contains($0.who) })
             #expect(analysis.statusChanges.mood.map(scope.vocabulary.moods.contains) != false)
             #expect(analysis.statusChanges.energy.map(scope.vocabulary.energies.contains) != false)
             #expect(analysis.personalityChanges.allSatisfy { scope.vocabulary.traits.contains($0.trait) })
-            // The grammar kept the model inside the scope: the check after sampling had nothing to drop
-            // except trait changes the schema cannot rule out (weakening a trait the NPC lacks).
-            #expect(analysis.reviewNotes.allSatisfy { $0.contains("the NPC has no trait") }, "\(analysis.reviewNotes)")
+            // The grammar kept the model inside the scope: the check after sampling found no non-party and
+            // no word outside the vocabulary (what it may drop is what the schema cannot rule out: evidence
+            // that is not in the transcript, weakening a trait the NPC lacks).
+            #expect(
+                analysis.reviewNotes.allSatisfy { !$0.contains("not a party") && !$0.contains("vocabulary") && !$0.contains("lexicon") },
+                "\(analysis.reviewNotes)")
         }
     }
 
@@ -154,7 +158,7 @@ import TestSupport
         let npc = try await npcs.npc(npcID)
         // The conversation is recorded either way; only what was inferred waits.
         #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
-        #expect(npc.strand.memories.map(\.kind) == [.conversation])
+        #expect(npc.strand.memories.map(\.kind) == [.conversation, .statement, .statement, .statement])
         #expect(npc.strand.knowledge.isEmpty)
 
         let (other, otherConversation) = try await scriptedConversation(chat, user: "bo")
@@ -162,7 +166,7 @@ import TestSupport
         #expect(otherJob.state == .done, "\(otherJob.lastError ?? "")")
         let held = try #require(try await summaries.analyses(state: nil, npcID: other, limit: 5).first)
         #expect(held.state == .pending)
-        #expect(try await npcs.npc(other).strand.memories.map(\.kind) == [.conversation])
+        #expect(try await npcs.npc(other).strand.memories.allSatisfy { $0.kind == .conversation || $0.kind == .statement })
     }
 
     @Test func aJobThatRunsTwiceChangesTheNPCOnce() async throws {
@@ -206,13 +210,15 @@ import TestSupport
             strand.memories = [storm, stormAgain, trivia]
             return strand
         }
-        // Inferences held for review, so the conversation's own memory is the one added: four memories
-        // for a cap of two — the two storms merge, then the old trivia goes.
-        let policy = MemoryPolicy(maxPerNPC: 2, reflectionThreshold: 1000)
+        // Inferences held for review, so the conversation's own memory and Ana's three statements are the
+        // ones added: seven memories for a cap of five. The two storms merge, then the old trivia goes, and
+        // every fact Ana stated stays.
+        let policy = MemoryPolicy(maxPerNPC: 5, reflectionThreshold: 1000)
         _ = try await settle(conversation.id, with: .init(autoApply: false, memoryPolicy: policy))
 
         let memories = try await npcs.npc(npcID).strand.memories
-        #expect(memories.count == 2)
+        #expect(memories.count == 5)
+        #expect(memories.filter { $0.kind == .statement }.count == 3)
         let merged = try #require(memories.first { $0.id == storm.id })
         #expect(merged.importance == 8 && merged.extra["merged_from"] == [.string(stormAgain.id)])
         #expect(!memories.contains { $0.id == stormAgain.id || $0.id == trivia.id })
@@ -229,6 +235,8 @@ import TestSupport
         let memories = try await npcs.npc(npcID).strand.memories
         let reflection = try #require(memories.first { $0.kind == .reflection })
         #expect(reflection.content == "I owe Ana help with a new boat.")
+        // It rests on Ana's memories, so it is hers alone.
+        #expect(reflection.player == "ana")
         // It cites the one memory the model named, not every memory it was shown.
         let cited = reflection.extra["cites"]?.arrayValue?.compactMap(\.stringValue) ?? []
         #expect(cited.count == 1 && memories.filter { $0.kind != .reflection }.count >= 2)
@@ -245,8 +253,8 @@ struct ScriptedSummaryModel: ModelService {
         /// An analysis with inferences: a memory, a fact and a mood, at 0.9 confidence.
         var analysis = #"""
             {"summary": "Ana told Tomas she lost her boat, the Gaviota, in the storm.", "key_points": ["Ana lost the Gaviota"],
-             "new_memories": [{"content": "Ana lost her boat, the Gaviota, in last week's storm.", "importance": 8, "emotional_impact": -0.5}],
-             "relationship_updates": [], "learned_knowledge": [{"topic": "the Gaviota", "content": "Ana's father built the Gaviota in Port Ashby.", "confidence": 0.9}],
+             "new_memories": [{"line": 3, "content": "Ana lost her boat, the Gaviota, in last week's storm.", "importance": 8, "emotional_impact": -0.5}],
+             "relationship_updates": [], "learned_knowledge": [{"line": 5, "topic": "the Gaviota", "content": "Ana's father built the Gaviota in Port Ashby.", "confidence": 0.9}],
              "personality_changes": [], "status_changes": {"mood": "sombre"}, "confidence": 0.9}
             """#
         var reflection = #"{"insight": "Storms take what people love.", "cites": [1]}"#

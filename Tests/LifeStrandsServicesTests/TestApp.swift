@@ -23,7 +23,7 @@ struct TestApp {
         dependencies = AppDependencies(
             npcs: repository, conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
-            databaseHealth: SQLiteHealthCheck(database: database), models: models)
+            textSearch: SQLiteTextSearch(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models)
         let router = buildRouter(configuration: configuration, dependencies: dependencies)
         application = Application(router: router)
     }

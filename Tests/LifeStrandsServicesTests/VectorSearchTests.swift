@@ -69,20 +69,53 @@ import TestSupport
             let elena = try await client.createNPC(Fixtures.elenaJSON)
             for id in [tomas, elena] { try await service.refresh(try #require(UUID(uuidString: id))) }
 
-            let memories = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=a%20tempest%20sank%20several%20ships&limit=4")
-            #expect(memories.status == .ok)
+            let memories = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=a%20tempest%20sank%20several%20ships&limit=4&mode=vector")
+            #expect(memories.status == .ok && memories["mode"] == "vector")
             let results = try #require(memories["results"]?.arrayValue)
             try #require(results.count == 4)
             #expect(results.first?["content"]?.stringValue?.hasPrefix("The storm of 1998") == true)
             let scores = results.compactMap { $0["score"]?.doubleValue }
             #expect(scores == scores.sorted(by: >) && scores[0] > scores[1] + 0.1)
 
-            let knowledge = try await client.call(.get, "/api/npcs/\(tomas)/knowledge/search?q=how%20to%20tell%20bad%20weather%20is%20coming")
+            let knowledge = try await client.call(.get, "/api/npcs/\(tomas)/knowledge/search?q=how%20to%20tell%20bad%20weather%20is%20coming&mode=vector")
             #expect(knowledge["results"]?.arrayValue?.first?["text"]?.stringValue?.hasPrefix("weather:") == true)
 
-            let people = try await client.call(.get, "/api/npcs/search?q=a%20scientist%20who%20studies%20sea%20life")
+            let people = try await client.call(.get, "/api/npcs/search?q=a%20scientist%20who%20studies%20sea%20life&mode=vector")
             #expect(people["results"]?.arrayValue?.first?["name"] == "Elena Rodriguez")
             #expect(people["results"]?.arrayValue?.count == 2)
+        }
+    }
+
+    /// Built so that vectors alone miss: the one memory that names Ysolde packs four other things, and
+    /// four memories about making a living sit nearer the question. Words find the rare name.
+    @Test func hybridSearchFindsWhatVectorsAloneMiss() async throws {
+        let app = try TestApp(models: try await ModelRoutesTests.service)
+        let service = try await refresher(app)
+        let bram: JSONValue = [
+            "name": "Bram Holloway",
+            "memories": [
+                ["content": "Talked with tess about the rain, the price of barley, a lame horse and her cousin Ysolde."],
+                ["content": "The blacksmith's daughter works long days at the forge to make a living."],
+                ["content": "The miller barely earns a living these days."],
+                ["content": "What folk do for a living says a lot about them."],
+                ["content": "Most people in town farm for a living."],
+                ["content": "The cellar floods every spring."],
+            ],
+        ]
+        try await app.test { client in
+            let id = try await client.createNPC(bram)
+            try await service.refresh(try #require(UUID(uuidString: id)))
+            func top(_ mode: String) async throws -> [String] {
+                let found = try await client.call(.get, "/api/npcs/\(id)/memories/search?q=What%20does%20Ysolde%20do%20for%20a%20living%3F&limit=3&mode=\(mode)")
+                #expect(found.status == .ok && found["mode"] == .string(mode))
+                return found["results"]?.arrayValue?.compactMap { $0["content"]?.stringValue } ?? []
+            }
+            let vector = try await top("vector")
+            let hybrid = try await top("hybrid")
+            print("vector:", vector, "hybrid:", hybrid)
+            #expect(vector.count == 3 && !vector.contains { $0.contains("Ysolde") })
+            #expect(hybrid.contains { $0.contains("Ysolde") })
+            #expect(try await top("lexical").first?.contains("Ysolde") == true)
         }
     }
 
@@ -113,9 +146,18 @@ import TestSupport
             #expect(try await client.call(.get, "/api/npcs/search?q=x&limit=0").status == .badRequest)
             #expect(try await client.call(.get, "/api/npcs/\(UUID().uuidString)/memories/search?q=x").status == .notFound)
             #expect(try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=x").status == .ok)
+            let mode = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=x&mode=fuzzy")
+            #expect(mode.status == .badRequest && mode.error?["details"]?["parameter"] == "mode")
         }
+        // Without embeddings, search is by words; asking for vectors is a clear 503.
         let off = try TestApp(models: try await ModelRoutesTests.service) { $0.enableEmbeddings = false }
-        let status = try await off.test { client in try await client.call(.get, "/api/npcs/search?q=x").status }
-        #expect(status == .serviceUnavailable)
+        try await off.test { client in
+            let tomas = try await client.createNPC(Self.tomas)
+            let words = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=coffee")
+            #expect(words.status == .ok && words["mode"] == "lexical")
+            #expect(words["results"]?.arrayValue?.first?["content"] == "Drinks his coffee black every morning.")
+            let vectors = try await client.call(.get, "/api/npcs/search?q=x&mode=vector")
+            #expect(vectors.status == .serviceUnavailable && vectors.error?["code"] == "search_unavailable")
+        }
     }
 }

@@ -63,7 +63,7 @@ import TestSupport
         #expect(after.strand.relationships["ana"]?.interactionCount == 1)
         #expect(after.strand.relationships["ana"]?.affinity == 4)
         #expect(after.strand.currentStatus.mood == "sombre")
-        #expect(after.strand.memories.map(\.kind) == [.conversation, .observation])
+        #expect(after.strand.memories.map(\.kind) == [.conversation, .statement, .observation])
         #expect(after.strand.memories[0].content.contains("“I lost my boat, the Gaviota.”"))
 
         // The same job again: nothing changes.
@@ -86,7 +86,7 @@ import TestSupport
             try await summaries.complete(job, with: .init(analysis: analysis, review: review, apply: false), at: now))
         // Recorded: the relationship and the conversation memory. Held: the memory, affinity and mood inferred.
         #expect(after.strand.relationships["ana"]?.interactionCount == 1 && after.strand.relationships["ana"]?.affinity == 0)
-        #expect(after.strand.memories.map(\.kind) == [.conversation])
+        #expect(after.strand.memories.map(\.kind) == [.conversation, .statement])
         #expect(after.strand.currentStatus.mood == "focused")
         let pending = try #require(try await summaries.analyses(state: .pending, npcID: nil, limit: 10).first)
         #expect(pending.revision == nil)
@@ -109,7 +109,7 @@ import TestSupport
         let (approved, _, applied) = try await summaries.approve(pending.id, edited: edited, policy: .init(), at: now)
         #expect(approved.analysis == edited)
         #expect(applied.strand.currentStatus.mood == "hopeful")
-        #expect(applied.strand.memories.map(\.kind) == [.conversation])
+        #expect(applied.strand.memories.map(\.kind) == [.conversation, .statement])
 
         let (other, _, _) = try await endedConversation(user: "bo")
         let second = try #require(try await summaries.claimNextJob(at: now))

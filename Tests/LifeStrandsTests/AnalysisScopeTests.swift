@@ -10,10 +10,21 @@ import TestSupport
         personality: .init(traits: ["warm", "Shrewd"]), currentStatus: .init(mood: "cheerful", health: "bad knee"),
         relationships: ["maren": Relationship(), "Bram Holloway": Relationship()])
 
+    static let conversationID = UUID()
+    /// Tess tells Bram three things.
+    static let transcript: [ConversationMessage] = [
+        (ConversationMessage.Role.user, "I was born in Kroniell."), (.npc, "Kroniell! A long road from here."),
+        (.user, "My sister Maren keeps bees by the East Gate."), (.npc, "Honey for the inn, then?"),
+    ].map { ConversationMessage(conversationID: conversationID, role: $0.0, content: $0.1) }
+
+    static func scope(_ strand: LifeStrand = bram, transcript: [ConversationMessage] = transcript) -> AnalysisScope {
+        AnalysisScope(npc: strand, partner: "tess", transcript: transcript)
+    }
+
     static func schema(_ scope: AnalysisScope) throws -> JSONValue { try JSONParser.parse(scope.jsonSchema) }
 
     @Test func whoIsAnEnumOfThePartiesAndNeverTheNPCItself() throws {
-        let scope = AnalysisScope(npc: Self.bram, partner: "tess")
+        let scope = Self.scope()
         #expect(scope.parties == ["tess", "maren"])
         let who = try Self.schema(scope)["properties"]?["relationship_updates"]?["items"]?["properties"]?["who"]
         #expect(who?["enum"] == ["tess", "maren"])
@@ -22,7 +33,7 @@ import TestSupport
     }
 
     @Test func statusAndTraitsAreEnumsOfTheVocabularyPlusTheNPCsOwnWords() throws {
-        let scope = AnalysisScope(npc: Self.bram, partner: "tess")
+        let scope = Self.scope()
         let schema = try Self.schema(scope)
         let status = schema["properties"]?["status_changes"]?["properties"]
         let moods = status?["mood"]?["enum"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -38,13 +49,13 @@ import TestSupport
     @Test func anNPCExtendsTheVocabularyInItsLifeStrand() {
         var strand = Self.bram
         strand.extra["vocabulary"] = ["moods": ["hungover"], "traits": ["boisterous"]]
-        let scope = AnalysisScope(npc: strand, partner: "tess")
+        let scope = Self.scope(strand)
         #expect(scope.vocabulary.moods.contains("hungover") && scope.vocabulary.traits.contains("boisterous"))
         #expect(AnalysisVocabulary.standard.traits.count > 100 && !AnalysisVocabulary.standard.moods.contains("hungover"))
     }
 
     @Test func theCheckDropsNonPartiesUnknownWordsAndImpossibleTraitChangesWithANoteEach() throws {
-        let scope = AnalysisScope(npc: Self.bram, partner: "tess")
+        let scope = Self.scope()
         let proposed = ConversationAnalysis(
             summary: "Tess asked about rooms.",
             relationshipUpdates: [
@@ -54,7 +65,7 @@ import TestSupport
             personalityChanges: [
                 .init(trait: "Mood cheerful, energy medium.", change: .add, evidence: ""),
                 .init(trait: "brave", change: .weaken, evidence: ""),
-                .init(trait: "Warm", change: .strengthen, evidence: ""),
+                .init(trait: "Warm", change: .strengthen, evidence: "Honey for the inn"),
             ],
             statusChanges: .init(mood: "Sombre", energy: "enjoyment", health: "enjoyment"), confidence: 0.9)
         let checked = scope.check(proposed)
@@ -70,5 +81,57 @@ import TestSupport
         ])
         // The notes travel with the analysis, so a reviewer sees them.
         #expect(try ConversationAnalysis(json: checked.json).reviewNotes == checked.reviewNotes)
+    }
+
+    @Test func otherPlayersAreNeverPartiesOfThisConversation() {
+        var strand = Self.bram
+        strand.relationships["oren"] = Relationship()
+        strand.memories = [Memory(content: "oren told me: “I fish.”", player: "oren")]
+        #expect(Self.scope(strand).parties == ["tess", "maren"])
+    }
+
+    @Test func citationsAreLinesOfThisTranscript() throws {
+        let schema = try Self.schema(Self.scope())
+        for list in ["new_memories", "learned_knowledge"] {
+            let line = schema["properties"]?[list]?["items"]?["properties"]?["line"]
+            #expect(line == ["type": "integer", "minimum": 1, "maximum": 4])
+        }
+        let silent = try Self.schema(Self.scope(transcript: []))
+        #expect(silent["properties"]?["new_memories"]?["maxItems"] == 0)
+        #expect(silent["properties"]?["learned_knowledge"]?["maxItems"] == 0)
+    }
+
+    @Test func memoriesAndKnowledgeMustRestOnTheTranscriptOrAreDroppedWithANote() throws {
+        var strand = Self.bram
+        strand.memories = [Memory(content: "Tess's sister Maren keeps bees.")]
+        let proposed = ConversationAnalysis(
+            summary: "Tess talked about home.",
+            newMemories: [
+                .init(content: "Tess was born in Kroniell", importance: 6, line: 1),
+                .init(content: "Maren keeps bees by the East Gate", importance: 5, line: 2),
+                .init(content: "Maren, a fellow guard, has joined the city guard", importance: 8, line: 3),
+                .init(content: "Tess's sister Maren keeps bees", importance: 3, line: 3),
+            ],
+            learnedKnowledge: [
+                .init(topic: "The East Gate of Kroniell is a place of", content: "unique beauty", confidence: 1, line: 3),
+                .init(topic: "Kroniell", content: "Tess was born in Kroniell near the sea", confidence: 1, line: 1),
+            ],
+            personalityChanges: [.init(trait: "warm", change: .strengthen, evidence: "Bram laughed at every joke")],
+            confidence: 1)
+        let checked = Self.scope(strand).check(proposed)
+        #expect(checked.newMemories.map(\.content) == ["Tess was born in Kroniell", "Maren keeps bees by the East Gate"])
+        #expect(checked.newMemories.map(\.line) == [1, 3])
+        #expect(checked.newMemories.map(\.evidence) == ["[1] tess: I was born in Kroniell.", "[3] tess: My sister Maren keeps bees by the East Gate."])
+        // Knowledge keeps only a topic the transcript says, at the confidence its line earns, not the model's 1.0.
+        #expect(checked.learnedKnowledge.map(\.topic) == ["Kroniell"])
+        #expect(checked.learnedKnowledge.first?.confidence == 0.6)
+        #expect(checked.personalityChanges.isEmpty)
+        #expect(checked.reviewNotes == [
+            "personality_changes[0] dropped: its evidence is not in the transcript (25% of its words)",
+            "new_memories[1]: cited line 2, rests on line 3",
+            "new_memories[2] dropped: not grounded in the transcript (at best 20% of its words, on line 3)",
+            "new_memories[3] dropped: the NPC already remembers this",
+            #"learned_knowledge[0] dropped: its topic "The East Gate of Kroniell is a place of" does not occur in the transcript"#,
+        ])
     }
 }

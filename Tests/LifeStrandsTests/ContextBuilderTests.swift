@@ -201,3 +201,48 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
         #expect(extensions >= 30)
     }
 }
+
+/// Who may recall what: each player's memories are theirs unless the NPC shares them.
+@Suite(.unit) struct PlayerRecallTests {
+    static func strand(sharing: Bool) -> LifeStrand {
+        var tess = Memory(content: "tess told me: “My sister Maren keeps bees.”", kind: .statement, createdAt: now, player: "tess")
+        tess.id = "tess-bees"
+        var retold = Memory(content: "Her sister keeps bees by the gate", createdAt: now, player: "tess")
+        retold.id = "tess-retold"
+        var world = Memory(content: "Bees swarm in spring by the gate", createdAt: now)
+        world.id = "world-bees"
+        return LifeStrand(
+            name: "Bram Holloway", relationships: ["tess": Relationship(notes: "Tess is a regular.")],
+            knowledge: [
+                KnowledgeItem(topic: "bees", content: "Maren keeps bees", player: "tess"),
+                KnowledgeItem(topic: "bees in winter", content: "bees sleep in winter"),
+            ],
+            memories: [tess, retold, world], sharesPlayerMemories: sharing)
+    }
+
+    func context(_ strand: LifeStrand, for userID: String) throws -> BuiltContext {
+        let input = ContextInput(npc: strand, userID: userID, history: [], message: "Who keeps bees?", now: now)
+        return try ContextBuilder().build(input, budget: 4000, counter: WordCounter())
+    }
+
+    @Test func withSharingOffAnotherPlayerRecallsOnlyWhatIsNPCWide() throws {
+        let oren = try context(Self.strand(sharing: false), for: "oren")
+        #expect(oren.memories.map(\.memory.id) == ["world-bees"])
+        #expect(oren.knowledge.map(\.topic) == ["bees in winter"])
+        #expect(oren.messages.allSatisfy { !$0.content.contains("Maren") && !$0.content.contains("regular") })
+        let tess = try context(Self.strand(sharing: false), for: "tess")
+        #expect(Set(tess.memories.map(\.memory.id)) == ["tess-bees", "tess-retold", "world-bees"])
+        #expect(tess.messages[0].content.contains("Tess is a regular."))
+    }
+
+    @Test func withSharingOnWhatAPlayerSaidComesWithWhoSaidIt() throws {
+        let oren = try context(Self.strand(sharing: true), for: "oren")
+        #expect(Set(oren.memories.map(\.memory.id)) == ["tess-bees", "tess-retold", "world-bees"])
+        let recall = try #require(oren.messages.last?.content)
+        #expect(recall.contains("- tess told me: “My sister Maren keeps bees.”"))
+        #expect(recall.contains("- tess told me: Her sister keeps bees by the gate"))
+        #expect(recall.contains("- bees: Maren keeps bees (tess told me)"))
+        // A player's relationship is theirs, shared or not.
+        #expect(!oren.messages[0].content.contains("regular"))
+    }
+}

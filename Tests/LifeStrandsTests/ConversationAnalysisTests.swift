@@ -21,9 +21,9 @@ private let tomas = LifeStrand(
 private let analysisJSON: JSONValue = [
     "summary": "Ana told Tomas she lost her boat, the Gaviota, in the storm.",
     "key_points": ["Ana lost the Gaviota"],
-    "new_memories": [["content": "Ana lost her boat, the Gaviota, in the storm", "importance": 7, "emotional_impact": -0.6]],
+    "new_memories": [["line": 1, "content": "Ana lost her boat, the Gaviota, in the storm", "importance": 7, "emotional_impact": -0.6]],
     "relationship_updates": [["who": "the player", "affinity_delta": 5, "trust_delta": 3, "reason": "She lost her boat in the storm"]],
-    "learned_knowledge": [["topic": "the Gaviota", "content": "Ana's boat, lost in the storm", "confidence": 0.9]],
+    "learned_knowledge": [["line": 1, "topic": "the Gaviota", "content": "Ana's boat, lost in the storm", "confidence": 0.9]],
     "personality_changes": [],
     "status_changes": ["mood": "sombre"],
     "confidence": 0.9,
@@ -71,46 +71,82 @@ private let analysisJSON: JSONValue = [
     let transcript = said(
         "My name is Ana. I lost my boat, the Gaviota, in the storm last week.", "Aye, that storm took many.")
 
-    @Test func inferencesTheTranscriptSupportsKeepTheModelsConfidence() throws {
-        let review = ConfidenceRule().review(try ConversationAnalysis(json: analysisJSON), transcript: transcript, strand: tomas)
-        #expect(review.confidence == 0.9)
-        #expect(review.notes.isEmpty)
+    func review(_ analysis: ConversationAnalysis) -> ConfidenceRule.Review {
+        ConfidenceRule().review(analysis, transcript: transcript, partner: "player-9", strand: tomas)
     }
 
-    @Test func unsupportedPersonalAndContradictingInferencesLowerIt() throws {
+    @Test func groundedInferencesEarnTheirConfidenceWhateverTheModelSays() throws {
         var analysis = try ConversationAnalysis(json: analysisJSON)
-        analysis.newMemories.append(.init(content: "Ana owns a bakery in the capital", importance: 6))
-        let invented = ConfidenceRule().review(analysis, transcript: transcript, strand: tomas)
-        #expect(abs(invented.confidence - 0.45) < 1e-9)
-        #expect(invented.notes == ["new_memories[1]: not supported by the transcript (×0.5)"])
+        analysis.confidence = 0.1
+        let review = review(analysis)
+        // The small relationship change and the vocabulary status word are the least certain.
+        #expect(review.confidence == 0.9)
+        #expect(review.notes == [
+            "relationship_updates[0]: a change within ±5 (0.9)", "status_changes: words from the vocabulary (0.9)",
+        ])
+        #expect(review.confidence >= 0.8, "the default threshold applies it")
+    }
+
+    @Test func thinEvidencePersonalityAndContradictionLowerIt() throws {
+        var analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.newMemories.append(.init(content: "Ana lost her boat and her house", importance: 6, line: 1))
+        let thin = review(analysis)
+        #expect(thin.confidence == 0.75)
+        #expect(thin.notes.first == "new_memories[1]: line 1 holds 75% of its words (0.75)")
+
+        analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.newMemories[0].line = nil
+        #expect(review(analysis).confidence == 0)
 
         analysis = try ConversationAnalysis(json: analysisJSON)
         analysis.personalityChanges = [.init(trait: "gentle", change: .add, evidence: "Ana lost her boat in the storm")]
-        #expect(abs(ConfidenceRule().review(analysis, transcript: transcript, strand: tomas).confidence - 0.54) < 1e-9)
+        #expect(review(analysis).confidence == 0.6)
 
         analysis = try ConversationAnalysis(json: analysisJSON)
-        analysis.learnedKnowledge = [.init(topic: "Storms", content: "Ana lost her boat in the storm", confidence: 0.8)]
-        let contradiction = ConfidenceRule().review(analysis, transcript: transcript, strand: tomas)
-        #expect(abs(contradiction.confidence - 0.45) < 1e-9)
+        analysis.relationshipUpdates[0].affinityDelta = 15
+        analysis.relationshipUpdates[0].reason = "She insulted the captain's mother"
+        #expect(review(analysis).confidence == 0)
+
+        analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.learnedKnowledge = [.init(topic: "Storms", content: "Ana lost her boat in the storm", confidence: 0.8, line: 1)]
+        let contradiction = review(analysis)
+        #expect(contradiction.confidence == 0.5)
         #expect(contradiction.notes.first?.contains("contradicts what the NPC knows about Storms") == true)
     }
 }
 
 @Suite(.unit) struct ApplyingAnAnalysisTests {
-    @Test func everyConversationLeavesARelationshipAndAMemoryWithThePlayersOwnWords() {
-        let transcript = said("My name is Ana and I lost my boat, the Gaviota.", "Sorry to hear it.")
+    @Test func everyConversationLeavesARelationshipAMemoryAndEachStatementAllGrounded() {
+        let transcript = said(
+            "Hello there!", "Evening.", "My name is Ana and I lost my boat, the Gaviota. My father built it.", "Sorry to hear it.")
         let once = tomas.recordingConversation(conversation, transcript: transcript, summary: "Ana lost her boat.", at: now)
         let relationship = once.relationships["player-9"]
         #expect(relationship?.interactionCount == 1 && relationship?.lastInteractionAt == now)
-        let memory = once.memories.last
-        #expect(memory?.kind == .conversation && memory?.participants == ["player-9"])
-        #expect(memory?.content == "Talked with player-9: Ana lost her boat. They said: “My name is Ana and I lost my boat, the Gaviota.”")
+        let memory = once.memories.first
+        #expect(memory?.kind == .conversation && memory?.participants == ["player-9"] && memory?.player == "player-9")
+        #expect(memory?.content == "Talked with player-9 on 2027-01-15: Ana lost her boat. They said: “Hello there!” “My name is Ana and I lost my boat, the Gaviota. My father built it.”")
+        // One memory per statement, small talk left out, each the player's own.
+        let statements = once.memories.filter { $0.kind == .statement }
+        #expect(statements.map(\.content) == [
+            "player-9 told me: “My name is Ana and I lost my boat, the Gaviota.”", "player-9 told me: “My father built it.”",
+        ])
+        #expect(statements.allSatisfy { $0.player == "player-9" && $0.extra["line"] == 3 })
         // Recording it again changes nothing.
         #expect(once.recordingConversation(conversation, transcript: transcript, summary: "x", at: now) == once)
     }
 
-    @Test func inferencesChangeTheStrandWithinBounds() throws {
+    @Test func aSummaryTheTranscriptDoesNotHoldIsKeptApartAsTheModels() {
+        let transcript = said("I lost my boat, the Gaviota.")
+        let invented = "Bram, I'm not sure where to find you. Your map of the Sunken Coast has been passed down for generations."
+        let strand = tomas.recordingConversation(conversation, transcript: transcript, summary: invented, at: now)
+        let memory = strand.memories.first { $0.kind == .conversation }
+        #expect(memory?.content == "Talked with player-9 on 2027-01-15. They said: “I lost my boat, the Gaviota.”")
+        #expect(memory?.extra["model_summary"] == .string(invented))
+    }
+
+    @Test func inferencesChangeTheStrandWithinBoundsAndBelongToThePlayer() throws {
         var analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.newMemories[0].evidence = "[1] player-9: I lost my boat."
         analysis.relationshipUpdates.append(.init(who: "Elena", affinityDelta: -20, trustDelta: -20, reason: ""))
         analysis.learnedKnowledge.append(.init(topic: "STORMS", content: "storms come from the west", confidence: 0.7))
         analysis.personalityChanges = [
@@ -125,8 +161,12 @@ private let analysisJSON: JSONValue = [
         #expect(changed.relationships["player-9"]?.notes == "She lost her boat in the storm")
         #expect(changed.relationships["Elena"]?.affinity == -20 && changed.relationships["Elena"]?.trust == 30)
         #expect(changed.memories.map(\.content) == ["Ana lost her boat, the Gaviota, in the storm"])
-        #expect(changed.knowledge.map(\.topic) == ["storms", "the Gaviota"])
-        #expect(changed.knowledge[0].content == "storms come from the west")
+        #expect(changed.memories.first?.player == "player-9")
+        #expect(changed.memories.first?.extra["evidence"] == "[1] player-9: I lost my boat.")
+        // What the player said on a topic is theirs; the world knowledge on it stays as it was.
+        #expect(changed.knowledge.map(\.topic) == ["storms", "the Gaviota", "STORMS"])
+        #expect(changed.knowledge.map(\.player) == [nil, "player-9", "player-9"])
+        #expect(changed.knowledge[0].content == "gulls flying inland at noon mean a storm by dark")
         #expect(changed.personality.traits == ["loyal", "gentle"])
         #expect(changed.currentStatus.mood == "sombre")
     }

@@ -68,7 +68,7 @@ import TestSupport
         Case(patch: ["memories": [["content": "whale", "emotional_impact": -1.5]]], path: "memories[0].emotional_impact",
              message: "must be a number from -1 to 1"),
         Case(patch: ["memories": [["content": "whale", "kind": "dream"]]], path: "memories[0].kind",
-             message: "must be one of observation, conversation, reflection"),
+             message: "must be one of observation, conversation, reflection, statement"),
         Case(patch: ["memories": [["content": "whale", "participants": "tomas"]]], path: "memories[0].participants",
              message: "must be an array, not string"),
         Case(patch: ["memories": [["id": "m1", "content": "a"], ["id": "m1", "content": "b"]]], path: "memories[1].id",

@@ -66,3 +66,51 @@ private func memory(_ content: String, importance: Int = 5, hoursAgo: Double = 1
         #expect(policy.reflectionDue([before, reflection] + more)?.map(\.content) == ["new a", "new b", "new c"])
     }
 }
+
+/// Memories of several players under the cap and in reflections.
+@Suite(.unit) struct PlayerMemoryPolicyTests {
+    @Test func aPlayersOwnWordsAreKeptOverARetellingAndPlayersAreNeverMerged() {
+        var statement = memory("tess told me: “I was born in Kroniell.”", importance: 4, id: "said")
+        statement.kind = .statement
+        statement.player = "tess"
+        var retold = memory("tess told me: I was born in Kroniell", importance: 7, id: "retold")
+        retold.player = "tess"
+        var orens = memory("tess told me: I was born in Kroniell", importance: 7, id: "oren")
+        orens.player = "oren"
+        let kept = MemoryPolicy(maxPerNPC: 2, duplicateSimilarity: 0.8).pruned([statement, retold, orens], now: now)
+        #expect(kept.map(\.id) == ["said", "oren"])
+        #expect(kept.first?.importance == 7 && kept.first?.extra["merged_from"] == ["retold"])
+    }
+
+    @Test func aReflectionRestsOnOneScopeAtATime() {
+        var tess = (0..<3).map { index in
+            var memory = memory("tess memory \(index)", importance: 4)
+            memory.player = "tess"
+            return memory
+        }
+        let world = [memory("the harbour froze", importance: 4)]
+        let policy = MemoryPolicy(reflectionThreshold: 10)
+        // NPC-wide memories alone do not add up; Tess's do, and only hers are the grounds.
+        #expect(policy.reflectionDue(world + tess)?.map(\.player) == ["tess", "tess", "tess"])
+        var reflection = memory("Tess misses home", importance: 4, hoursAgo: 0)
+        reflection.kind = .reflection
+        reflection.player = "tess"
+        tess.append(reflection)
+        #expect(policy.reflectionDue(world + tess) == nil)
+    }
+}
+
+extension PlayerMemoryPolicyTests {
+    @Test func anAnalysisMemoryCitingAStatedLineIsOneFactWithTheStatement() {
+        let source: [String: JSONValue] = ["conversation_id": "c1", "line": 3]
+        var statement = Memory(id: "said", content: "tess told me: “My sister keeps bees.”", importance: 5, kind: .statement, createdAt: now, player: "tess", extra: source)
+        var retold = Memory(id: "retold", content: "Tess's sibling is a beekeeper", importance: 8, createdAt: now, player: "tess", extra: source)
+        let other = Memory(id: "other", content: "The cellar floods", importance: 2, createdAt: now)
+        let kept = MemoryPolicy(maxPerNPC: 2).pruned([statement, retold, other], now: now)
+        #expect(kept.map(\.id) == ["said", "other"])
+        #expect(kept.first?.importance == 8)
+        retold.extra["line"] = 4
+        statement.extra["line"] = 3
+        #expect(MemoryPolicy(maxPerNPC: 2).pruned([statement, retold, other], now: now).map(\.id) == ["said", "retold"])
+    }
+}

@@ -2,26 +2,48 @@ import Foundation
 
 /// What one conversation's analysis may say, built from the conversation and the Life Strand: the
 /// parties a relationship update may name (the partner and those the NPC already knows, never the NPC
-/// itself) and the words status and personality changes may use.
+/// itself nor another player), the transcript lines memories and knowledge may cite, and the words
+/// status and personality changes may use.
 ///
 /// It gives the job its own JSON schema, so the summary model's grammar cannot write anything else, and
 /// checks an analysis after sampling, so one that came from elsewhere (a preview, a stored row, another
 /// model) keeps to the same rules: what breaks them is dropped and noted, never applied.
+///
+/// The check's rules, each applied to every inference:
+/// - a memory or knowledge item must rest on the transcript line it cites: at least
+///   `NumberedTranscript.minimumSupport` of its content words occur there. One that cites the wrong line
+///   but rests on another is re-cited to it; one that rests on none is dropped;
+/// - a knowledge topic must occur in the transcript word for word, and its confidence becomes how well
+///   its line supports it: the model's own figure is not evidence;
+/// - a personality change's evidence must rest on the transcript the same way;
+/// - a memory the NPC already has, word for word, is not written again.
 public struct AnalysisScope: Sendable, Equatable {
     /// Ids a relationship update may name.
     public var parties: [String]
     public var vocabulary: AnalysisVocabulary
     /// The NPC's traits now: only these can be removed, strengthened or weakened.
     public var currentTraits: Set<String>
+    /// What memories and knowledge may cite.
+    public var transcript: NumberedTranscript
+    /// The NPC's memories now, normalised, so an analysis does not write one twice.
+    private var knownMemories: Set<String>
 
-    public init(npc strand: LifeStrand, partner: String, vocabulary: AnalysisVocabulary = .standard) {
+    public init(
+        npc strand: LifeStrand, partner: String, transcript: [ConversationMessage],
+        vocabulary: AnalysisVocabulary = .standard
+    ) {
         let own = strand.name.lowercased()
+        // Other players' relationships are theirs: one conversation never changes another player's.
+        let otherPlayers = Set((strand.memories.compactMap(\.player) + strand.knowledge.compactMap(\.player)).map { $0.lowercased() })
+            .subtracting([partner.lowercased()])
         var seen = Set<String>()
         parties = ([partner] + strand.relationships.keys.sorted()).filter { party in
-            party.lowercased() != own && seen.insert(party).inserted
+            party.lowercased() != own && !otherPlayers.contains(party.lowercased()) && seen.insert(party).inserted
         }
         self.vocabulary = vocabulary.extended(by: strand)
         currentTraits = Set(strand.personality.traits.map { $0.lowercased() })
+        self.transcript = NumberedTranscript(transcript, partner: partner, npcName: strand.name)
+        knownMemories = Set(strand.memories.map { Self.normalised($0.content) })
     }
 
     /// `ConversationAnalysis.jsonSchema` narrowed to this conversation: `who` an enum of the parties,
@@ -42,6 +64,15 @@ public struct AnalysisScope: Sendable, Equatable {
         schema.set(status + ["energy"], to: words(vocabulary.energies))
         schema.set(status + ["health"], to: words(vocabulary.healths))
         schema.set(["properties", "personality_changes", "items", "properties", "trait"], to: words(vocabulary.traits))
+        for list in ["new_memories", "learned_knowledge"] {
+            if transcript.lines.isEmpty {
+                schema.set(["properties", list, "maxItems"], to: 0)
+            } else {
+                schema.set(["properties", list, "items", "properties", "line"], to: [
+                    "type": "integer", "minimum": 1, "maximum": .integer(Int64(transcript.lines.count)),
+                ])
+            }
+        }
         return schema.jsonText
     }
 
@@ -80,10 +111,66 @@ public struct AnalysisScope: Sendable, Equatable {
                 notes.append("personality_changes[\(index)] dropped: the NPC has no trait \"\(change.trait)\" to \(change.change.rawValue)")
                 return nil
             }
+            let support = transcript.support(of: change.evidence)
+            guard support >= NumberedTranscript.minimumSupport else {
+                notes.append("personality_changes[\(index)] dropped: its evidence is not in the transcript (\(Self.percent(support)) of its words)")
+                return nil
+            }
             return change
+        }
+        var written = knownMemories
+        checked.newMemories = analysis.newMemories.enumerated().compactMap { index, memory in
+            let path = "new_memories[\(index)]"
+            guard !written.contains(Self.normalised(memory.content)) else {
+                notes.append("\(path) dropped: the NPC already remembers this")
+                return nil
+            }
+            guard let line = ground(memory.content, citing: memory.line, path, &notes) else { return nil }
+            written.insert(Self.normalised(memory.content))
+            var memory = memory
+            memory.line = line.line.number
+            memory.evidence = line.line.cited
+            return memory
+        }
+        checked.learnedKnowledge = analysis.learnedKnowledge.enumerated().compactMap { index, item in
+            let path = "learned_knowledge[\(index)]"
+            guard transcript.mentions(item.topic) else {
+                notes.append("\(path) dropped: its topic \"\(item.topic)\" does not occur in the transcript")
+                return nil
+            }
+            guard let line = ground(item.topic + " " + item.content, citing: item.line, path, &notes) else { return nil }
+            var item = item
+            item.line = line.line.number
+            item.evidence = line.line.cited
+            item.confidence = (line.support * 100).rounded() / 100
+            return item
         }
         checked.reviewNotes = analysis.reviewNotes + notes
         return checked
+    }
+
+    /// The line `text` rests on: the cited one, else the best other one (noted), else nil (noted).
+    private func ground(_ text: String, citing number: Int?, _ path: String, _ notes: inout [String])
+        -> (line: NumberedTranscript.Line, support: Double)?
+    {
+        if let number, let line = transcript.line(number) {
+            let support = transcript.support(of: text, in: line)
+            if support >= NumberedTranscript.minimumSupport { return (line, support) }
+        }
+        guard let best = transcript.bestLine(for: text), best.support >= NumberedTranscript.minimumSupport else {
+            let best = transcript.bestLine(for: text).map { " (at best \(Self.percent($0.support)) of its words, on line \($0.line.number))" } ?? ""
+            notes.append("\(path) dropped: not grounded in the transcript\(best)")
+            return nil
+        }
+        let cited = number.map { "line \($0)" } ?? "no line"
+        notes.append("\(path): cited \(cited), rests on line \(best.line.number)")
+        return best
+    }
+
+    private static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded()))%" }
+
+    static func normalised(_ text: String) -> String {
+        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).joined(separator: " ")
     }
 }
 

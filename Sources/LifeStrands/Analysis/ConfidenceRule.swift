@@ -1,28 +1,38 @@
-/// How far an analysis is trusted: the model's own confidence, lowered where the evidence is thin.
+/// How far an analysis is trusted, judged by code from its evidence. The model's own confidence figures
+/// are kept for the record but never used: from a 135M model, "1.0" means nothing.
 ///
-/// Each inference starts at the model's confidence and is multiplied down:
-/// - by `unsupportedFactor` when its words (a memory's or knowledge's content, a personality change's
-///   evidence, a relationship change's reason) mostly do not occur in what was said — fewer than half
-///   of its content words appear anywhere in the transcript;
-/// - by `personalityFactor` for every personality change: people rarely change in one conversation;
-/// - by `contradictionFactor` when it contradicts the Life Strand: knowledge on a topic the NPC already
-///   knows with different content, or removing a trait the NPC does not have.
-/// The analysis's confidence is the lowest of its inferences' (the model's own when it infers nothing).
+/// Each inference left after `AnalysisScope.check` gets a confidence:
+/// - a memory: the share of its content words that the transcript line it cites holds;
+/// - knowledge: the same, times `contradictionFactor` when it contradicts what the NPC knows on its topic;
+/// - a relationship change: `smallChangeConfidence` when both deltas are within ±`smallDelta`; a larger
+///   one, the share of its reason's words that the conversation holds;
+/// - a status change: `statusConfidence`, since its words come from the vocabulary;
+/// - a personality change: its evidence's support times `personalityFactor`, since people rarely change
+///   in one conversation.
+/// The analysis's confidence is the lowest of its inferences' (1 when it infers nothing, since only the
+/// grounded record of the conversation is written).
 public struct ConfidenceRule: Sendable, Equatable {
-    public var unsupportedFactor: Double
     public var personalityFactor: Double
     public var contradictionFactor: Double
+    public var smallDelta: Int
+    public var smallChangeConfidence: Double
+    public var statusConfidence: Double
 
-    public init(unsupportedFactor: Double = 0.5, personalityFactor: Double = 0.6, contradictionFactor: Double = 0.5) {
-        self.unsupportedFactor = unsupportedFactor
+    public init(
+        personalityFactor: Double = 0.6, contradictionFactor: Double = 0.5, smallDelta: Int = 5,
+        smallChangeConfidence: Double = 0.9, statusConfidence: Double = 0.9
+    ) {
         self.personalityFactor = personalityFactor
         self.contradictionFactor = contradictionFactor
+        self.smallDelta = smallDelta
+        self.smallChangeConfidence = smallChangeConfidence
+        self.statusConfidence = statusConfidence
     }
 
-    /// The adjusted confidence and why it moved.
+    /// The adjusted confidence and why it is what it is.
     public struct Review: Sendable, Equatable {
         public var confidence: Double
-        /// One line per lowered inference, e.g. `new_memories[0]: not supported by the transcript (×0.5)`.
+        /// One line per inference below 1, e.g. `new_memories[0]: line 3 holds 67% of its words`.
         public var notes: [String]
 
         public init(confidence: Double, notes: [String] = []) {
@@ -31,54 +41,56 @@ public struct ConfidenceRule: Sendable, Equatable {
         }
     }
 
-    public func review(_ analysis: ConversationAnalysis, transcript: [ConversationMessage], strand: LifeStrand) -> Review {
-        let said = KeywordRelevance.keywords(transcript.map(\.content).joined(separator: " "))
-        let base = min(max(analysis.confidence, 0), 1)
-        var confidence = base
+    /// The review of an analysis of the conversation `transcript` between `partner` and the NPC.
+    public func review(
+        _ analysis: ConversationAnalysis, transcript: [ConversationMessage], partner: String, strand: LifeStrand
+    ) -> Review {
+        review(analysis, transcript: NumberedTranscript(transcript, partner: partner, npcName: strand.name), strand: strand)
+    }
+
+    public func review(_ analysis: ConversationAnalysis, transcript: NumberedTranscript, strand: LifeStrand) -> Review {
+        var confidence = 1.0
         var notes: [String] = []
-        func judge(_ path: String, evidence: String, personality: Bool = false, contradiction: String? = nil) {
-            var factor = 1.0
-            var reasons: [String] = []
-            let words = KeywordRelevance.keywords(evidence)
-            let supported = words.isEmpty ? 0 : Double(words.intersection(said).count) / Double(words.count)
-            if supported < 0.5 {
-                factor *= unsupportedFactor
-                reasons.append("not supported by the transcript (×\(unsupportedFactor))")
-            }
-            if personality {
-                factor *= personalityFactor
-                reasons.append("a personality change (×\(personalityFactor))")
-            }
-            if let contradiction {
-                factor *= contradictionFactor
-                reasons.append("\(contradiction) (×\(contradictionFactor))")
-            }
-            confidence = min(confidence, base * factor)
-            if !reasons.isEmpty { notes.append("\(path): " + reasons.joined(separator: ", ")) }
+        func judge(_ path: String, _ value: Double, _ why: String) {
+            let value = (min(max(value, 0), 1) * 100).rounded() / 100
+            confidence = min(confidence, value)
+            if value < 1 { notes.append("\(path): \(why) (\(value))") }
+        }
+        func lineSupport(_ text: String, _ number: Int?) -> (Double, String) {
+            guard let number, let line = transcript.line(number) else { return (0, "cites no line") }
+            let support = transcript.support(of: text, in: line)
+            return (support, "line \(number) holds \(Int((support * 100).rounded()))% of its words")
         }
         for (index, memory) in analysis.newMemories.enumerated() {
-            judge("new_memories[\(index)]", evidence: memory.content)
-        }
-        for (index, update) in analysis.relationshipUpdates.enumerated() {
-            judge("relationship_updates[\(index)]", evidence: update.reason)
+            let (support, why) = lineSupport(memory.content, memory.line)
+            judge("new_memories[\(index)]", support, why)
         }
         for (index, item) in analysis.learnedKnowledge.enumerated() {
+            var (support, why) = lineSupport(item.topic + " " + item.content, item.line)
             let known = strand.knowledge.first { $0.topic.lowercased() == item.topic.lowercased() }
-            let differs = known.map { KeywordRelevance.score($0.content, item.content) < 0.3 } ?? false
-            judge(
-                "learned_knowledge[\(index)]", evidence: item.content,
-                contradiction: differs ? "contradicts what the NPC knows about \(item.topic)" : nil)
+            if let known, KeywordRelevance.score(known.content, item.content) < 0.3 {
+                support *= contradictionFactor
+                why += ", contradicts what the NPC knows about \(item.topic) (×\(contradictionFactor))"
+            }
+            judge("learned_knowledge[\(index)]", support, why)
         }
-        for (index, change) in analysis.personalityChanges.enumerated() {
-            let absent = change.change == .remove && !strand.personality.traits.contains { $0.lowercased() == change.trait.lowercased() }
-            judge(
-                "personality_changes[\(index)]", evidence: change.evidence, personality: true,
-                contradiction: absent ? "removes a trait the NPC does not have" : nil)
+        for (index, update) in analysis.relationshipUpdates.enumerated() {
+            if abs(update.affinityDelta) <= smallDelta && abs(update.trustDelta) <= smallDelta {
+                judge("relationship_updates[\(index)]", smallChangeConfidence, "a change within ±\(smallDelta)")
+            } else {
+                let support = transcript.support(of: update.reason)
+                judge(
+                    "relationship_updates[\(index)]", support,
+                    "a change beyond ±\(smallDelta); the conversation holds \(Int((support * 100).rounded()))% of its reason's words")
+            }
         }
         if !analysis.statusChanges.isEmpty {
-            let words = [analysis.statusChanges.mood, analysis.statusChanges.energy, analysis.statusChanges.health]
-                .compactMap { $0 }.joined(separator: " ")
-            judge("status_changes", evidence: words + " " + analysis.summary)
+            judge("status_changes", statusConfidence, "words from the vocabulary")
+        }
+        for (index, change) in analysis.personalityChanges.enumerated() {
+            judge(
+                "personality_changes[\(index)]", transcript.support(of: change.evidence) * personalityFactor,
+                "a personality change (×\(personalityFactor))")
         }
         return Review(confidence: confidence, notes: notes)
     }

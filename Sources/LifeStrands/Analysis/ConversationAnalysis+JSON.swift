@@ -10,9 +10,10 @@ extension ConversationAnalysis {
          "properties": {
           "summary": {"type": "string", "minLength": 1, "maxLength": 200},
           "key_points": {"type": "array", "maxItems": 3, "items": {"type": "string", "minLength": 1, "maxLength": 80}},
-          "new_memories": {"type": "array", "maxItems": 2, "items": {"type": "object", "additionalProperties": false,
-            "required": ["content", "importance", "emotional_impact"],
-            "properties": {"content": {"type": "string", "minLength": 1, "maxLength": 120},
+          "new_memories": {"type": "array", "maxItems": 4, "items": {"type": "object", "additionalProperties": false,
+            "required": ["line", "content", "importance", "emotional_impact"],
+            "properties": {"line": {"type": "integer", "minimum": 1, "maximum": 200},
+                           "content": {"type": "string", "minLength": 1, "maxLength": 120},
                            "importance": {"type": "integer", "minimum": 1, "maximum": 10},
                            "emotional_impact": {"type": "number", "minimum": -1, "maximum": 1}}}},
           "relationship_updates": {"type": "array", "maxItems": 1, "items": {"type": "object", "additionalProperties": false,
@@ -21,9 +22,10 @@ extension ConversationAnalysis {
                            "affinity_delta": {"type": "integer", "minimum": -20, "maximum": 20},
                            "trust_delta": {"type": "integer", "minimum": -20, "maximum": 20},
                            "reason": {"type": "string", "maxLength": 100}}}},
-          "learned_knowledge": {"type": "array", "maxItems": 2, "items": {"type": "object", "additionalProperties": false,
-            "required": ["topic", "content", "confidence"],
-            "properties": {"topic": {"type": "string", "minLength": 1, "maxLength": 40},
+          "learned_knowledge": {"type": "array", "maxItems": 3, "items": {"type": "object", "additionalProperties": false,
+            "required": ["line", "topic", "content", "confidence"],
+            "properties": {"line": {"type": "integer", "minimum": 1, "maximum": 200},
+                           "topic": {"type": "string", "minLength": 1, "maxLength": 40},
                            "content": {"type": "string", "minLength": 1, "maxLength": 120},
                            "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}},
           "personality_changes": {"type": "array", "maxItems": 1, "items": {"type": "object", "additionalProperties": false,
@@ -81,12 +83,16 @@ extension ConversationAnalysis {
 
         let summary = string(json["summary"], "summary", max: 200) ?? ""
         let keyPoints = array("key_points", max: 3).enumerated().compactMap { string($1, "key_points[\($0)]", max: 80) }
-        let memories = array("new_memories", max: 2).enumerated().map { index, item in
+        // A line citation is read when present: analyses stored before citations have none, and the
+        // scope's check drops what cites nothing.
+        func line(_ value: JSONValue?) -> Int? { value?.integerValue.map(Int.init) }
+        let memories = array("new_memories", max: 4).enumerated().map { index, item in
             NewMemory(
                 content: string(item["content"], "new_memories[\(index)].content", max: 120) ?? "",
                 importance: integer(item["importance"], "new_memories[\(index)].importance", Memory.importanceRange),
                 emotionalImpact: number(
-                    item["emotional_impact"], "new_memories[\(index)].emotional_impact", Memory.emotionalImpactRange))
+                    item["emotional_impact"], "new_memories[\(index)].emotional_impact", Memory.emotionalImpactRange),
+                line: line(item["line"]), evidence: item["evidence"]?.stringValue)
         }
         let relationships = array("relationship_updates", max: 1).enumerated().map { index, item in
             RelationshipUpdate(
@@ -95,11 +101,12 @@ extension ConversationAnalysis {
                 trustDelta: integer(item["trust_delta"], "relationship_updates[\(index)].trust_delta", Self.deltaRange),
                 reason: string(item["reason"], "relationship_updates[\(index)].reason", max: 100, required: false) ?? "")
         }
-        let knowledge = array("learned_knowledge", max: 2).enumerated().map { index, item in
+        let knowledge = array("learned_knowledge", max: 3).enumerated().map { index, item in
             LearnedKnowledge(
                 topic: string(item["topic"], "learned_knowledge[\(index)].topic", max: 40) ?? "",
                 content: string(item["content"], "learned_knowledge[\(index)].content", max: 120) ?? "",
-                confidence: number(item["confidence"], "learned_knowledge[\(index)].confidence", 0...1))
+                confidence: number(item["confidence"], "learned_knowledge[\(index)].confidence", 0...1),
+                line: line(item["line"]), evidence: item["evidence"]?.stringValue)
         }
         let personality = array("personality_changes", max: 1).enumerated().map { index, item in
             let change = item["change"]?.stringValue.flatMap(PersonalityChange.Change.init(rawValue:))
@@ -137,8 +144,9 @@ extension ConversationAnalysis {
             "key_points": .array(keyPoints.map(JSONValue.string)),
             "new_memories": .array(
                 newMemories.map {
-                    ["content": .string($0.content), "importance": .integer(Int64($0.importance)),
-                     "emotional_impact": .number($0.emotionalImpact)]
+                    Self.cited(
+                        ["content": .string($0.content), "importance": .integer(Int64($0.importance)),
+                         "emotional_impact": .number($0.emotionalImpact)], line: $0.line, evidence: $0.evidence)
                 }),
             "relationship_updates": .array(
                 relationshipUpdates.map {
@@ -147,7 +155,9 @@ extension ConversationAnalysis {
                 }),
             "learned_knowledge": .array(
                 learnedKnowledge.map {
-                    ["topic": .string($0.topic), "content": .string($0.content), "confidence": .number($0.confidence)]
+                    Self.cited(
+                        ["topic": .string($0.topic), "content": .string($0.content), "confidence": .number($0.confidence)],
+                        line: $0.line, evidence: $0.evidence)
                 }),
             "personality_changes": .array(
                 personalityChanges.map {
@@ -161,6 +171,16 @@ extension ConversationAnalysis {
             json = .object(object)
         }
         return json
+    }
+}
+
+extension ConversationAnalysis {
+    /// An inference's members with its citation, when it has one.
+    fileprivate static func cited(_ members: [String: JSONValue], line: Int?, evidence: String?) -> JSONValue {
+        var members = members
+        if let line { members["line"] = .integer(Int64(line)) }
+        if let evidence { members["evidence"] = .string(evidence) }
+        return .object(members)
     }
 }
 

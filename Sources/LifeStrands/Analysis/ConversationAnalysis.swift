@@ -5,11 +5,17 @@ public struct ConversationAnalysis: Sendable, Equatable {
         public var content: String
         public var importance: Int
         public var emotionalImpact: Double
+        /// The transcript line it rests on (`NumberedTranscript`), as the model cites it.
+        public var line: Int?
+        /// That line as code found it (`[3] tess: …`), written by `AnalysisScope.check` for the reviewer.
+        public var evidence: String?
 
-        public init(content: String, importance: Int, emotionalImpact: Double = 0) {
+        public init(content: String, importance: Int, emotionalImpact: Double = 0, line: Int? = nil, evidence: String? = nil) {
             self.content = content
             self.importance = importance
             self.emotionalImpact = emotionalImpact
+            self.line = line
+            self.evidence = evidence
         }
     }
 
@@ -31,12 +37,18 @@ public struct ConversationAnalysis: Sendable, Equatable {
     public struct LearnedKnowledge: Sendable, Equatable {
         public var topic: String
         public var content: String
+        /// After `AnalysisScope.check`, how well the transcript supports it, never the model's own figure.
         public var confidence: Double
+        /// The transcript line it rests on, as for `NewMemory.line`.
+        public var line: Int?
+        public var evidence: String?
 
-        public init(topic: String, content: String, confidence: Double) {
+        public init(topic: String, content: String, confidence: Double, line: Int? = nil, evidence: String? = nil) {
             self.topic = topic
             self.content = content
             self.confidence = confidence
+            self.line = line
+            self.evidence = evidence
         }
     }
 
@@ -97,11 +109,21 @@ public struct ConversationAnalysis: Sendable, Equatable {
         self.confidence = confidence
     }
 
-    /// The analysis without code's review notes: what it proposes, in the schema the model writes.
+    /// The analysis without what code wrote (review notes, evidence lines): what it proposes, in the
+    /// schema the model writes.
     public var proposal: ConversationAnalysis {
         var proposal = self
         proposal.reviewNotes = []
+        for index in proposal.newMemories.indices { proposal.newMemories[index].evidence = nil }
+        for index in proposal.learnedKnowledge.indices { proposal.learnedKnowledge[index].evidence = nil }
         return proposal
+    }
+
+    /// Each memory and knowledge item's evidence, as code found it: the inference's path and the
+    /// transcript line it rests on (`[3] tess: …`).
+    public var evidence: [(inference: String, line: String)] {
+        newMemories.enumerated().compactMap { index, memory in memory.evidence.map { ("new_memories[\(index)]", $0) } }
+            + learnedKnowledge.enumerated().compactMap { index, item in item.evidence.map { ("learned_knowledge[\(index)]", $0) } }
     }
 
     /// Whether the analysis proposes anything beyond its summary: the part a confidence gate holds back.

@@ -77,19 +77,20 @@ public struct ContextBuilder: Sendable {
         self.messageOverhead = messageOverhead
     }
 
-    /// The memories worth recalling for `input.message`, best first.
+    /// The memories worth recalling for `input.message`, best first: only those this player may recall
+    /// (`LifeStrand.mayRecall`).
     public func rankedMemories(_ input: ContextInput) -> [MemoryScoring.Scored] {
-        let memories = input.npc.memories
-        let relevance = input.memoryRelevance ?? memories.map { KeywordRelevance.score(input.message, $0.content) }
-        return scoring.rank(memories, relevance: relevance, now: input.now)
+        let relevance = input.memoryRelevance ?? input.npc.memories.map { KeywordRelevance.score(input.message, $0.content) }
+        let allowed = zip(input.npc.memories, relevance).filter { input.npc.mayRecall($0.0, with: input.userID) }
+        return scoring.rank(allowed.map(\.0), relevance: allowed.map(\.1), now: input.now)
     }
 
-    /// The knowledge worth recalling for `input.message`, most relevant first.
+    /// The knowledge worth recalling for `input.message`, most relevant first, of what this player may recall.
     public func relevantKnowledge(_ input: ContextInput) -> [KnowledgeItem] {
         let items = input.npc.knowledge
         let relevance =
             input.knowledgeRelevance ?? items.map { KeywordRelevance.score(input.message, "\($0.topic) \($0.content)") }
-        return zip(items, relevance).filter { $0.1 > knowledgeThreshold }
+        return zip(items, relevance).filter { $0.1 > knowledgeThreshold && input.npc.mayRecall($0.0, with: input.userID) }
             .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.confidence > $1.0.confidence }
             .prefix(knowledgeLimit).map(\.0)
     }
@@ -109,7 +110,7 @@ public struct ContextBuilder: Sendable {
         var memories = Array(rankedMemories(input).prefix(memoryLimit))
         var knowledge = relevantKnowledge(input)
         func final() -> PromptMessage {
-            let recall = PersonaText.recall(memories: memories.map(\.memory), knowledge: knowledge)
+            let recall = PersonaText.recall(memories: memories.map(\.memory), knowledge: knowledge, with: input.userID)
             return PromptMessage(.user, recall.map { "\($0)\n\n\(input.message)" } ?? input.message)
         }
 

@@ -13,9 +13,21 @@ public enum KeywordRelevance {
         var words = Set<String>()
         for word in text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }) {
             guard word.count > 2, !stopWords.contains(String(word)) else { continue }
-            words.insert(word.count > 3 && word.hasSuffix("s") && !word.hasSuffix("ss") ? String(word.dropLast()) : String(word))
+            words.insert(stem(word))
         }
         return words
+    }
+
+    /// The content words of `text` in the order said, each once, unstemmed (for a word index's own stemmer).
+    public static func contentWords(_ text: String) -> [String] {
+        var seen = Set<String>()
+        return text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+            .filter { $0.count > 2 && !stopWords.contains($0) && seen.insert($0).inserted }
+    }
+
+    /// The word without a plural "s".
+    static func stem(_ word: Substring) -> String {
+        word.count > 3 && word.hasSuffix("s") && !word.hasSuffix("ss") ? String(word.dropLast()) : String(word)
     }
 
     static let stopWords: Set<String> = [

@@ -39,16 +39,16 @@ enum PersonaText {
         return text
     }
 
-    /// What comes to mind now: the memories and knowledge chosen for this message.
-    static func recall(memories: [Memory], knowledge: [KnowledgeItem]) -> String? {
+    /// What comes to mind now: the memories and knowledge chosen for this message from `userID`.
+    static func recall(memories: [Memory], knowledge: [KnowledgeItem], with userID: String) -> String? {
         var lines: [String] = []
         if !memories.isEmpty {
             lines.append("Things you remember that may matter now:")
-            lines += memories.map { "- \($0.content)" }
+            lines += memories.map { "- \($0.recalled(with: userID))" }
         }
         if !knowledge.isEmpty {
             lines.append("Things you know that may matter now:")
-            lines += knowledge.map { "- \($0.topic): \($0.content)" }
+            lines += knowledge.map { "- \($0.recalled(with: userID))" }
         }
         return lines.isEmpty ? nil : "(" + lines.joined(separator: "\n") + ")"
     }

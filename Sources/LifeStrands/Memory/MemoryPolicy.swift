@@ -52,8 +52,12 @@ public struct MemoryPolicy: Sendable, Equatable {
         for (index, memory) in memories.enumerated() {
             // Merging stops once what is kept plus what is left fits the cap.
             let over = kept.count + (memories.count - index) > maxPerNPC
+            // Only one player's memories are merged together: a merged memory must not move what one
+            // player said into another's.
             let twin = over ? kept.firstIndex { other in
-                (similarity?(other, memory) ?? KeywordRelevance.score(other.content, memory.content)) >= duplicateSimilarity
+                other.player == memory.player
+                    && (Self.restate(other, memory)
+                        || (similarity?(other, memory) ?? KeywordRelevance.score(other.content, memory.content)) >= duplicateSimilarity)
             } : nil
             if let twin {
                 kept[twin] = merged(kept[twin], memory)
@@ -70,9 +74,26 @@ public struct MemoryPolicy: Sendable, Equatable {
         return kept.indices.filter(survivors.contains).map { kept[$0] }
     }
 
+    /// Whether one is a player's statement and the other cites the same line of the same conversation:
+    /// an analysis retelling what was said, one fact however differently worded.
+    static func restate(_ first: Memory, _ second: Memory) -> Bool {
+        guard (first.kind == .statement) != (second.kind == .statement), let line = first.extra["line"],
+            let conversation = first.extra["conversation_id"]
+        else { return false }
+        return second.extra["line"] == line && second.extra["conversation_id"] == conversation
+    }
+
+    /// The two as one: a player's own words (a statement) are kept over a retelling of them, else the
+    /// more important memory, with the higher importance of the two.
     private func merged(_ first: Memory, _ second: Memory) -> Memory {
-        var keeper = second.importance > first.importance ? second : first
+        var keeper =
+            if (first.kind == .statement) != (second.kind == .statement) {
+                first.kind == .statement ? first : second
+            } else {
+                second.importance > first.importance ? second : first
+            }
         let other = keeper.id == first.id ? second : first
+        keeper.importance = max(first.importance, second.importance)
         keeper.createdAt = min(first.createdAt, second.createdAt)
         keeper.lastAccessedAt = [first.lastAccessedAt, second.lastAccessedAt].compactMap { $0 }.max()
         keeper.participants = Array(Set(first.participants + second.participants)).sorted()
@@ -84,9 +105,19 @@ public struct MemoryPolicy: Sendable, Equatable {
 
     /// The memories a reflection would rest on, once their importance since the last reflection reaches
     /// the threshold; nil when no reflection is due.
+    ///
+    /// Memories are taken one scope at a time, NPC-wide ones or one player's (`Memory.player`), so a
+    /// reflection rests only on memories of one scope and belongs to it: NPC-wide only when all it rests
+    /// on is, otherwise private to that player.
     public func reflectionDue(_ memories: [Memory]) -> [Memory]? {
-        let lastReflection = memories.filter { $0.kind == .reflection }.map(\.createdAt).max() ?? .distantPast
-        let since = memories.filter { $0.kind != .reflection && $0.createdAt > lastReflection }
-        return since.reduce(0) { $0 + $1.importance } >= reflectionThreshold ? since : nil
+        let scopes = Dictionary(grouping: memories, by: \.player)
+        let ordered = scopes.keys.sorted { ($0 ?? "") < ($1 ?? "") }
+        for scope in ordered {
+            let inScope = scopes[scope] ?? []
+            let lastReflection = inScope.filter { $0.kind == .reflection }.map(\.createdAt).max() ?? .distantPast
+            let since = inScope.filter { $0.kind != .reflection && $0.createdAt > lastReflection }
+            if since.reduce(0, { $0 + $1.importance }) >= reflectionThreshold { return since }
+        }
+        return nil
     }
 }

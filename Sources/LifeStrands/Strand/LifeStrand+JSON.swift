@@ -41,19 +41,21 @@ extension LifeStrand {
             .enumerated().compactMap { index, value in Memory(value, at: "memories[\(index)]", reader: &reader) }
         Self.checkUniqueIDs(knowledge.map(\.id), in: "knowledge", reader: &reader)
         Self.checkUniqueIDs(memories.map(\.id), in: "memories", reader: &reader)
+        let shares = reader.bool(root["share_player_memories"], at: "share_player_memories")
 
         guard reader.issues.isEmpty, let name else {
             throw LifeStrandValidationError(issues: reader.issues)
         }
         self.init(
             name: name, background: background, personality: personality, currentStatus: currentStatus,
-            relationships: relationships, knowledge: knowledge, memories: memories,
+            relationships: relationships, knowledge: knowledge, memories: memories, sharesPlayerMemories: shares ?? false,
             extra: StrandReader.unknown(root, known: Self.knownKeys)
         )
     }
 
     static let knownKeys: Set<String> = [
         "name", "background", "personality", "current_status", "relationships", "knowledge", "memories",
+        "share_player_memories",
     ]
 
     private static func checkUniqueIDs(_ ids: [String], in path: String, reader: inout StrandReader) {
@@ -130,12 +132,13 @@ extension KnowledgeItem {
         let confidence = reader.number(members["confidence"], at: "\(path).confidence", in: 0...1)
         let source = reader.string(members["source"], at: "\(path).source", maxLength: StrandLimits.shortText)
         let learnedAt = reader.date(members["learned_at"], at: "\(path).learned_at")
+        let player = reader.string(members["player"], at: "\(path).player", maxLength: StrandLimits.shortText)
         guard let topic, let content else { return nil }
         self.init(
             id: id ?? UUID().uuidString.lowercased(), topic: topic, content: content, confidence: confidence ?? 1,
-            source: source, learnedAt: learnedAt,
+            source: source, learnedAt: learnedAt, player: player,
             extra: StrandReader.unknown(
-                members, known: ["id", "topic", "content", "confidence", "source", "learned_at"])
+                members, known: ["id", "topic", "content", "confidence", "source", "learned_at", "player"])
         )
     }
 }
@@ -159,16 +162,17 @@ extension Memory {
         }
         let createdAt = reader.date(members["created_at"], at: "\(path).created_at")
         let lastAccessedAt = reader.date(members["last_accessed_at"], at: "\(path).last_accessed_at")
+        let player = reader.string(members["player"], at: "\(path).player", maxLength: StrandLimits.shortText)
         guard let content else { return nil }
         self.init(
             id: id ?? UUID().uuidString.lowercased(), content: content, importance: importance ?? 5,
             emotionalImpact: emotionalImpact ?? 0, participants: participants, kind: kind,
-            createdAt: createdAt ?? reader.now, lastAccessedAt: lastAccessedAt,
+            createdAt: createdAt ?? reader.now, lastAccessedAt: lastAccessedAt, player: player,
             extra: StrandReader.unknown(
                 members,
                 known: [
                     "id", "content", "importance", "emotional_impact", "participants", "kind", "created_at",
-                    "last_accessed_at",
+                    "last_accessed_at", "player",
                 ])
         )
     }
@@ -209,6 +213,7 @@ extension LifeStrand {
             "relationships": .object(relationships.mapValues(\.json)),
             "knowledge": .array(knowledge.map(\.json)),
             "memories": .array(memories.map(\.json)),
+            "share_player_memories": sharesPlayerMemories ? .bool(true) : nil,
         ])
     }
 }
@@ -244,6 +249,7 @@ extension KnowledgeItem {
             "confidence": .number(confidence),
             "source": text(source),
             "learned_at": date(learnedAt),
+            "player": text(player),
         ])
     }
 }
@@ -260,6 +266,7 @@ extension Memory {
             "kind": .string(kind.rawValue),
             "created_at": date(createdAt),
             "last_accessed_at": date(lastAccessedAt),
+            "player": text(player),
         ])
     }
 }

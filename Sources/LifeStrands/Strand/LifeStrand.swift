@@ -12,12 +12,16 @@ public struct LifeStrand: Sendable, Equatable {
     public var relationships: [String: Relationship]
     public var knowledge: [KnowledgeItem]
     public var memories: [Memory]
+    /// `share_player_memories`: whether what one player tells the NPC may come to mind in another
+    /// player's conversation (with who said it). Off: each player's memories are theirs alone.
+    public var sharesPlayerMemories: Bool
     public var extra: [String: JSONValue]
 
     public init(
         name: String, background: Background = .init(), personality: Personality = .init(),
         currentStatus: CurrentStatus = .init(), relationships: [String: Relationship] = [:],
-        knowledge: [KnowledgeItem] = [], memories: [Memory] = [], extra: [String: JSONValue] = [:]
+        knowledge: [KnowledgeItem] = [], memories: [Memory] = [], sharesPlayerMemories: Bool = false,
+        extra: [String: JSONValue] = [:]
     ) {
         self.name = name
         self.background = background
@@ -26,6 +30,7 @@ public struct LifeStrand: Sendable, Equatable {
         self.relationships = relationships
         self.knowledge = knowledge
         self.memories = memories
+        self.sharesPlayerMemories = sharesPlayerMemories
         self.extra = extra
     }
 }
@@ -122,11 +127,14 @@ public struct KnowledgeItem: Sendable, Equatable, Identifiable {
     /// Where it came from: `backstory`, `conversation`, `observation`, … (free text).
     public var source: String?
     public var learnedAt: Date?
+    /// The player it was learned from, when it came from a conversation: it is theirs (see `Memory.player`).
+    /// Nil for world knowledge, which every conversation may use.
+    public var player: String?
     public var extra: [String: JSONValue]
 
     public init(
         id: String = UUID().uuidString.lowercased(), topic: String, content: String, confidence: Double = 1,
-        source: String? = nil, learnedAt: Date? = nil, extra: [String: JSONValue] = [:]
+        source: String? = nil, learnedAt: Date? = nil, player: String? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.id = id
         self.topic = topic
@@ -134,6 +142,7 @@ public struct KnowledgeItem: Sendable, Equatable, Identifiable {
         self.confidence = confidence
         self.source = source
         self.learnedAt = learnedAt
+        self.player = player
         self.extra = extra
     }
 }
@@ -142,7 +151,14 @@ public struct KnowledgeItem: Sendable, Equatable, Identifiable {
 public struct Memory: Sendable, Equatable, Identifiable {
     /// How a memory came to be.
     public enum Kind: String, Sendable, CaseIterable {
-        case observation, conversation, reflection
+        /// Something the NPC inferred or was told, in its own words (what an analysis writes).
+        case observation
+        /// One finished conversation: who, when, and what they said.
+        case conversation
+        /// An insight drawn from other memories.
+        case reflection
+        /// One statement a player made, verbatim, with who said it and when.
+        case statement
     }
 
     /// Bounds of `importance`: 1 is mundane, 10 life-changing.
@@ -159,12 +175,15 @@ public struct Memory: Sendable, Equatable, Identifiable {
     public var kind: Kind
     public var createdAt: Date
     public var lastAccessedAt: Date?
+    /// The player whose conversation it comes from. Recalled only in that player's conversations unless
+    /// the NPC shares what players tell it; nil for memories every conversation may use.
+    public var player: String?
     public var extra: [String: JSONValue]
 
     public init(
         id: String = UUID().uuidString.lowercased(), content: String, importance: Int = 5,
         emotionalImpact: Double = 0, participants: [String] = [], kind: Kind = .observation,
-        createdAt: Date = Date(), lastAccessedAt: Date? = nil, extra: [String: JSONValue] = [:]
+        createdAt: Date = Date(), lastAccessedAt: Date? = nil, player: String? = nil, extra: [String: JSONValue] = [:]
     ) {
         self.id = id
         self.content = content
@@ -174,6 +193,7 @@ public struct Memory: Sendable, Equatable, Identifiable {
         self.kind = kind
         self.createdAt = createdAt
         self.lastAccessedAt = lastAccessedAt
+        self.player = player
         self.extra = extra
     }
 }

@@ -80,6 +80,16 @@ struct StrandReader {
         }
     }
 
+    mutating func bool(_ value: JSONValue?, at path: String) -> Bool? {
+        switch value {
+        case nil, .null?: return nil
+        case .bool(let flag)?: return flag
+        case let other?:
+            fail(path, "must be true or false, not \(other.typeName)")
+            return nil
+        }
+    }
+
     mutating func number(_ value: JSONValue?, at path: String, in range: ClosedRange<Double>) -> Double? {
         let message = "must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))"
         let number: Double? =

@@ -17,6 +17,8 @@ public struct AppDependencies: Sendable {
     public var embeddings: any EmbeddingRepository
     /// The same embeddings in memory, for search.
     public var vectors: VectorIndex
+    /// Word search over the same texts, fused with vector search in recall.
+    public var textSearch: any TextSearchRepository
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
@@ -25,9 +27,10 @@ public struct AppDependencies: Sendable {
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
-        embeddings: any EmbeddingRepository, databaseHealth: any DatabaseHealthCheck,
+        embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
         models: (any ModelService)? = nil, events: NPCEvents = NPCEvents()
     ) {
+        self.textSearch = textSearch
         self.events = events
         self.npcs = npcs
         self.conversations = conversations
@@ -61,15 +64,15 @@ public func buildRouter(
     let npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
     NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/npcs"))
-    SearchController(
-        npcs: npcs, models: dependencies.models, index: dependencies.vectors, enabled: configuration.enableEmbeddings
-    ).addRoutes(to: router.group("api/npcs"))
+    let recall = Recall(
+        texts: dependencies.textSearch, vectors: dependencies.vectors,
+        models: configuration.enableEmbeddings ? dependencies.models : nil)
+    SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group("api/npcs"))
     ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/models"))
     let chat = ChatService(
-        npcs: npcs, conversations: dependencies.conversations, models: dependencies.models,
-        settings: .init(activeLimit: configuration.maxConcurrentConversations, embeddings: configuration.enableEmbeddings),
-        logger: logger)
+        npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
+        settings: .init(activeLimit: configuration.maxConcurrentConversations), logger: logger)
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
     ChatSocketController(chat: chat, npcs: npcs, events: dependencies.events).addRoutes(to: router)

@@ -14,19 +14,16 @@ public final class ChatService: Sendable {
         /// Tokens one reply may take; the prompt gets the rest of the conversation's window.
         public var replyTokens: Int
         public var sampling: SamplingParameters
-        /// Rank memories by embedding similarity (`ENABLE_EMBEDDINGS`) rather than shared words.
-        public var embeddings: Bool
         public var context: ContextBuilder
 
         public init(
             activeLimit: Int = 8, replyTokens: Int = 160,
             sampling: SamplingParameters = .init(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, repetitionPenalty: 1.1),
-            embeddings: Bool = true, context: ContextBuilder = .init()
+            context: ContextBuilder = .init()
         ) {
             self.activeLimit = activeLimit
             self.replyTokens = replyTokens
             self.sampling = sampling
-            self.embeddings = embeddings
             self.context = context
         }
     }
@@ -34,19 +31,21 @@ public final class ChatService: Sendable {
     let npcs: any NPCRepository
     let conversations: any ConversationRepository
     let models: (any ModelService)?
+    /// How memories and knowledge are found for a message; nil: by shared words alone (`KeywordRelevance`).
+    let recall: Recall?
     let settings: Settings
     let logger: Logger
     /// Sessions with a reply streaming: one message at a time per session.
     private let replying = Mutex<Set<UUID>>([])
-    private let vectors = EmbeddingCache(capacity: 4096)
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, models: (any ModelService)?,
-        settings: Settings = .init(), logger: Logger
+        recall: Recall?, settings: Settings = .init(), logger: Logger
     ) {
         self.npcs = npcs
         self.conversations = conversations
         self.models = models
+        self.recall = recall
         self.settings = settings
         self.logger = logger
     }
@@ -96,8 +95,9 @@ public final class ChatService: Sendable {
             }
             let window = try await models.promptWindow("chat")
             var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
-            if settings.embeddings, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
-                try await addEmbeddingRelevance(to: &input, models: models)
+            if let recall, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
+                (input.memoryRelevance, input.knowledgeRelevance) = try await recall.relevance(
+                    to: content, in: npc.strand, of: npc.id)
             }
             let context = try settings.context.build(
                 input, budget: window.contextLength - settings.replyTokens, counter: window)
@@ -123,24 +123,6 @@ public final class ChatService: Sendable {
             release()
             throw error
         }
-    }
-
-    /// Embedding similarity between the message and each memory and knowledge item.
-    private func addEmbeddingRelevance(to input: inout ContextInput, models: any ModelService) async throws {
-        let memoryTexts = input.npc.memories.map(\.content)
-        let knowledgeTexts = input.npc.knowledge.map { "\($0.topic): \($0.content)" }
-        let texts = [input.message] + memoryTexts + knowledgeTexts
-        let missing = Array(Set(texts.filter { vectors[$0] == nil }))
-        if !missing.isEmpty {
-            for (text, vector) in zip(missing, try await models.embed(missing)) { vectors[text] = vector }
-        }
-        guard let query = vectors[input.message] else { return }
-        func similarity(_ text: String) -> Double {
-            guard let vector = vectors[text] else { return 0 }
-            return Double(VectorIndex.dot(query, vector))
-        }
-        input.memoryRelevance = memoryTexts.map(similarity)
-        input.knowledgeRelevance = knowledgeTexts.map(similarity)
     }
 }
 
@@ -218,25 +200,6 @@ extension ChatMessage.Role {
         case .system: self = .system
         case .user: self = .user
         case .assistant: self = .assistant
-        }
-    }
-}
-
-/// Unit vectors of texts seen recently, so a memory is embedded once, not on every message.
-final class EmbeddingCache: Sendable {
-    private let entries = Mutex<[String: [Float]]>([:])
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    subscript(text: String) -> [Float]? {
-        get { entries.withLock { $0[text] } }
-        set {
-            entries.withLock { entries in
-                // Crude but bounded: past capacity, start over.
-                if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-                entries[text] = newValue
-            }
         }
     }
 }

@@ -482,7 +482,7 @@ enum OpenAPIDocument {
     },
     "/api/models/generate": {
       "post": {
-        "summary": "Generate text, streamed as NDJSON: {\"token\"} lines, then one {\"done\": true, \u2026} line with the figures",
+        "summary": "Generate text, streamed as NDJSON: {\"token\"} lines, then one {\"done\": true, …} line with the figures",
         "tags": [
           "Models"
         ],
@@ -1348,7 +1348,9 @@ enum OpenAPIDocument {
                     },
                     "review_notes": {
                       "type": "array",
-                      "items": {"type": "string"},
+                      "items": {
+                        "type": "string"
+                      },
                       "description": "What code dropped from the model's proposal (a non-party, a word outside the vocabulary), and why"
                     },
                     "confidence_notes": {
@@ -1388,7 +1390,7 @@ enum OpenAPIDocument {
     },
     "/api/npcs/search": {
       "get": {
-        "summary": "NPCs whose persona is most like the query (embedding cosine), best first",
+        "summary": "NPCs whose persona is most like the query (by `mode`: words, vectors, or both fused), best first",
         "tags": [
           "Search"
         ],
@@ -1411,6 +1413,9 @@ enum OpenAPIDocument {
               "minimum": 1,
               "maximum": 100
             }
+          },
+          {
+            "$ref": "#/components/parameters/SearchMode"
           }
         ],
         "responses": {
@@ -1488,6 +1493,9 @@ enum OpenAPIDocument {
               "minimum": 1,
               "maximum": 100
             }
+          },
+          {
+            "$ref": "#/components/parameters/SearchMode"
           }
         ],
         "responses": {
@@ -1567,6 +1575,9 @@ enum OpenAPIDocument {
               "minimum": 1,
               "maximum": 100
             }
+          },
+          {
+            "$ref": "#/components/parameters/SearchMode"
           }
         ],
         "responses": {
@@ -1648,6 +1659,21 @@ enum OpenAPIDocument {
           "format": "uuid"
         },
         "description": "The session_id from /api/conversations/start"
+      },
+      "SearchMode": {
+        "name": "mode",
+        "in": "query",
+        "required": false,
+        "schema": {
+          "type": "string",
+          "enum": [
+            "lexical",
+            "vector",
+            "hybrid"
+          ],
+          "default": "hybrid"
+        },
+        "description": "Word search (BM25), vector search, or both fused by reciprocal rank. Without embeddings, hybrid is word search alone."
       }
     },
     "responses": {
@@ -1782,6 +1808,11 @@ enum OpenAPIDocument {
             "items": {
               "$ref": "#/components/schemas/Memory"
             }
+          },
+          "share_player_memories": {
+            "type": "boolean",
+            "default": false,
+            "description": "Whether what one player tells the NPC may come to mind in another player's conversation, with who said it."
           }
         }
       },
@@ -1848,6 +1879,10 @@ enum OpenAPIDocument {
           "learned_at": {
             "type": "string",
             "format": "date-time"
+          },
+          "player": {
+            "type": "string",
+            "description": "The player it was learned from; absent for world knowledge, which every conversation may use."
           }
         }
       },
@@ -1887,9 +1922,11 @@ enum OpenAPIDocument {
             "enum": [
               "observation",
               "conversation",
-              "reflection"
+              "reflection",
+              "statement"
             ],
-            "default": "observation"
+            "default": "observation",
+            "description": "observation: inferred or told, in the NPC's words (what an analysis writes); conversation: one finished conversation, who, when and what was said; reflection: an insight drawn from other memories; statement: one thing a player said, verbatim."
           },
           "created_at": {
             "type": "string",
@@ -1898,6 +1935,10 @@ enum OpenAPIDocument {
           "last_accessed_at": {
             "type": "string",
             "format": "date-time"
+          },
+          "player": {
+            "type": "string",
+            "description": "The player whose conversation it comes from: recalled only in that player's conversations unless share_player_memories is on. Absent for memories every conversation may use."
           }
         }
       },
@@ -2518,16 +2559,22 @@ enum OpenAPIDocument {
           },
           "new_memories": {
             "type": "array",
-            "maxItems": 2,
+            "maxItems": 4,
             "items": {
               "type": "object",
               "additionalProperties": false,
               "required": [
+                "line",
                 "content",
                 "importance",
                 "emotional_impact"
               ],
               "properties": {
+                "line": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 200
+                },
                 "content": {
                   "type": "string",
                   "minLength": 1,
@@ -2583,16 +2630,22 @@ enum OpenAPIDocument {
           },
           "learned_knowledge": {
             "type": "array",
-            "maxItems": 2,
+            "maxItems": 3,
             "items": {
               "type": "object",
               "additionalProperties": false,
               "required": [
+                "line",
                 "topic",
                 "content",
                 "confidence"
               ],
               "properties": {
+                "line": {
+                  "type": "integer",
+                  "minimum": 1,
+                  "maximum": 200
+                },
                 "topic": {
                   "type": "string",
                   "minLength": 1,
@@ -2712,7 +2765,9 @@ enum OpenAPIDocument {
           },
           "review_notes": {
             "type": "array",
-            "items": {"type": "string"},
+            "items": {
+              "type": "string"
+            },
             "description": "What code dropped from the model's proposal (a non-party, a word outside the vocabulary), and why"
           },
           "confidence": {

@@ -3,12 +3,11 @@ import Hummingbird
 import LifeStrands
 import LifeStrandsStore
 
-/// Vector search: NPCs by persona, an NPC's memories, an NPC's knowledge — each hit with its score.
+/// Search: NPCs by persona, an NPC's memories, an NPC's knowledge, each hit with its score. `mode`
+/// chooses word search, vector search, or both fused by rank (the default; words alone without embeddings).
 struct SearchController {
     let npcs: any NPCRepository
-    let models: (any ModelService)?
-    let index: VectorIndex
-    let enabled: Bool
+    let recall: Recall
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("search", use: searchNPCs)
@@ -16,23 +15,23 @@ struct SearchController {
         group.get(":id/knowledge/search", use: searchKnowledge)
     }
 
-    /// `?q=&limit=` → `{"results": [{"npc_id", "name", "score"}]}`.
+    /// `?q=&limit=&mode=` → `{"mode", "results": [{"npc_id", "name", "score"}]}`.
     @Sendable func searchNPCs(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (query, limit) = try await Self.query(request.uri.queryParameters, embed: embedder())
+        let (query, limit, mode) = try parameters(request.uri.queryParameters)
         var results: [JSONValue] = []
-        for hit in index.search(query, kind: .persona, limit: limit) {
-            guard let npc = try? await npcs.npc(hit.embedding.npcID) else { continue }
+        for hit in try await search(query, kind: .persona, npcID: nil, mode: mode, limit: limit) {
+            guard let npc = try? await npcs.npc(hit.npcID) else { continue }
             results.append(["npc_id": .string(npc.id.lowercased), "name": .string(npc.strand.name), "score": .number(hit.score)])
         }
-        return .json(["results": .array(results)])
+        return .json(["mode": .string(mode.rawValue), "results": .array(results)])
     }
 
-    /// `?q=&limit=` → `{"results": [{"memory_id", "content", "score"}]}`, best first.
+    /// `?q=&limit=&mode=` → `{"npc_id", "mode", "results": [{"memory_id", "content", "score"}]}`, best first.
     @Sendable func searchMemories(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await searchWithin(request, context, kind: .memory, idKey: "memory_id", textKey: "content")
     }
 
-    /// `?q=&limit=` → `{"results": [{"knowledge_id", "text", "score"}]}`, best first.
+    /// `?q=&limit=&mode=` → `{"npc_id", "mode", "results": [{"knowledge_id", "text", "score"}]}`, best first.
     @Sendable func searchKnowledge(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await searchWithin(request, context, kind: .knowledge, idKey: "knowledge_id", textKey: "text")
     }
@@ -42,24 +41,28 @@ struct SearchController {
     ) async throws -> Response {
         let npcID = try context.parameters.uuid("id")
         _ = try await npcs.npc(npcID)
-        let (query, limit) = try await Self.query(request.uri.queryParameters, embed: embedder())
-        let results: [JSONValue] = index.search(query, kind: kind, npcID: npcID, limit: limit).map { hit in
-            [idKey: .string(hit.embedding.text.itemID), textKey: .string(hit.embedding.text.text), "score": .number(hit.score)]
+        let (query, limit, mode) = try parameters(request.uri.queryParameters)
+        let results: [JSONValue] = try await search(query, kind: kind, npcID: npcID, mode: mode, limit: limit).map { hit in
+            [idKey: .string(hit.text.itemID), textKey: .string(hit.text.text), "score": .number(hit.score)]
         }
-        return .json(["npc_id": .string(npcID.lowercased), "results": .array(results)])
+        return .json(["npc_id": .string(npcID.lowercased), "mode": .string(mode.rawValue), "results": .array(results)])
     }
 
-    private func embedder() throws -> any ModelService {
-        guard enabled, let models else {
+    private func search(_ query: String, kind: EmbeddedText.Kind, npcID: UUID?, mode: Recall.Mode, limit: Int)
+        async throws -> [Recall.Hit]
+    {
+        do {
+            return try await recall.search(query, kind: kind, npcID: npcID, mode: mode, limit: limit)
+        } catch RecallError.noVectors {
             throw APIError(
                 .serviceUnavailable, code: "search_unavailable",
-                message: "vector search needs the embedding model: set ENABLE_EMBEDDINGS=true and serve a model")
+                message: "vector search needs the embedding model: set ENABLE_EMBEDDINGS=true and serve a model, or use mode=lexical")
         }
-        return models
     }
 
-    /// The query's vector and the result limit. - Throws: 400 naming `q` or `limit`.
-    static func query(_ parameters: Parameters, embed models: any ModelService) async throws -> ([Float], Int) {
+    /// The query, the result limit and the mode: hybrid by default, lexical where there are no vectors.
+    /// - Throws: 400 naming `q`, `limit` or `mode`.
+    func parameters(_ parameters: Parameters) throws -> (String, Int, Recall.Mode) {
         guard let text = parameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= 2000
         else { throw APIError.badParameter("q", "must be search text of 1 to 2000 characters") }
         var limit = 10
@@ -69,9 +72,13 @@ struct SearchController {
             }
             limit = number
         }
-        guard let vector = try await models.embed([text]).first else {
-            throw APIError(.serviceUnavailable, code: "search_unavailable", message: "the embedding model returned nothing")
+        var mode: Recall.Mode = recall.hasVectors ? .hybrid : .lexical
+        if let value = parameters.get("mode") {
+            guard let chosen = Recall.Mode(rawValue: value) else {
+                throw APIError.badParameter("mode", "must be lexical, vector or hybrid")
+            }
+            mode = chosen == .hybrid && !recall.hasVectors ? .lexical : chosen
         }
-        return (vector, limit)
+        return (text, limit, mode)
     }
 }

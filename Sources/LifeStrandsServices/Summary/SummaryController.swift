@@ -104,11 +104,11 @@ struct SummaryController {
         let npc = try await npcs.npc(npcID)
         let started = ContinuousClock.now
         let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
-        let review = analyzer.settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
+        let review = analyzer.settings.rule.review(analysis, transcript: transcript, partner: conversation.userID, strand: npc.strand)
         return .json([
             "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(review.confidence),
             "confidence_notes": .array(review.notes.map(JSONValue.string)),
-            "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)),
+            "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)), "evidence": analysis.evidenceJSON,
             "would_apply": .bool(analyzer.settings.autoApply && review.confidence >= analyzer.settings.threshold),
             "seconds": .number((ContinuousClock.now - started).seconds),
         ])
@@ -129,6 +129,7 @@ struct SummaryController {
             "state": .string(stored.state.rawValue), "analysis": stored.analysis.proposal.json,
             "confidence": .number(stored.confidence), "confidence_notes": .array(stored.notes.map(JSONValue.string)),
             "review_notes": .array(stored.analysis.reviewNotes.map(JSONValue.string)),
+            "evidence": stored.analysis.evidenceJSON,
             "revision": stored.revision.map { .integer(Int64($0)) } ?? .null,
             "created_at": .string(StrandDate.format(stored.createdAt)),
             "decided_at": stored.decidedAt.map { .string(StrandDate.format($0)) } ?? .null,
@@ -151,5 +152,12 @@ extension SummaryJob {
             "last_error": lastError.map(JSONValue.string) ?? .null, "created_at": .string(StrandDate.format(createdAt)),
             "updated_at": .string(StrandDate.format(updatedAt)),
         ]
+    }
+}
+
+extension ConversationAnalysis {
+    /// `[{"inference": "new_memories[0]", "line": "[3] tess: …"}]`: what each inference rests on, for the reviewer.
+    var evidenceJSON: JSONValue {
+        .array(evidence.map { ["inference": .string($0.inference), "line": .string($0.line)] })
     }
 }

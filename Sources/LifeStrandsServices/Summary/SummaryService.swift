@@ -91,7 +91,8 @@ public struct SummaryService: Service {
             var outcome: SummaryOutcome
             do {
                 let analysis = try await analyze(conversation, transcript: transcript, npc: npc, attempt: job.attempts)
-                let review = settings.rule.review(analysis, transcript: transcript, strand: npc.strand)
+                let review = settings.rule.review(
+                    analysis, transcript: transcript, partner: conversation.userID, strand: npc.strand)
                 outcome = SummaryOutcome(
                     analysis: analysis, review: review, apply: settings.autoApply && review.confidence >= settings.threshold,
                     memoryPolicy: settings.memoryPolicy)
@@ -197,7 +198,7 @@ public struct SummaryService: Service {
         let reflection = Memory(
             content: insight, importance: sources.map(\.importance).max() ?? 5,
             participants: Array(Set(sources.flatMap(\.participants))).sorted(), kind: .reflection,
-            extra: ["cites": .array(sources.map { .string($0.id) })])
+            player: grounds.first?.player, extra: ["cites": .array(sources.map { .string($0.id) })])
         _ = try await npcs.modify(npc.id, change: .summarized) { strand in
             var strand = strand
             strand.memories.append(reflection)
@@ -215,7 +216,7 @@ public struct SummaryService: Service {
     ) async throws -> ConversationAnalysis {
         let prompt = SummaryPrompt.text(conversation: conversation, transcript: transcript, npc: npc.strand)
         // This conversation's own schema: the grammar cannot name a non-party or a word outside the vocabulary.
-        let scope = AnalysisScope(npc: npc.strand, partner: conversation.userID)
+        let scope = AnalysisScope(npc: npc.strand, partner: conversation.userID, transcript: transcript)
         var request = GenerationRequest(
             prompt: .chat([.system(SummaryPrompt.instructions), .user(prompt)]),
             constraint: .jsonSchema(scope.jsonSchema),
@@ -254,9 +255,10 @@ enum SummaryPrompt {
         + "with an importance from 1 (mundane) to 10 (life-changing) and an emotional impact from -1 to 1; "
         + "relationship updates for the player (affinity and trust changes from -20 to 20, and why); facts the NPC "
         + "learned, with a confidence from 0 to 1; personality changes (rare: only for strong evidence); status "
-        + "changes (mood, energy, health); and your overall confidence from 0 to 1. Use only what was said."
+        + "changes (mood, energy, health); and your overall confidence from 0 to 1. Each memory and fact gives the "
+        + "number of the conversation line it comes from, and says only what that line says. Use only what was said."
 
-    /// The NPC, who they talked with, and the transcript (its last 6000 characters when longer).
+    /// The NPC, who they talked with, and the transcript as numbered lines (its last 6000 characters when longer).
     static func text(conversation: Conversation, transcript: [ConversationMessage], npc: LifeStrand) -> String {
         var about = "NPC: \(npc.name)"
         if let occupation = npc.background.occupation { about += ", \(occupation)" }
@@ -265,7 +267,7 @@ enum SummaryPrompt {
         let status = [npc.currentStatus.mood.map { "mood \($0)" }, npc.currentStatus.energy.map { "energy \($0)" }]
             .compactMap { $0 }
         if !status.isEmpty { about += ". Now: \(status.joined(separator: ", "))" }
-        var lines = transcript.map { "\($0.role == .user ? conversation.userID : npc.name): \($0.content)" }
+        var lines = NumberedTranscript(transcript, partner: conversation.userID, npcName: npc.name).lines.map(\.cited)
         var total = lines.reduce(0) { $0 + $1.count }
         while total > 6000, lines.count > 1 { total -= lines.removeFirst().count }
         return "\(about).\nPlayer: \(conversation.userID).\n\nConversation:\n" + lines.joined(separator: "\n")

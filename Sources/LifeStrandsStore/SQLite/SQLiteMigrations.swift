@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import LifeStrands
 
 /// The SQLite schema, one frozen migration per version: never edit a shipped one, add the next.
 enum SQLiteMigrations {
@@ -118,6 +120,19 @@ enum SQLiteMigrations {
                         PRIMARY KEY (npc_id, kind, item_id)
                     );
                     """)
+        }
+        migrator.registerMigration("v6-strand-text") { db in
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE strand_text USING fts5(
+                        npc_id UNINDEXED, kind UNINDEXED, item_id UNINDEXED, text, tokenize = 'porter unicode61'
+                    );
+                    """)
+            for row in try Row.fetchAll(db, sql: "SELECT id, strand FROM npc") {
+                guard let id = UUID(uuidString: row["id"]) else { continue }
+                let strand = try LifeStrand(json: JSONParser.parse(row["strand"] as String))
+                try SQLiteTextSearch.reindex(strand, of: id, db)
+            }
         }
         return migrator
     }

@@ -87,6 +87,7 @@ public struct SQLiteNPCRepository: NPCRepository {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM npc WHERE id = ?", arguments: [id.lowercased])
             guard db.changesCount > 0 else { throw NPCError.notFound(id) }
+            try SQLiteTextSearch.remove(id, db)
         }
     }
 
@@ -185,6 +186,7 @@ public struct SQLiteNPCRepository: NPCRepository {
             NPCRevision(
                 npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom,
                 createdAt: next.updatedAt, strand: strand), db)
+        try SQLiteTextSearch.reindex(strand, of: current.id, db)
         return next
     }
 
@@ -199,6 +201,7 @@ public struct SQLiteNPCRepository: NPCRepository {
                 npc.id.lowercased, strand.name, strand.background.occupation, strand.background.location,
                 strand.currentStatus.mood, npc.revision, strand.json.jsonText, npc.createdAt, npc.updatedAt,
             ])
+        try SQLiteTextSearch.reindex(strand, of: npc.id, db)
     }
 
     private static func appendRevision(_ revision: NPCRevision, _ db: Database) throws {

@@ -1,0 +1,29 @@
+extension LifeStrand {
+    /// Whether `memory` may come to mind in a conversation with `userID`: one every conversation may use,
+    /// one of this player's, or another player's when the NPC shares what players tell it.
+    public func mayRecall(_ memory: Memory, with userID: String) -> Bool {
+        memory.player == nil || memory.player == userID || sharesPlayerMemories
+    }
+
+    /// As for memories: world knowledge for everyone, what a player said for that player (or all, shared).
+    public func mayRecall(_ item: KnowledgeItem, with userID: String) -> Bool {
+        item.player == nil || item.player == userID || sharesPlayerMemories
+    }
+}
+
+extension Memory {
+    /// The memory as it comes to mind in a conversation with `userID`: another player's says whose it is
+    /// ("tess told me: …"), unless its words already name them.
+    func recalled(with userID: String) -> String {
+        guard let player, player != userID, !content.lowercased().contains(player.lowercased()) else { return content }
+        return "\(player) told me: \(content)"
+    }
+}
+
+extension KnowledgeItem {
+    /// The item as it comes to mind in a conversation with `userID`, its source named when another player's.
+    func recalled(with userID: String) -> String {
+        guard let player, player != userID else { return "\(topic): \(content)" }
+        return "\(topic): \(content) (\(player) told me)"
+    }
+}
