@@ -94,12 +94,13 @@ import TestSupport
         // The analysis the model wrote validates against its schema, and was applied (threshold 0).
         let stored = try #require(try await summaries.analyses(state: nil, npcID: npcID, limit: 5).first)
         #expect(stored.state == .applied)
-        // What the model wrote keeps to this conversation's own schema (review notes are code's, not the model's).
+        // What was kept of the model's analysis keeps to the analysis schema (review notes and evidence
+        // are code's, not the model's), and every memory and fact rests on the transcript.
         let sampled = stored.analysis.proposal
-        let transcript = try await conversations.messages(of: conversation.id)
-        let scope = AnalysisScope(npc: npc.strand, partner: "ana", transcript: transcript)
-        let schema = try JSONSerialization.jsonObject(with: Data(scope.jsonSchema.utf8))
+        let schema = try JSONSerialization.jsonObject(with: Data(ConversationAnalysis.jsonSchema.utf8))
         #expect(validationProblems(sampled.json.foundationValue, against: schema).isEmpty)
+        let said = try await conversations.messages(of: conversation.id).map(\.content)
+        #expect(stored.analysis.evidence.allSatisfy { evidence in said.contains { evidence.line.hasSuffix($0) } })
         #expect(sampled.relationshipUpdates.allSatisfy { $0.who == "ana" })
         print("analysis by the summary model:", stored.analysis.json.jsonText)
 

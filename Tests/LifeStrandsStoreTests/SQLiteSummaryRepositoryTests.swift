@@ -98,6 +98,26 @@ import TestSupport
         await #expect(throws: SummaryError.notPending(pending.id, .approved)) { try await summaries.reject(pending.id, at: now) }
     }
 
+    @Test func appliedInPartTheDoubtfulRestWaitsForReview() async throws {
+        let (npc, _, _) = try await endedConversation()
+        let job = try #require(try await summaries.claimNextJob(at: now))
+        var confident = analysis
+        confident.statusChanges = .init()
+        var doubtful = analysis
+        doubtful.newMemories = []
+        doubtful.relationshipUpdates = []
+        let outcome = SummaryOutcome(analysis: confident, review: review, apply: true, held: doubtful)
+        let (_, after) = try #require(try await summaries.complete(job, with: outcome, at: now))
+        #expect(after.strand.memories.map(\.kind) == [.conversation, .statement, .observation])
+        #expect(after.strand.currentStatus.mood == "focused")
+        let pending = try #require(try await summaries.analyses(state: .pending, npcID: npc.id, limit: 10).first)
+        #expect(pending.analysis == doubtful && pending.revision == nil)
+        #expect(pending.notes.last == "applied at once, with revision 2: new_memories[0], relationship_updates[0]")
+        let (_, _, approved) = try await summaries.approve(pending.id, edited: nil, policy: .init(), at: now)
+        #expect(approved.strand.currentStatus.mood == "sombre")
+        #expect(approved.strand.memories.filter { $0.kind == .observation }.count == 1)
+    }
+
     @Test func anEditedAnalysisIsAppliedInsteadAndARejectedOneNever() async throws {
         let (npc, _, _) = try await endedConversation(user: "ana")
         let first = try #require(try await summaries.claimNextJob(at: now))

@@ -134,4 +134,34 @@ import TestSupport
             #"learned_knowledge[0] dropped: its topic "The East Gate of Kroniell is a place of" does not occur in the transcript"#,
         ])
     }
+
+    @Test func aTopicIsAPhraseTheTranscriptSays() throws {
+        let topics = try Self.schema(Self.scope())["properties"]?["learned_knowledge"]?["items"]?["properties"]?["topic"]?["enum"]
+        #expect(topics == ["Kroniell", "born", "Maren", "East Gate", "sister", "keeps", "bees", "east", "gate", "Honey"])
+    }
+
+    @Test func thePlayersFirstPersonIsMarkedAsTheirsAndATopicIsLearnedOnce() {
+        let proposed = ConversationAnalysis(
+            summary: "x",
+            newMemories: [.init(content: "I was born in Kroniell.", importance: 5, line: 1)],
+            relationshipUpdates: [.init(who: "maren", affinityDelta: 3, trustDelta: 0, reason: "keeps bees")],
+            learnedKnowledge: [
+                .init(topic: "bees", content: "My sister Maren keeps bees", confidence: 1, line: 3),
+                .init(topic: "Bees", content: "Maren keeps bees by the East Gate", confidence: 1, line: 3),
+            ],
+            confidence: 1)
+        let checked = Self.scope().check(proposed)
+        #expect(checked.newMemories.map(\.content) == ["tess said: I was born in Kroniell."])
+        #expect(checked.learnedKnowledge.map(\.content) == ["tess said: My sister Maren keeps bees"])
+        #expect(checked.reviewNotes == [#"learned_knowledge[1] dropped: a second item on "Bees""#])
+        // Maren is mentioned, so a change to how Bram sees her may stand; someone unmentioned may not.
+        #expect(checked.relationshipUpdates.map(\.who) == ["maren"])
+        var strand = Self.bram
+        strand.relationships["corwen"] = Relationship()
+        let elsewhere = AnalysisScope(npc: strand, partner: "tess", transcript: Self.transcript)
+        var aboutCorwen = proposed
+        aboutCorwen.relationshipUpdates[0].who = "corwen"
+        #expect(elsewhere.check(aboutCorwen).relationshipUpdates.isEmpty)
+        #expect(elsewhere.check(aboutCorwen).reviewNotes.first == #"relationship_updates[0] dropped: "corwen" is not mentioned in the transcript"#)
+    }
 }

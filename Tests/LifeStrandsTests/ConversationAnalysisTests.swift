@@ -115,6 +115,20 @@ private let analysisJSON: JSONValue = [
     }
 }
 
+extension ConfidenceRuleTests {
+    @Test func theConfidentPartAppliesAndTheRestWaits() throws {
+        var analysis = try ConversationAnalysis(json: analysisJSON)
+        analysis.personalityChanges = [.init(trait: "gentle", change: .add, evidence: "Ana lost her boat in the storm")]
+        let review = review(analysis)
+        #expect(review.confidence == 0.6)
+        #expect(review.inferences["personality_changes[0]"] == 0.6 && review.inferences["new_memories[0]"] == 1)
+        let (confident, doubtful) = review.split(analysis, at: 0.8)
+        #expect(confident.inferencePaths == ["new_memories[0]", "relationship_updates[0]", "learned_knowledge[0]", "status_changes"])
+        #expect(doubtful.inferencePaths == ["personality_changes[0]"])
+        #expect(confident.summary == analysis.summary && doubtful.summary == analysis.summary)
+    }
+}
+
 @Suite(.unit) struct ApplyingAnAnalysisTests {
     @Test func everyConversationLeavesARelationshipAMemoryAndEachStatementAllGrounded() {
         let transcript = said(

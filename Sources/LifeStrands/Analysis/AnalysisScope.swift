@@ -13,11 +13,16 @@ import Foundation
 /// - a memory or knowledge item must rest on the transcript line it cites: at least
 ///   `NumberedTranscript.minimumSupport` of its content words occur there. One that cites the wrong line
 ///   but rests on another is re-cited to it; one that rests on none is dropped;
-/// - a knowledge topic must occur in the transcript word for word, and its confidence becomes how well
-///   its line supports it: the model's own figure is not evidence;
+/// - a knowledge topic must occur in the transcript word for word (the schema offers only phrases that
+///   do), one item per topic, and its confidence becomes how well its line supports it: the model's own
+///   figure is not evidence;
+/// - what a player said in the first person is marked as theirs ("tess said: I am allergic to cats");
+/// - a relationship update for someone other than the partner needs them mentioned in the transcript;
 /// - a personality change's evidence must rest on the transcript the same way;
 /// - a memory the NPC already has, word for word, is not written again.
 public struct AnalysisScope: Sendable, Equatable {
+    /// The player the NPC talked with.
+    public var partner: String
     /// Ids a relationship update may name.
     public var parties: [String]
     public var vocabulary: AnalysisVocabulary
@@ -32,6 +37,7 @@ public struct AnalysisScope: Sendable, Equatable {
         npc strand: LifeStrand, partner: String, transcript: [ConversationMessage],
         vocabulary: AnalysisVocabulary = .standard
     ) {
+        self.partner = partner
         let own = strand.name.lowercased()
         // Other players' relationships are theirs: one conversation never changes another player's.
         let otherPlayers = Set((strand.memories.compactMap(\.player) + strand.knowledge.compactMap(\.player)).map { $0.lowercased() })
@@ -64,6 +70,25 @@ public struct AnalysisScope: Sendable, Equatable {
         schema.set(status + ["energy"], to: words(vocabulary.energies))
         schema.set(status + ["health"], to: words(vocabulary.healths))
         schema.set(["properties", "personality_changes", "items", "properties", "trait"], to: words(vocabulary.traits))
+        let topics = transcript.topics()
+        if topics.isEmpty {
+            schema.set(["properties", "learned_knowledge", "maxItems"], to: 0)
+        } else {
+            schema.set(["properties", "learned_knowledge", "items", "properties", "topic"], to: words(topics))
+        }
+        // What a memory or fact says is one of the player's sentences, word for word: grounded by
+        // construction, whatever the model. Code marks it as the player's (`attributed`).
+        let sentences = transcript.playerSentences()
+        if sentences.isEmpty {
+            schema.set(["properties", "new_memories", "maxItems"], to: 0)
+            schema.set(["properties", "learned_knowledge", "maxItems"], to: 0)
+        } else {
+            schema.set(["properties", "new_memories", "items", "properties", "content"], to: words(sentences))
+            schema.set(["properties", "learned_knowledge", "items", "properties", "content"], to: words(sentences))
+        }
+        // As many memories as the player made statements, up to the bound: a small model otherwise
+        // stops after one or two.
+        schema.set(["properties", "new_memories", "minItems"], to: .integer(Int64(min(sentences.count, Self.maxNewMemories))))
         for list in ["new_memories", "learned_knowledge"] {
             if transcript.lines.isEmpty {
                 schema.set(["properties", list, "maxItems"], to: 0)
@@ -83,6 +108,11 @@ public struct AnalysisScope: Sendable, Equatable {
         checked.relationshipUpdates = analysis.relationshipUpdates.enumerated().filter { index, update in
             guard parties.contains(update.who) else {
                 notes.append("relationship_updates[\(index)] dropped: \"\(update.who)\" is not a party to this conversation")
+                return false
+            }
+            // Someone who is not in the conversation is changed only by what was said about them.
+            guard update.who == partner || transcript.mentions(update.who) else {
+                notes.append("relationship_updates[\(index)] dropped: \"\(update.who)\" is not mentioned in the transcript")
                 return false
             }
             return true
@@ -128,21 +158,32 @@ public struct AnalysisScope: Sendable, Equatable {
             guard let line = ground(memory.content, citing: memory.line, path, &notes) else { return nil }
             written.insert(Self.normalised(memory.content))
             var memory = memory
+            memory.content = Self.attributed(memory.content, to: line.line)
             memory.line = line.line.number
             memory.evidence = line.line.cited
             return memory
         }
+        var topics = Set<String>()
         checked.learnedKnowledge = analysis.learnedKnowledge.enumerated().compactMap { index, item in
             let path = "learned_knowledge[\(index)]"
             guard transcript.mentions(item.topic) else {
                 notes.append("\(path) dropped: its topic \"\(item.topic)\" does not occur in the transcript")
                 return nil
             }
-            guard let line = ground(item.topic + " " + item.content, citing: item.line, path, &notes) else { return nil }
+            guard topics.insert(item.topic.lowercased()).inserted else {
+                notes.append("\(path) dropped: a second item on \"\(item.topic)\"")
+                return nil
+            }
+            guard let line = ground(item.content, citing: item.line, path, &notes) else { return nil }
+            guard NumberedTranscript(lines: [line.line]).mentions(item.topic) else {
+                notes.append("\(path) dropped: its topic \"\(item.topic)\" is not in the line it rests on (\(line.line.number))")
+                return nil
+            }
             var item = item
+            item.content = Self.attributed(item.content, to: line.line)
             item.line = line.line.number
             item.evidence = line.line.cited
-            item.confidence = (line.support * 100).rounded() / 100
+            item.confidence = (transcript.support(of: item.topic + " " + item.content, in: line.line) * 100).rounded() / 100
             return item
         }
         checked.reviewNotes = analysis.reviewNotes + notes
@@ -165,6 +206,16 @@ public struct AnalysisScope: Sendable, Equatable {
         let cited = number.map { "line \($0)" } ?? "no line"
         notes.append("\(path): cited \(cited), rests on line \(best.line.number)")
         return best
+    }
+
+    /// `new_memories`' `maxItems` in `ConversationAnalysis.jsonSchema`.
+    static let maxNewMemories = 6
+
+    /// A text in the player's own first person, marked as theirs, so the NPC never recalls the player's
+    /// "I" as itself: "tess said: I am allergic to cats."
+    static func attributed(_ text: String, to line: NumberedTranscript.Line) -> String {
+        guard line.fromPlayer, NumberedTranscript.speaksForItself(text) else { return text }
+        return "\(line.speaker) said: \(text)"
     }
 
     private static func percent(_ share: Double) -> String { "\(Int((share * 100).rounded()))%" }

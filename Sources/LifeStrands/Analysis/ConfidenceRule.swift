@@ -10,7 +10,8 @@
 /// - a personality change: its evidence's support times `personalityFactor`, since people rarely change
 ///   in one conversation.
 /// The analysis's confidence is the lowest of its inferences' (1 when it infers nothing, since only the
-/// grounded record of the conversation is written).
+/// grounded record of the conversation is written). `Review.split` parts the inferences that reach a
+/// threshold from those that do not, so the confident ones apply while the rest wait for review.
 public struct ConfidenceRule: Sendable, Equatable {
     public var personalityFactor: Double
     public var contradictionFactor: Double
@@ -34,10 +35,36 @@ public struct ConfidenceRule: Sendable, Equatable {
         public var confidence: Double
         /// One line per inference below 1, e.g. `new_memories[0]: line 3 holds 67% of its words`.
         public var notes: [String]
+        /// Each inference's own confidence, by its path (`new_memories[0]`, `status_changes`).
+        public var inferences: [String: Double]
 
-        public init(confidence: Double, notes: [String] = []) {
+        public init(confidence: Double, notes: [String] = [], inferences: [String: Double] = [:]) {
             self.confidence = confidence
             self.notes = notes
+            self.inferences = inferences
+        }
+
+        /// `analysis` in two: the inferences confident enough to apply at `threshold`, and the rest,
+        /// which wait for review. Both keep the summary and key points.
+        public func split(_ analysis: ConversationAnalysis, at threshold: Double)
+            -> (confident: ConversationAnalysis, doubtful: ConversationAnalysis)
+        {
+            func sure(_ path: String) -> Bool { (inferences[path] ?? 0) >= threshold }
+            func part<T>(_ items: [T], _ list: String, _ wanted: Bool) -> [T] {
+                items.enumerated().filter { sure("\(list)[\($0.offset)]") == wanted }.map(\.element)
+            }
+            var confident = analysis
+            var doubtful = analysis
+            confident.newMemories = part(analysis.newMemories, "new_memories", true)
+            doubtful.newMemories = part(analysis.newMemories, "new_memories", false)
+            confident.relationshipUpdates = part(analysis.relationshipUpdates, "relationship_updates", true)
+            doubtful.relationshipUpdates = part(analysis.relationshipUpdates, "relationship_updates", false)
+            confident.learnedKnowledge = part(analysis.learnedKnowledge, "learned_knowledge", true)
+            doubtful.learnedKnowledge = part(analysis.learnedKnowledge, "learned_knowledge", false)
+            confident.personalityChanges = part(analysis.personalityChanges, "personality_changes", true)
+            doubtful.personalityChanges = part(analysis.personalityChanges, "personality_changes", false)
+            if sure("status_changes") { doubtful.statusChanges = .init() } else { confident.statusChanges = .init() }
+            return (confident, doubtful)
         }
     }
 
@@ -51,9 +78,11 @@ public struct ConfidenceRule: Sendable, Equatable {
     public func review(_ analysis: ConversationAnalysis, transcript: NumberedTranscript, strand: LifeStrand) -> Review {
         var confidence = 1.0
         var notes: [String] = []
+        var inferences: [String: Double] = [:]
         func judge(_ path: String, _ value: Double, _ why: String) {
             let value = (min(max(value, 0), 1) * 100).rounded() / 100
             confidence = min(confidence, value)
+            inferences[path] = value
             if value < 1 { notes.append("\(path): \(why) (\(value))") }
         }
         func lineSupport(_ text: String, _ number: Int?) -> (Double, String) {
@@ -92,6 +121,6 @@ public struct ConfidenceRule: Sendable, Equatable {
                 "personality_changes[\(index)]", transcript.support(of: change.evidence) * personalityFactor,
                 "a personality change (×\(personalityFactor))")
         }
-        return Review(confidence: confidence, notes: notes)
+        return Review(confidence: confidence, notes: notes, inferences: inferences)
     }
 }

@@ -10,7 +10,7 @@ extension ConversationAnalysis {
          "properties": {
           "summary": {"type": "string", "minLength": 1, "maxLength": 200},
           "key_points": {"type": "array", "maxItems": 3, "items": {"type": "string", "minLength": 1, "maxLength": 80}},
-          "new_memories": {"type": "array", "maxItems": 4, "items": {"type": "object", "additionalProperties": false,
+          "new_memories": {"type": "array", "maxItems": 6, "items": {"type": "object", "additionalProperties": false,
             "required": ["line", "content", "importance", "emotional_impact"],
             "properties": {"line": {"type": "integer", "minimum": 1, "maximum": 200},
                            "content": {"type": "string", "minLength": 1, "maxLength": 120},
@@ -86,7 +86,7 @@ extension ConversationAnalysis {
         // A line citation is read when present: analyses stored before citations have none, and the
         // scope's check drops what cites nothing.
         func line(_ value: JSONValue?) -> Int? { value?.integerValue.map(Int.init) }
-        let memories = array("new_memories", max: 4).enumerated().map { index, item in
+        let memories = array("new_memories", max: 6).enumerated().map { index, item in
             NewMemory(
                 content: string(item["content"], "new_memories[\(index)].content", max: 120) ?? "",
                 importance: integer(item["importance"], "new_memories[\(index)].importance", Memory.importanceRange),

@@ -132,6 +132,14 @@ public struct ConversationAnalysis: Sendable, Equatable {
             || !personalityChanges.isEmpty || !statusChanges.isEmpty
     }
 
+    /// A short label per inference: `new_memories[0]`, …, `status_changes`.
+    public var inferencePaths: [String] {
+        func paths(_ list: String, _ count: Int) -> [String] { (0..<count).map { "\(list)[\($0)]" } }
+        return paths("new_memories", newMemories.count) + paths("relationship_updates", relationshipUpdates.count)
+            + paths("learned_knowledge", learnedKnowledge.count) + paths("personality_changes", personalityChanges.count)
+            + (statusChanges.isEmpty ? [] : ["status_changes"])
+    }
+
     /// Bounds of one conversation's change to affinity or trust.
     public static let deltaRange = -20...20
 }

@@ -33,6 +33,12 @@ public struct NumberedTranscript: Sendable, Equatable {
         partyNames = KeywordRelevance.keywords(partner + " " + npcName).union(Self.partyWords)
     }
 
+    /// A transcript of just these lines (no party words).
+    init(lines: [Line]) {
+        self.lines = lines
+        partyNames = []
+    }
+
     public func line(_ number: Int) -> Line? {
         lines.indices.contains(number - 1) ? lines[number - 1] : nil
     }
@@ -61,6 +67,50 @@ public struct NumberedTranscript: Sendable, Equatable {
             guard said.count >= words.count else { return false }
             return (0...(said.count - words.count)).contains { Array(said[$0..<($0 + words.count)]) == words }
         }
+    }
+
+    /// The noun-like phrases a knowledge topic may be, in the order said: runs of capitalised words
+    /// ("East Gate", "Kroniell") and the content words of the player's lines ("cartographer", "bees"),
+    /// at most `limit`. Every one occurs in the transcript, so a topic chosen from them does.
+    public func topics(limit: Int = 60) -> [String] {
+        var topics: [String] = []
+        var seen = Set<String>()
+        func add(_ phrase: String) {
+            guard topics.count < limit, seen.insert(phrase.lowercased()).inserted else { return }
+            topics.append(phrase)
+        }
+        for line in lines {
+            var run: [String] = []
+            let words = line.text.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "'" }).map(String.init)
+            for word in words + [""] {
+                if let first = word.first, first.isUppercase, !KeywordRelevance.stopWords.contains(word.lowercased()), word.count > 1 {
+                    run.append(word)
+                } else {
+                    if !run.isEmpty { add(run.joined(separator: " ")) }
+                    run = []
+                }
+            }
+            guard line.fromPlayer else { continue }
+            for word in KeywordRelevance.contentWords(line.text) where word.count > 3 && !Self.firstPerson.contains(word) { add(word) }
+        }
+        return topics
+    }
+
+    /// The sentences of the player's lines with two content words or more, each once, the last `limit`.
+    public func playerSentences(limit: Int = 40) -> [String] {
+        var seen = Set<String>()
+        let sentences = lines.filter(\.fromPlayer).flatMap { LifeStrand.sentences($0.text) }
+            .filter { KeywordRelevance.keywords($0).count >= 2 && $0.count <= 120 && seen.insert($0).inserted }
+        return Array(sentences.suffix(limit))
+    }
+
+    /// Words by which a speaker speaks of themselves.
+    static let firstPerson: Set<String> = ["i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "myself", "we", "our", "ours", "us"]
+
+    /// Whether `text` speaks in the first person: from a player's line, "I" is the player, not the NPC.
+    public static func speaksForItself(_ text: String) -> Bool {
+        text.lowercased().map { $0 == "’" ? "'" : $0 }.split(whereSeparator: { !$0.isLetter && $0 != "'" })
+            .contains { firstPerson.contains(String($0)) }
     }
 
     private static func support(of text: String, in evidence: Set<String>) -> Double {

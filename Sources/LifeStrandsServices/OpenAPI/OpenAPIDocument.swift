@@ -1360,7 +1360,15 @@ enum OpenAPIDocument {
                       }
                     },
                     "would_apply": {
-                      "type": "boolean"
+                      "type": "boolean",
+                      "description": "whether some of its inferences would apply at once (those confident enough at the threshold)"
+                    },
+                    "would_hold": {
+                      "type": "array",
+                      "items": {
+                        "type": "string"
+                      },
+                      "description": "the inferences that would wait for review, e.g. personality_changes[0]"
                     },
                     "seconds": {
                       "type": "number"
@@ -2559,7 +2567,7 @@ enum OpenAPIDocument {
           },
           "new_memories": {
             "type": "array",
-            "maxItems": 4,
+            "maxItems": 6,
             "items": {
               "type": "object",
               "additionalProperties": false,

@@ -105,11 +105,13 @@ struct SummaryController {
         let started = ContinuousClock.now
         let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
         let review = analyzer.settings.rule.review(analysis, transcript: transcript, partner: conversation.userID, strand: npc.strand)
+        let (confident, doubtful) = review.split(analysis, at: analyzer.settings.threshold)
         return .json([
             "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(review.confidence),
             "confidence_notes": .array(review.notes.map(JSONValue.string)),
             "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)), "evidence": analysis.evidenceJSON,
-            "would_apply": .bool(analyzer.settings.autoApply && review.confidence >= analyzer.settings.threshold),
+            "would_apply": .bool(analyzer.settings.autoApply && !confident.inferencePaths.isEmpty),
+            "would_hold": .array((analyzer.settings.autoApply ? doubtful : analysis).inferencePaths.map(JSONValue.string)),
             "seconds": .number((ContinuousClock.now - started).seconds),
         ])
     }

@@ -16,7 +16,7 @@ public struct SummaryService: Service {
         public var threshold: Double
         public var rule: ConfidenceRule
         /// Tokens the analysis may take. The schema's bounds keep a sound analysis well under; a tiny model
-        /// that fills every string to its bound with one-character tokens needs about 1,400.
+        /// that fills every string to its bound with one-character tokens needs about 2,000.
         public var maxTokens: Int
         public var pollInterval: Duration
         /// The first retry's delay; each further one doubles it.
@@ -27,7 +27,7 @@ public struct SummaryService: Service {
         public var embeddings: Bool
 
         public init(
-            autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 1024,
+            autoApply: Bool = true, threshold: Double = 0.8, rule: ConfidenceRule = .init(), maxTokens: Int = 1536,
             pollInterval: Duration = .seconds(1), retryDelay: Duration = .seconds(2), memoryPolicy: MemoryPolicy = .init(),
             embeddings: Bool = true
         ) {
@@ -93,9 +93,16 @@ public struct SummaryService: Service {
                 let analysis = try await analyze(conversation, transcript: transcript, npc: npc, attempt: job.attempts)
                 let review = settings.rule.review(
                     analysis, transcript: transcript, partner: conversation.userID, strand: npc.strand)
-                outcome = SummaryOutcome(
-                    analysis: analysis, review: review, apply: settings.autoApply && review.confidence >= settings.threshold,
-                    memoryPolicy: settings.memoryPolicy)
+                outcome = SummaryOutcome(analysis: analysis, review: review, apply: false, memoryPolicy: settings.memoryPolicy)
+                if settings.autoApply {
+                    // What earns the threshold applies now; the rest, if any, waits for review.
+                    let (confident, doubtful) = review.split(analysis, at: settings.threshold)
+                    if confident.hasInferences || !doubtful.hasInferences {
+                        outcome.analysis = confident
+                        outcome.apply = true
+                        outcome.held = doubtful.hasInferences ? doubtful : nil
+                    }
+                }
             } catch let error as AnalysisError where job.attempts >= job.maxAttempts {
                 // The model never managed: what the player said is remembered all the same.
                 outcome = .evidenceOnly(memoryPolicy: settings.memoryPolicy, failure: "\(error)")
@@ -256,7 +263,8 @@ enum SummaryPrompt {
         + "relationship updates for the player (affinity and trust changes from -20 to 20, and why); facts the NPC "
         + "learned, with a confidence from 0 to 1; personality changes (rare: only for strong evidence); status "
         + "changes (mood, energy, health); and your overall confidence from 0 to 1. Each memory and fact gives the "
-        + "number of the conversation line it comes from, and says only what that line says. Use only what was said."
+        + "number of the conversation line it comes from and quotes that line. New memories take the player's "
+        + "statements in the order they were said, a different one each. Use only what was said."
 
     /// The NPC, who they talked with, and the transcript as numbered lines (its last 6000 characters when longer).
     static func text(conversation: Conversation, transcript: [ConversationMessage], npc: LifeStrand) -> String {

@@ -70,7 +70,14 @@ public struct SQLiteSummaryRepository: SummaryRepository {
                     arguments: [String(failure.prefix(2000)), date, job.id.lowercased])
                 return (before, after)
             }
-            let holdsInferences = !outcome.apply && outcome.analysis.hasInferences
+            // What waits for review: all of it, or (applied in part) what was not confident enough.
+            let waiting = outcome.apply ? outcome.held : outcome.analysis
+            let holdsInferences = waiting?.hasInferences == true
+            let stored = holdsInferences ? waiting ?? outcome.analysis : outcome.analysis
+            var notes = outcome.review.notes
+            if outcome.apply, holdsInferences, outcome.analysis.hasInferences {
+                notes.append("applied at once, with revision \(after.revision): " + outcome.analysis.inferencePaths.joined(separator: ", "))
+            }
             try db.execute(
                 sql: """
                     INSERT INTO conversation_analysis
@@ -79,8 +86,8 @@ public struct SQLiteSummaryRepository: SummaryRepository {
                     """,
                 arguments: [
                     UUID().lowercased, conversation.id.lowercased, conversation.npcID.lowercased, conversation.userID,
-                    (holdsInferences ? StoredAnalysis.State.pending : .applied).rawValue, outcome.analysis.json.jsonText,
-                    outcome.review.confidence, JSONValue.array(outcome.review.notes.map(JSONValue.string)).jsonText,
+                    (holdsInferences ? StoredAnalysis.State.pending : .applied).rawValue, stored.json.jsonText,
+                    outcome.review.confidence, JSONValue.array(notes.map(JSONValue.string)).jsonText,
                     holdsInferences ? nil : after.revision, date,
                 ])
             try db.execute(

@@ -58,14 +58,19 @@ public struct SummaryOutcome: Sendable {
     /// Why the analysis failed on the job's last attempt: the conversation is still recorded (its evidence
     /// is never lost), no analysis is stored, and the job is dead-lettered with this error.
     public var failure: String?
+    /// With `apply`, the inferences not confident enough to apply with the rest: they are stored as the
+    /// pending analysis, for review, while `analysis` is applied now.
+    public var held: ConversationAnalysis?
 
     public init(
-        analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool, memoryPolicy: MemoryPolicy = .init(),
-        similarity: (@Sendable (Memory, Memory) -> Double?)? = nil, failure: String? = nil
+        analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool, held: ConversationAnalysis? = nil,
+        memoryPolicy: MemoryPolicy = .init(), similarity: (@Sendable (Memory, Memory) -> Double?)? = nil,
+        failure: String? = nil
     ) {
         self.analysis = analysis
         self.review = review
         self.apply = apply
+        self.held = held
         self.memoryPolicy = memoryPolicy
         self.similarity = similarity
         self.failure = failure
