@@ -2,8 +2,8 @@ import Foundation
 
 /// What one conversation's analysis may say, built from the conversation and the Life Strand: the
 /// parties a relationship update may name (the partner and those the NPC already knows, never the NPC
-/// itself nor another player), the transcript lines memories and knowledge may cite, and the words
-/// status and personality changes may use.
+/// itself nor another player), the player's sentences memories and knowledge may quote and the lines
+/// they may cite, the phrases a topic may be, and the words status and personality changes may use.
 ///
 /// It gives the job its own JSON schema, so the summary model's grammar cannot write anything else, and
 /// checks an analysis after sampling, so one that came from elsewhere (a preview, a stored row, another
@@ -13,9 +13,9 @@ import Foundation
 /// - a memory or knowledge item must rest on the transcript line it cites: at least
 ///   `NumberedTranscript.minimumSupport` of its content words occur there. One that cites the wrong line
 ///   but rests on another is re-cited to it; one that rests on none is dropped;
-/// - a knowledge topic must occur in the transcript word for word (the schema offers only phrases that
-///   do), one item per topic, and its confidence becomes how well its line supports it: the model's own
-///   figure is not evidence;
+/// - a knowledge topic must occur word for word in the line its fact rests on (the schema offers only
+///   phrases the transcript says), one item per topic, and its confidence becomes how well that line
+///   supports it: the model's own figure is not evidence;
 /// - what a player said in the first person is marked as theirs ("tess said: I am allergic to cats");
 /// - a relationship update for someone other than the partner needs them mentioned in the transcript;
 /// - a personality change's evidence must rest on the transcript the same way;
