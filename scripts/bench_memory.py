@@ -296,7 +296,7 @@ def main():
     parser.add_argument("--baseline", help="an older build, measured first with the same script")
     parser.add_argument("--models", default=os.path.join(
         os.environ.get("LIFESTRANDS_CACHE", os.path.expanduser("~/.cache/lifestrands")), "models"))
-    parser.add_argument("--questions", type=int, default=5, help="facts per conversation asked back in context (≤ 5)")
+    parser.add_argument("--questions", type=int, default=3, help="facts per conversation asked back in a later conversation, by their owner and by the other player (≤ 5)")
     parser.add_argument("--markdown")
     args = parser.parse_args()
     columns = []
