@@ -132,14 +132,15 @@ extension ConfidenceRuleTests {
 @Suite(.unit) struct ApplyingAnAnalysisTests {
     @Test func everyConversationLeavesARelationshipAMemoryAndEachStatementAllGrounded() {
         let transcript = said(
-            "Hello there!", "Evening.", "My name is Ana and I lost my boat, the Gaviota. My father built it.", "Sorry to hear it.")
+            "Good evening!", "Evening.", "My name is Ana and I lost my boat, the Gaviota. My father built it.", "Sorry to hear it.",
+            "Where can a boat be bought in this town?")
         let once = tomas.recordingConversation(conversation, transcript: transcript, summary: "Ana lost her boat.", at: now)
         let relationship = once.relationships["player-9"]
         #expect(relationship?.interactionCount == 1 && relationship?.lastInteractionAt == now)
         let memory = once.memories.first
         #expect(memory?.kind == .conversation && memory?.participants == ["player-9"] && memory?.player == "player-9")
-        #expect(memory?.content == "Talked with player-9 on 2027-01-15: Ana lost her boat. They said: “Hello there!” “My name is Ana and I lost my boat, the Gaviota. My father built it.”")
-        // One memory per statement, small talk left out, each the player's own.
+        #expect(memory?.content == "Talked with player-9 on 2027-01-15: Ana lost her boat. They said: “Good evening!” “My name is Ana and I lost my boat, the Gaviota. My father built it.” “Where can a boat be bought in this town?”")
+        // One memory per statement, small talk and questions left out, each the player's own.
         let statements = once.memories.filter { $0.kind == .statement }
         #expect(statements.map(\.content) == [
             "player-9 told me: “My name is Ana and I lost my boat, the Gaviota.”", "player-9 told me: “My father built it.”",

@@ -114,3 +114,14 @@ extension PlayerMemoryPolicyTests {
         #expect(MemoryPolicy(maxPerNPC: 2).pruned([statement, retold, other], now: now).map(\.id) == ["said", "retold"])
     }
 }
+
+extension PlayerMemoryPolicyTests {
+    @Test func aReflectionThatCopiesAMemoryIsNoInsight() {
+        let grounds = [
+            memory("tess told me: “I am allergic to cats.”"), memory("oren told me: “I fish the Silver Lake every morning.”"),
+        ]
+        #expect(MemoryPolicy.repeats("I am allergic to cats.", of: grounds)?.id == grounds[0].id)
+        #expect(MemoryPolicy.repeats("Good evening!", of: grounds) != nil)
+        #expect(MemoryPolicy.repeats("My guests trust me with what ails them, from cats to cold lakes.", of: grounds) == nil)
+    }
+}

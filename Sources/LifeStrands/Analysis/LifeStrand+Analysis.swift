@@ -7,7 +7,8 @@ extension LifeStrand {
     ///   only when the transcript holds `NumberedTranscript.minimumSupport` of its words; otherwise it is
     ///   kept apart, in `extra["model_summary"]`, labelled as the model's;
     /// - a memory per statement the player made (`Memory.Kind.statement`), verbatim, so each fact is
-    ///   recalled on its own. Small talk with fewer than two content words is left out.
+    ///   recalled on its own. Questions, and small talk with fewer than two content words besides
+    ///   greetings ("Good evening!"), are left out.
     /// All of them belong to the partner (`Memory.player`). Recording the same conversation twice changes
     /// nothing the second time.
     public func recordingConversation(
@@ -46,7 +47,7 @@ extension LifeStrand {
         var statements = 0
         for line in numbered.lines where line.fromPlayer {
             for (index, sentence) in Self.sentences(line.text).enumerated() where statements < Self.statementsPerConversation {
-                let words = KeywordRelevance.keywords(sentence).count
+                let words = Self.informativeWords(sentence)
                 guard words >= 2 else { continue }
                 statements += 1
                 var statementExtra = source
@@ -61,6 +62,18 @@ extension LifeStrand {
         }
         return strand
     }
+
+    /// Content words of `sentence` that are not small talk; 0 for a question, which states nothing.
+    static func informativeWords(_ sentence: String) -> Int {
+        guard !sentence.hasSuffix("?") else { return 0 }
+        return KeywordRelevance.keywords(sentence).subtracting(smallTalk).count
+    }
+
+    /// Words of greetings and farewells: "Good evening!" is not a fact.
+    static let smallTalk: Set<String> = [
+        "good", "evening", "morning", "afternoon", "night", "tonight", "bye", "goodbye", "farewell", "welcome",
+        "cheer", "well", "okay", "sure", "all", "nice", "meet", "see", "again", "soon", "fine", "great",
+    ]
 
     /// Most statement memories one conversation leaves.
     static let statementsPerConversation = 24

@@ -96,11 +96,12 @@ public struct NumberedTranscript: Sendable, Equatable {
         return topics
     }
 
-    /// The sentences of the player's lines with two content words or more, each once, the last `limit`.
+    /// The sentences of the player's lines that state something (as statement memories count them),
+    /// each once, the last `limit`.
     public func playerSentences(limit: Int = 40) -> [String] {
         var seen = Set<String>()
         let sentences = lines.filter(\.fromPlayer).flatMap { LifeStrand.sentences($0.text) }
-            .filter { KeywordRelevance.keywords($0).count >= 2 && $0.count <= 120 && seen.insert($0).inserted }
+            .filter { LifeStrand.informativeWords($0) >= 2 && $0.count <= 120 && seen.insert($0).inserted }
         return Array(sentences.suffix(limit))
     }
 

@@ -103,6 +103,15 @@ public struct MemoryPolicy: Sendable, Equatable {
         return keeper
     }
 
+    /// The memory `insight` merely repeats, if any: most of its content words (80%) are one memory's,
+    /// or it has fewer than three.
+    public static func repeats(_ insight: String, of memories: [Memory]) -> Memory? {
+        let words = KeywordRelevance.keywords(insight)
+        return memories.first { memory in
+            words.count < 3 || Double(words.intersection(KeywordRelevance.keywords(memory.content)).count) >= 0.8 * Double(words.count)
+        }
+    }
+
     /// The memories a reflection would rest on, once their importance since the last reflection reaches
     /// the threshold; nil when no reflection is due.
     ///

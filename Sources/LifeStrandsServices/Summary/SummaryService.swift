@@ -202,6 +202,13 @@ public struct SummaryService: Service {
         let cited = (json["cites"]?.arrayValue ?? []).compactMap(\.integerValue).map(Int.init)
             .filter { grounds.indices.contains($0 - 1) }.map { grounds[$0 - 1] }
         let sources = cited.isEmpty ? grounds : cited
+        // A copy of one memory is no insight, and one in a player's words would be recalled as the NPC's own.
+        if let copied = MemoryPolicy.repeats(insight, of: grounds) {
+            logger.info(
+                "no reflection written: it repeats a memory",
+                metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_memory_id": "\(copied.id)"])
+            return
+        }
         let reflection = Memory(
             content: insight, importance: sources.map(\.importance).max() ?? 5,
             participants: Array(Set(sources.flatMap(\.participants))).sorted(), kind: .reflection,
