@@ -117,7 +117,7 @@ else
   rm -f "$PREFIX"/.grammar-shim-*
   g++ -std=c++17 -O2 -fPIC -shared "$shim_source" \
     -I"$(dirname "$0")/../Sources/CLlama" -I"$PREFIX/include/common" -I"$PREFIX/include" \
-    -L"$PREFIX/lib" -lllama-common -Wl,-rpath,'$ORIGIN' -o "$PREFIX/lib/liblifestrands-grammar.so"
+    -L"$PREFIX/lib" -lllama-common -lllama -Wl,-rpath,'$ORIGIN' -o "$PREFIX/lib/liblifestrands-grammar.so"
   touch "$shim_stamp"
   say "grammar shim: built $(size_of "$PREFIX/lib/liblifestrands-grammar.so") in $(elapsed $t)"
   built+=("grammar-shim")

@@ -61,6 +61,7 @@ struct ChatCommand: AsyncParsableCommand {
             throw CommandFailure("--url \(server.url) is not a URL")
         }
         var request = URLRequest(url: url)
+        authorize(&request)
         request.httpMethod = "POST"
         request.httpBody = Data(JSONValue.object(["content": .string(text)]).jsonText.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

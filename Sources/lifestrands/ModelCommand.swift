@@ -51,6 +51,7 @@ func request(_ base: String, _ method: String, _ path: String, body: JSONValue? 
     guard let url = URL(string: base + path) else { throw CommandFailure("--url \(base) is not a URL") }
     var request = URLRequest(url: url)
     request.httpMethod = method
+    authorize(&request)
     if let body {
         request.httpBody = Data(body.jsonText.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -83,7 +84,7 @@ func describe(_ status: JSONValue) -> String {
             "\(model["active_sequences"]?.integerValue.map(String.init) ?? "-")".padding(toLength: 7, withPad: " ", startingAt: 0),
             rate.padding(toLength: 7, withPad: " ", startingAt: 0),
             (model["footprint_bytes"] == nil ? "-" : mib(model["footprint_bytes"])).padding(toLength: 10, withPad: " ", startingAt: 0),
-            model["path"]?.stringValue ?? "",
+            model["file"]?.stringValue ?? "",
         ]
         lines.append(columns.joined(separator: " "))
     }
@@ -96,4 +97,11 @@ func describe(_ status: JSONValue) -> String {
                 + "\(mib(device["free_bytes"])) free of \(mib(device["total_bytes"]))")
     }
     return lines.joined(separator: "\n")
+}
+
+/// Sends `LIFESTRANDS_TOKEN` as the bearer token, for a server with `JWT_SECRET` set.
+func authorize(_ request: inout URLRequest) {
+    if let token = ProcessInfo.processInfo.environment["LIFESTRANDS_TOKEN"], !token.isEmpty {
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    }
 }

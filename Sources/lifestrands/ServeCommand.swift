@@ -21,6 +21,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535") }
             configuration.port = port
         }
+        let authority: TokenAuthority?
+        do {
+            authority = try await configuration.authentication()
+        } catch {
+            throw CommandFailure("configuration: \(error)")
+        }
+        FileHandle.standardOutput.write(Data((configuration.authenticationSummary + "\n").utf8))
         let models: LocalModelService
         do {
             models = try await LocalModelService(configuration: configuration, logger: runtime.logger)
@@ -32,7 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
             summaries: SQLiteSummaryRepository(database: runtime.database),
             embeddings: SQLiteEmbeddingRepository(database: runtime.database),
             textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
-        let app = buildApplication(configuration: configuration, dependencies: dependencies, logger: runtime.logger) {
+        let app = buildApplication(
+            configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
+        ) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.
             let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, conversations: \(url)/api/conversations, models: \(url)/api/models/status)\n"

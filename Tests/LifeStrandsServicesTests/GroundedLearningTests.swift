@@ -67,10 +67,10 @@ extension SummaryServiceTests {
             settings: .init(activeLimit: 8, replyTokens: 24), logger: .init(label: "test"))
 
         func recalled(by user: String) async throws -> BuiltContext {
-            let conversation = try await chat.start(npcID: npc.id, userID: user)
-            let reply = try await chat.send(conversation.id, content: "Who keeps bees by the East Gate?")
+            let conversation = try await chat.start(npcID: npc.id, userID: user, as: .local)
+            let reply = try await chat.send(conversation.id, content: "Who keeps bees by the East Gate?", as: .local)
             _ = try await reply.stream { _ in }
-            _ = try await chat.end(conversation.id)
+            _ = try await chat.end(conversation.id, as: .local)
             return reply.context
         }
         let own = try await recalled(by: "tess")

@@ -102,7 +102,7 @@ import TestSupport
             let models = try #require(status["models"]?.arrayValue)
             #expect(models.compactMap { $0["type"]?.stringValue } == ["chat", "summary", "embedding"])
             #expect(models[0]["sequences"] == 2 && models[0]["loaded"] == true)
-            #expect(models[0]["path"]?.stringValue?.hasSuffix("SmolLM2-135M-Instruct.Q4_1.gguf") == true)
+            #expect(models[0]["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf")
             // The default budget holds both: both stay resident.
             #expect(models[1]["loaded"] == true)
             #expect(status["active_sequences"] == 0 && status["queue_depth"] == 0)

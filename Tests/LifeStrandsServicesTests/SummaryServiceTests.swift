@@ -72,14 +72,14 @@ import TestSupport
                 name: "Tomas Varga", background: .init(occupation: "boat captain", location: "Port Ashby"),
                 personality: .init(traits: ["gruff", "loyal"]), currentStatus: .init(mood: "wary")),
             id: UUID())
-        let conversation = try await chat.start(npcID: npc.id, userID: user)
+        let conversation = try await chat.start(npcID: npc.id, userID: user, as: .local)
         for line in [
             "Hello captain. My name is Ana.", "I lost my boat, the Gaviota, in the storm last week.",
             "My father built the Gaviota in Port Ashby.",
         ] {
-            _ = try await chat.send(conversation.id, content: line).stream { _ in }
+            _ = try await chat.send(conversation.id, content: line, as: .local).stream { _ in }
         }
-        return (npc.id, try await chat.end(conversation.id))
+        return (npc.id, try await chat.end(conversation.id, as: .local))
     }
 
     @Test func whatThePlayerSaysIsRememberedAndRecalledInTheNextConversation() async throws {
@@ -105,8 +105,8 @@ import TestSupport
         print("analysis by the summary model:", stored.analysis.json.jsonText)
 
         // Next time, asked about the boat, Tomas recalls the conversation.
-        let next = try await chat.start(npcID: npcID, userID: "ana")
-        let reply = try await chat.send(next.id, content: "Do you remember my boat, the Gaviota?")
+        let next = try await chat.start(npcID: npcID, userID: "ana", as: .local)
+        let reply = try await chat.send(next.id, content: "Do you remember my boat, the Gaviota?", as: .local)
         _ = try await reply.stream { _ in }
         #expect(reply.context.memories.contains { $0.memory.id == memory.id })
         // Recalling it is noted beside the strand (no revision), and counts on.

@@ -65,7 +65,9 @@ extension TestClientProtocol {
 
     /// Sends a request and reads an NDJSON response into its lines.
     func lines(_ uri: String, json: JSONValue) async throws -> (status: HTTPResponse.Status, lines: [JSONValue]) {
-        try await execute(uri: uri, method: .post, body: ByteBuffer(string: json.jsonText)) { response in
+        try await execute(
+            uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: json.jsonText)
+        ) { response in
             let lines = try String(buffer: response.body).split(separator: "\n").map { try JSONParser.parse(String($0)) }
             return (response.status, lines)
         }

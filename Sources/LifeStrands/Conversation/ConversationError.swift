@@ -9,6 +9,8 @@ public enum ConversationError: Error, Sendable, Equatable, CustomStringConvertib
     case replyInProgress(UUID)
     /// `MAX_CONCURRENT_CONVERSATIONS` sessions are already active.
     case tooManyActive(limit: Int)
+    /// This player already has `MAX_CONVERSATIONS_PER_PLAYER` sessions active.
+    case tooManyForPlayer(limit: Int)
     /// Even with every droppable part left out, the persona and the message exceed the model's window.
     case contextTooLong(tokens: Int, budget: Int)
 
@@ -20,6 +22,8 @@ public enum ConversationError: Error, Sendable, Equatable, CustomStringConvertib
             "conversation \(id.lowercased) is still streaming its last reply; send the next message when it is done"
         case .tooManyActive(let limit):
             "\(limit) conversations are active, the most MAX_CONCURRENT_CONVERSATIONS allows; end one or try again later"
+        case .tooManyForPlayer(let limit):
+            "this player has \(limit) conversations active, the most MAX_CONVERSATIONS_PER_PLAYER allows; end one first"
         case .contextTooLong(let tokens, let budget):
             "the persona and the message need \(tokens) tokens, over the \(budget) the chat model has for a prompt"
         }

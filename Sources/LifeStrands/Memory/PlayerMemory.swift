@@ -11,6 +11,21 @@ extension LifeStrand {
     }
 }
 
+extension LifeStrand {
+    /// Everyone who has told this NPC something of their own: the players its memories and knowledge are for.
+    public var players: Set<String> { Set(memories.compactMap(\.player) + knowledge.compactMap(\.player)) }
+
+    /// The Life Strand as `player` may read it: other players' memories, knowledge and relationships left out.
+    public func seen(by player: String) -> LifeStrand {
+        let others = players.subtracting([player])
+        var strand = self
+        strand.memories.removeAll { $0.player.map(others.contains) ?? false }
+        strand.knowledge.removeAll { $0.player.map(others.contains) ?? false }
+        strand.relationships = relationships.filter { !others.contains($0.key) }
+        return strand
+    }
+}
+
 extension Memory {
     /// The memory as it comes to mind in a conversation with `userID`: another player's says whose it is
     /// ("tess told me: …"), unless its words already name them.

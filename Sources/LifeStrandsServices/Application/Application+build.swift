@@ -42,14 +42,34 @@ public struct AppDependencies: Sendable {
     }
 }
 
-/// Builds the router every HTTP entry point uses, tests included: routes, error handling, authentication.
+/// Builds the router every HTTP entry point uses, tests included: routes, error handling, browser checks,
+/// authentication and rate limits.
+/// - Parameter authority: verifies access tokens; nil serves every request as the local principal
+///   (`Configuration.authentication()` decides which).
 public func buildRouter(
-    configuration: Configuration, dependencies: AppDependencies, logger: Logger = Logger(label: "lifestrands")
+    configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority? = nil,
+    logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
-    // Every route, public ones included, passes the one authentication slot; it decides who may pass.
-    router.add(middleware: AuthenticationMiddleware())
+    router.add(
+        middleware: BrowserGuard(
+            policy: BrowserPolicy(
+                allowedOrigins: configuration.corsAllowedOrigins, allowedHosts: configuration.allowedHosts,
+                loopback: configuration.bindsLoopback)))
+    if !configuration.corsAllowedOrigins.isEmpty {
+        // Only origins `BrowserGuard` admitted get this far: echoing the origin back is safe.
+        router.add(
+            middleware: CORSMiddleware(
+                allowOrigin: .originBased, allowHeaders: [.authorization, .contentType, .ifMatch],
+                allowMethods: [.get, .post, .put, .patch, .delete], allowCredentials: false,
+                exposedHeaders: ["ETag", "Retry-After", "Location", "WWW-Authenticate"], maxAge: .seconds(600)))
+    }
+    // Every route, public ones included, passes the one authentication slot; route groups then decide
+    // which roles may pass (`Authorize`).
+    router.add(middleware: AuthenticationMiddleware(authority: authority))
+    let limiter = RateLimiter(limits: configuration.rateLimits)
+    router.add(middleware: RateLimitMiddleware(limiter: limiter))
     // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
     if let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil) {
         router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
@@ -72,10 +92,15 @@ public func buildRouter(
         .addRoutes(to: router.group("api/models"))
     let chat = ChatService(
         npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
-        settings: .init(activeLimit: configuration.maxConcurrentConversations), logger: logger)
+        settings: .init(
+            activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
+        logger: logger)
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
-    ChatSocketController(chat: chat, npcs: npcs, events: dependencies.events).addRoutes(to: router)
+    ChatSocketController(
+        chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter,
+        browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
+    ).addRoutes(to: router)
     SummaryController(
         summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
         memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
@@ -88,10 +113,10 @@ public func buildRouter(
 /// Builds the whole server for `configuration`.
 /// - Parameter onServerRunning: called once the port is bound, with the address served.
 public func buildApplication(
-    configuration: Configuration, dependencies: AppDependencies, logger: Logger,
+    configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority?, logger: Logger,
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(configuration: configuration, dependencies: dependencies, logger: logger)
+    let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
     var services: [any Service] = [
         ConversationTimeoutService(
             conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
@@ -111,6 +136,8 @@ public func buildApplication(
         server: .http1WebSocketUpgrade(
             webSocketRouter: router,
             configuration: .init(
+                // Closes a connection idle that long, or one whose request stops arriving part way.
+                http1: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
                 ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
         services: services,

@@ -11,17 +11,21 @@ public final class ChatService: Sendable {
     public struct Settings: Sendable {
         /// Sessions open at once, at most (`MAX_CONCURRENT_CONVERSATIONS`).
         public var activeLimit: Int
+        /// Sessions one player may have open at once (`MAX_CONVERSATIONS_PER_PLAYER`), so that one player
+        /// can't take every place.
+        public var playerLimit: Int
         /// Tokens one reply may take; the prompt gets the rest of the conversation's window.
         public var replyTokens: Int
         public var sampling: SamplingParameters
         public var context: ContextBuilder
 
         public init(
-            activeLimit: Int = 8, replyTokens: Int = 160,
+            activeLimit: Int = 8, playerLimit: Int? = nil, replyTokens: Int = 160,
             sampling: SamplingParameters = .init(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, repetitionPenalty: 1.1),
             context: ContextBuilder = .init()
         ) {
             self.activeLimit = activeLimit
+            self.playerLimit = min(playerLimit ?? activeLimit, activeLimit)
             self.replyTokens = replyTokens
             self.sampling = sampling
             self.context = context
@@ -51,10 +55,12 @@ public final class ChatService: Sendable {
     }
 
     /// Opens a session between `userID` and the NPC.
-    /// - Throws: `NPCError.notFound`, `ConversationError.tooManyActive`.
-    public func start(npcID: UUID, userID: String) async throws -> Conversation {
+    /// - Throws: `NPCError.notFound`, `ConversationError.tooManyActive` or `.tooManyForPlayer`,
+    ///   `AccessDenied` when `caller` is another player.
+    public func start(npcID: UUID, userID: String, as caller: Principal) async throws -> Conversation {
+        guard caller.mayActFor(userID) else { throw AccessDenied(reason: "a player starts conversations only as themselves") }
         let conversation = try await conversations.start(
-            npcID: npcID, userID: userID, activeLimit: settings.activeLimit, at: Date())
+            npcID: npcID, userID: userID, activeLimit: settings.activeLimit, playerLimit: settings.playerLimit, at: Date())
         logger.debug(
             "conversation started",
             metadata: ["ls_conversation_id": "\(conversation.id.lowercased)", "ls_npc_id": "\(npcID.lowercased)"])
@@ -62,25 +68,35 @@ public final class ChatService: Sendable {
     }
 
     /// Ends a session (an ended one stays as it was).
-    public func end(_ id: UUID, reason: Conversation.EndReason = .ended) async throws -> Conversation {
-        try await conversations.end(id, reason: reason, at: Date())
+    public func end(_ id: UUID, as caller: Principal) async throws -> Conversation {
+        _ = try await conversation(id, as: caller)
+        return try await conversations.end(id, reason: .ended, at: Date())
     }
 
     /// The session and its transcript.
-    public func transcript(_ id: UUID) async throws -> (Conversation, [ConversationMessage]) {
-        (try await conversations.conversation(id), try await conversations.messages(of: id))
+    public func transcript(_ id: UUID, as caller: Principal) async throws -> (Conversation, [ConversationMessage]) {
+        (try await conversation(id, as: caller), try await conversations.messages(of: id))
     }
 
-    public func list(userID: String?, npcID: UUID?, limit: Int = 100) async throws -> [Conversation] {
-        try await conversations.list(userID: userID, npcID: npcID, limit: limit)
+    /// Sessions newest first; a player's own only.
+    public func list(userID: String?, npcID: UUID?, limit: Int = 100, as caller: Principal) async throws -> [Conversation] {
+        if let userID, !caller.mayActFor(userID) { throw AccessDenied(reason: "a player lists only their own conversations") }
+        return try await conversations.list(userID: caller.player ?? userID, npcID: npcID, limit: limit)
+    }
+
+    /// A session `caller` may use. - Throws: `ConversationError.notFound`, `AccessDenied` for another player's.
+    private func conversation(_ id: UUID, as caller: Principal) async throws -> Conversation {
+        let conversation = try await conversations.conversation(id)
+        guard caller.mayActFor(conversation.userID) else { throw AccessDenied.notOwner("this conversation") }
+        return conversation
     }
 
     /// Stores the player's message and starts the NPC's reply; stream it with `ChatReply.stream`.
     /// - Throws: `ConversationError` (not found, ended, a reply in progress, context too long),
     ///   `NPCError.notFound`, or the model service's errors (busy, unavailable).
-    public func send(_ id: UUID, content: String) async throws -> ChatReply {
+    public func send(_ id: UUID, content: String, as caller: Principal) async throws -> ChatReply {
         guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
-        let conversation = try await conversations.conversation(id)
+        let conversation = try await conversation(id, as: caller)
         guard conversation.state == .active else { throw ConversationError.ended(id) }
         guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
         let release: @Sendable () -> Void = { [self] in _ = replying.withLock { $0.remove(id) } }
@@ -136,7 +152,9 @@ public final class ChatReply: Sendable {
     public let replyID = UUID()
     private let events: AsyncThrowingStream<GenerationEvent, any Error>
     private let conversations: any ConversationRepository
-    private let release: @Sendable () -> Void
+    /// Frees the session for its next message; run once, by `stream` or, for a reply never streamed
+    /// (the client went before the response began), when the reply is dropped.
+    private let unlock: Mutex<(@Sendable () -> Void)?>
 
     init(
         conversationID: UUID, userMessage: ConversationMessage, context: BuiltContext,
@@ -148,8 +166,12 @@ public final class ChatReply: Sendable {
         self.context = context
         self.events = events
         self.conversations = conversations
-        self.release = release
+        self.unlock = Mutex(release)
     }
+
+    deinit { release() }
+
+    private func release() { unlock.withLock { $0.take() }?() }
 
     /// Passes the reply's text to `onText` as it is generated and returns the stored reply.
     ///

@@ -17,13 +17,27 @@ struct ChatSocketController {
     let chat: ChatService
     let npcs: any NPCRepository
     let events: NPCEvents
+    /// Frames per second each connection may send (`RateGroup.socketFrames`).
+    let limiter: RateLimiter
+    /// Which pages may open the socket: a browser's `Origin` must be the server's own or an allowed one.
+    let browsers: BrowserPolicy
     /// Largest frame answered (bigger ones get an `error` frame); the transport closes past `maxFrameBytes`.
     static let maxMessageBytes = 64 * 1024
     static let maxFrameBytes = 1 << 20
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.ws("ws") { inbound, outbound, context in
-            let session = ChatSocketSession(controller: self, logger: context.logger)
+        router.group().add(middleware: Authorize.anyone).ws("ws") { request, context in
+            if let origin = request.headers[.origin],
+                !browsers.admits(origin: origin, host: request.head.authority)
+            {
+                throw APIError(
+                    .forbidden, code: "origin_not_allowed",
+                    message: "pages from \(origin) may not open this WebSocket; add it to CORS_ALLOWED_ORIGINS")
+            }
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            guard let caller = context.requestContext.principal else { return }
+            let session = ChatSocketSession(controller: self, caller: caller, logger: context.logger)
             try await session.run(inbound: inbound, outbound: outbound)
         }
     }
@@ -33,6 +47,8 @@ struct ChatSocketController {
 /// updates as child tasks, all cancelled when the connection closes.
 private struct ChatSocketSession {
     let controller: ChatSocketController
+    /// Who opened the socket: every frame acts as them.
+    let caller: Principal
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -42,8 +58,17 @@ private struct ChatSocketSession {
                 for await frame in outbox { try await outbound.write(.text(frame.jsonText)) }
             }
             var subscriptions: [UUID: UUID] = [:]
+            var throttled = false
             defer { for listener in subscriptions.values { controller.events.stop(listener) } }
+            let connection = UUID().uuidString
             for try await message in inbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
+                // Over the rate, frames are dropped with one error frame per second, not one each.
+                if let wait = controller.limiter.take(.socketFrames, keys: ["ws:\(connection)"]) {
+                    if !throttled { send.yield(Self.errorFrame(RateLimited(group: .socketFrames, wait: wait), logger: logger)) }
+                    throttled = true
+                    continue
+                }
+                throttled = false
                 do {
                     let frame = try Self.parse(message)
                     try await handle(frame, subscriptions: &subscriptions, group: &group, send: send)
@@ -85,28 +110,31 @@ private struct ChatSocketSession {
             send.yield(["type": "unsubscribed", "npc_ids": .array(ids.map { .string($0.lowercased) })])
         case "start_conversation":
             let npcID = try Self.uuid(frame, "npc_id")
-            guard let userID = ConversationController.userID(frame["user_id"]?.stringValue) else {
-                throw RequestValidationError(issues: [
-                    ValidationIssue(path: "user_id", message: "must be a string of 1 to 200 characters")
-                ])
+            var issues: [ValidationIssue] = []
+            guard let userID = ConversationController.userID(frame["user_id"], for: caller, issues: &issues) else {
+                throw RequestValidationError(issues: issues)
             }
-            let conversation = try await controller.chat.start(npcID: npcID, userID: userID)
+            let conversation = try await controller.chat.start(npcID: npcID, userID: userID, as: caller)
             var started = conversation.json.objectValue ?? [:]
             started["type"] = "conversation_started"
             send.yield(.object(started))
         case "message":
             let sessionID = try Self.uuid(frame, "session_id")
-            let reply = try await controller.chat.send(sessionID, content: try ConversationController.content(frame["content"]))
+            let reply = try await controller.chat.send(
+                sessionID, content: try ConversationController.content(frame["content"]), as: caller)
+            let showsContext = caller.role == .admin
             let session = JSONValue.string(sessionID.lowercased)
             group.addTask { [logger] in
                 do {
                     let stored = try await reply.stream { text in
                         send.yield(["type": "token", "session_id": session, "content": .string(text)])
                     }
-                    send.yield([
+                    var complete: [String: JSONValue] = [
                         "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),
-                        "usage": stored.usage?.json ?? .null, "context": reply.context.json,
-                    ])
+                        "usage": stored.usage?.json ?? .null,
+                    ]
+                    if showsContext { complete["context"] = reply.context.json }
+                    send.yield(.object(complete))
                 } catch is CancellationError {
                     // The connection closed; the partial reply is stored.
                 } catch {
@@ -116,7 +144,7 @@ private struct ChatSocketSession {
                 }
             }
         case "end_conversation":
-            let conversation = try await controller.chat.end(try Self.uuid(frame, "session_id"))
+            let conversation = try await controller.chat.end(try Self.uuid(frame, "session_id"), as: caller)
             var ended = conversation.json.objectValue ?? [:]
             ended["type"] = "conversation_ended"
             send.yield(.object(ended))

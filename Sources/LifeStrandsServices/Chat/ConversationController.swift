@@ -9,11 +9,12 @@ import NIOCore
 struct ConversationController {
     let chat: ChatService
     let maxBodyBytes: Int
-    /// Longest message a player may send, in characters.
-    static let maxMessageCharacters = 4000
-    static let maxUserIDCharacters = 200
+    /// Longest message a player may send, in UTF-8 bytes.
+    static let maxMessageBytes = 8000
 
+    /// Every principal may call these; the service refuses a player another player's sessions.
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let group = group.authorized(.anyone)
         group.post("start", use: start)
         group.get(use: list)
         group.get(":id", use: show)
@@ -27,12 +28,10 @@ struct ConversationController {
         var issues: [ValidationIssue] = []
         let npcID = body["npc_id"]?.stringValue.flatMap(UUID.init(uuidString:))
         if npcID == nil { issues.append(ValidationIssue(path: "npc_id", message: "must be an NPC id (a UUID)")) }
-        let userID = Self.userID(body["user_id"]?.stringValue)
-        if userID == nil {
-            issues.append(ValidationIssue(path: "user_id", message: "must be a string of 1 to \(Self.maxUserIDCharacters) characters"))
-        }
+        let caller = try context.caller()
+        let userID = Self.userID(body["user_id"], for: caller, issues: &issues)
         guard let npcID, let userID else { throw RequestValidationError(issues: issues) }
-        let conversation = try await chat.start(npcID: npcID, userID: userID)
+        let conversation = try await chat.start(npcID: npcID, userID: userID, as: caller)
         return .json(conversation.json, status: .created)
     }
 
@@ -40,33 +39,25 @@ struct ConversationController {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let userID = try parameters.get("user_id").map { text in
-            guard let id = Self.userID(text) else {
-                throw APIError.badParameter("user_id", "must be 1 to \(Self.maxUserIDCharacters) characters")
-            }
+            guard let id = UserID.parse(text) else { throw APIError.badParameter("user_id", "must be \(UserID.rule)") }
             return id
         }
         let npcID = try parameters.optionalUUID("npc_id")
-        var limit = 100
-        if let text = parameters.get("limit") {
-            guard let value = Int(text), (1...500).contains(value) else {
-                throw APIError.badParameter("limit", "must be an integer from 1 to 500")
-            }
-            limit = value
-        }
-        let conversations = try await chat.list(userID: userID, npcID: npcID, limit: limit)
+        let limit = try parameters.limit(default: 100, maximum: 500)
+        let conversations = try await chat.list(userID: userID, npcID: npcID, limit: limit, as: try context.caller())
         return .json(["conversations": .array(conversations.map(\.json))])
     }
 
     /// The session and its transcript.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (conversation, messages) = try await chat.transcript(try context.parameters.uuid("id"))
+        let (conversation, messages) = try await chat.transcript(try context.parameters.uuid("id"), as: try context.caller())
         var fields = conversation.json.objectValue ?? [:]
         fields["messages"] = .array(messages.map(\.json))
         return .json(.object(fields))
     }
 
     @Sendable func end(_ request: Request, context: AppRequestContext) async throws -> Response {
-        .json(try await chat.end(try context.parameters.uuid("id")).json)
+        .json(try await chat.end(try context.parameters.uuid("id"), as: try context.caller()).json)
     }
 
     /// `{"content"}` → `{"token": "…"}` lines as the reply is generated, then
@@ -75,7 +66,8 @@ struct ConversationController {
         let id = try context.parameters.uuid("id")
         let body = try await request.jsonBody(limit: maxBodyBytes)
         let content = try Self.content(body["content"])
-        let reply = try await chat.send(id, content: content)
+        let caller = try context.caller()
+        let reply = try await chat.send(id, content: content, as: caller)
         let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
@@ -95,29 +87,47 @@ struct ConversationController {
                     logger.debug("reply cut short", metadata: ["ls_conversation_id": "\(id.lowercased)", "ls_error": "\(error)"])
                     throw error
                 }
-                let done: JSONValue = [
+                var done: [String: JSONValue] = [
                     "done": true, "message_id": .string(stored.id.lowercased), "session_id": .string(id.lowercased),
-                    "usage": stored.usage?.json ?? .null, "context": reply.context.json,
+                    "usage": stored.usage?.json ?? .null,
                 ]
-                try await writer.write(ByteBuffer(string: done.jsonText + "\n"))
+                if caller.role == .admin { done["context"] = reply.context.json }
+                try await writer.write(ByteBuffer(string: JSONValue.object(done).jsonText + "\n"))
                 try await writer.finish(nil)
             })
     }
 
-    static func userID(_ text: String?) -> String? {
-        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
-            text.count <= maxUserIDCharacters
-        else { return nil }
-        return text
+    /// The player a new session is for: a player's own id (a `user_id` given must be it), or the
+    /// `user_id` an admin or service names. Problems go to `issues`; another player's id throws 403.
+    static func userID(_ value: JSONValue?, for caller: Principal, issues: inout [ValidationIssue]) -> String? {
+        let claimed: String?
+        switch value {
+        case nil, .null?: claimed = nil
+        case .string(let text)?:
+            guard let id = UserID.parse(text) else {
+                issues.append(ValidationIssue(path: "user_id", message: "must be \(UserID.rule)"))
+                return nil
+            }
+            claimed = id
+        default:
+            issues.append(ValidationIssue(path: "user_id", message: "must be a string: \(UserID.rule)"))
+            return nil
+        }
+        guard let player = caller.player else {
+            if claimed == nil { issues.append(ValidationIssue(path: "user_id", message: "is required: \(UserID.rule)")) }
+            return claimed
+        }
+        // A mismatch is refused by the service with 403; here it passes through unchanged.
+        return claimed ?? player
     }
 
     /// A message's text. - Throws: 422 naming `content`.
     static func content(_ value: JSONValue?) throws -> String {
         guard let text = value?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty,
-            text.count <= maxMessageCharacters
+            text.utf8.count <= maxMessageBytes
         else {
             throw RequestValidationError(issues: [
-                ValidationIssue(path: "content", message: "must be a non-empty string of at most \(maxMessageCharacters) characters")
+                ValidationIssue(path: "content", message: "must be a non-empty string of at most \(maxMessageBytes) bytes (UTF-8)")
             ])
         }
         return text

@@ -51,6 +51,24 @@ extension Configuration {
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
             throw ConfigurationError(variable: "JWT_SECRET", value: "(hidden)", expected: "at least 32 bytes")
         }
+        configuration.jwtJWKSFile = try reader.string("JWT_JWKS_FILE")
+        configuration.allowAnonymous = try reader.bool("ALLOW_ANONYMOUS") ?? configuration.allowAnonymous
+        configuration.corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS") ?? configuration.corsAllowedOrigins
+        configuration.allowedHosts = Set((reader.list("ALLOWED_HOSTS") ?? configuration.allowedHosts).map { $0.lowercased() })
+        for group in RateGroup.allCases {
+            let name = "RATE_LIMIT_" + group.rawValue.uppercased().replacingOccurrences(of: "SOCKET_FRAMES", with: "WS_FRAMES")
+            guard let text = try reader.string(name) else { continue }
+            guard let rate = TokenBucket.Rate.parse(text) else {
+                throw ConfigurationError(variable: name, value: text, expected: "a rate such as 30/min, 5/s, 100/10s or 1000/h")
+            }
+            configuration.rateLimits.rates[group] = rate
+        }
+        configuration.maxConversationsPerPlayer =
+            try reader.integer("MAX_CONVERSATIONS_PER_PLAYER", in: 1...1024) ?? configuration.maxConversationsPerPlayer
+        configuration.httpIdleTimeoutSeconds =
+            try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.httpIdleTimeoutSeconds
+        configuration.maxWaitingGenerations =
+            try reader.integer("MAX_WAITING_GENERATIONS", in: 0...10_000) ?? configuration.maxWaitingGenerations
         configuration.redisURL = try reader.string("REDIS_URL")
         return configuration
     }
@@ -101,6 +119,12 @@ private struct EnvironmentReader {
                 variable: name, value: text, expected: "a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// Comma-separated values, trimmed; empty ones are left out.
+    func list(_ name: String) -> Set<String>? {
+        guard let text = values[name], !text.isEmpty else { return nil }
+        return Set(text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
     }
 
     func bool(_ name: String) throws(ConfigurationError) -> Bool? {

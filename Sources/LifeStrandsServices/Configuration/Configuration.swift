@@ -25,7 +25,24 @@ public struct Configuration: Sendable, Equatable {
     public var maxConcurrentConversations = 8
     public var conversationTimeoutMinutes = 30
     public var memoryMaxPerNPC = 50
+    /// HS256 secret for access tokens; set, every non-public route needs a token.
     public var jwtSecret: String?
+    /// A JWKS file of RS256/EdDSA public keys that also sign access tokens.
+    public var jwtJWKSFile: String?
+    /// Serve without authentication on a non-loopback address (`ALLOW_ANONYMOUS`): only where the network
+    /// itself is trusted.
+    public var allowAnonymous = false
+    /// Origins besides the server's own whose pages may call it (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    public var corsAllowedOrigins: Set<String> = []
+    /// Host names besides loopback names the server answers on loopback (`ALLOWED_HOSTS`, comma-separated).
+    public var allowedHosts: Set<String> = []
+    public var rateLimits = RateLimits()
+    /// Sessions one player may have open at once, below `maxConcurrentConversations`.
+    public var maxConversationsPerPlayer = 3
+    /// Seconds a connection may sit idle, or a request take to arrive whole, before it is closed.
+    public var httpIdleTimeoutSeconds = 30
+    /// Generations that may wait for a sequence beyond those running; past it the model API answers 503.
+    public var maxWaitingGenerations = 32
     /// Read only to say it is unused: Life Strands needs no Redis.
     public var redisURL: String?
 
@@ -44,5 +61,49 @@ public struct Configuration: Sendable, Equatable {
     /// The path of a model file named in the configuration (absolute names are taken as they are).
     public func modelPath(_ name: String) -> String {
         name.hasPrefix("/") ? name : modelsDirectory.appending(path: name).path(percentEncoded: false)
+    }
+
+    /// Whether `host` is a loopback address, where the single local principal may be served without tokens.
+    public var bindsLoopback: Bool {
+        ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) || host.hasPrefix("127.")
+    }
+
+    /// How requests are authenticated: tokens when a secret or JWKS is set; otherwise the local principal,
+    /// on loopback or where anonymous access was asked for.
+    /// - Throws: on a non-loopback address with neither, naming `JWT_SECRET`.
+    public func authentication() async throws -> TokenAuthority? {
+        if jwtSecret == nil, jwtJWKSFile == nil {
+            guard bindsLoopback || allowAnonymous else {
+                throw ConfigurationError(
+                    variable: "JWT_SECRET", value: "(unset)",
+                    expected: "a secret of 32 bytes or more: HOST=\(host) is not a loopback address (or set ALLOW_ANONYMOUS=true to serve without authentication)")
+            }
+            return nil
+        }
+        var jwks: String?
+        if let file = jwtJWKSFile {
+            do {
+                jwks = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ConfigurationError(variable: "JWT_JWKS_FILE", value: file, expected: "a readable JWKS file")
+            }
+        }
+        do {
+            return try await TokenAuthority(secret: jwtSecret, jwks: jwks)
+        } catch {
+            throw ConfigurationError(
+                variable: "JWT_JWKS_FILE", value: jwtJWKSFile ?? "", expected: "a JWKS document of keys with a kid each: \(error)")
+        }
+    }
+
+    /// The one line start-up prints about authentication.
+    public var authenticationSummary: String {
+        if jwtSecret != nil || jwtJWKSFile != nil {
+            let kinds = [jwtSecret.map { _ in "HS256" }, jwtJWKSFile.map { _ in "JWKS (RS256, EdDSA)" }].compactMap { $0 }
+            return "auth: JWT bearer tokens required (\(kinds.joined(separator: ", "))); mint one with `lifestrands token create`"
+        }
+        return bindsLoopback
+            ? "auth: off, on loopback only: every request is the local operator (set JWT_SECRET to require tokens)"
+            : "auth: OFF on \(host) (ALLOW_ANONYMOUS=true): anyone who can reach this port is the operator"
     }
 }

@@ -25,7 +25,9 @@ public struct PublishingNPCRepository: NPCRepository {
         try await base.delete(id)
         events.publishChange(id)
     }
-    public func revisions(of id: UUID) async throws -> [NPCRevision] { try await base.revisions(of: id) }
+    public func revisions(of id: UUID, after: Int, limit: Int) async throws -> [NPCRevision] {
+        try await base.revisions(of: id, after: after, limit: limit)
+    }
     public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
         try await base.revision(number, of: id)
     }
@@ -36,10 +38,11 @@ public struct PublishingNPCRepository: NPCRepository {
     }
 
     public func modify(
-        _ id: UUID, change: RevisionChange, _ transform: @Sendable (LifeStrand) throws -> LifeStrand
+        _ id: UUID, change: RevisionChange, ifRevision expected: Int?,
+        _ transform: @Sendable (LifeStrand) throws -> LifeStrand
     ) async throws -> NPC {
         let before = Mutex<CurrentStatus?>(nil)
-        let npc = try await base.modify(id, change: change) { strand in
+        let npc = try await base.modify(id, change: change, ifRevision: expected) { strand in
             before.withLock { $0 = strand.currentStatus }
             return try transform(strand)
         }
@@ -47,9 +50,9 @@ public struct PublishingNPCRepository: NPCRepository {
         return npc
     }
 
-    public func restore(_ id: UUID, revision number: Int) async throws -> NPC {
+    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
         let before = try await base.npc(id).strand.currentStatus
-        let npc = try await base.restore(id, revision: number)
+        let npc = try await base.restore(id, revision: number, ifRevision: expected)
         announce(npc, was: before)
         return npc
     }

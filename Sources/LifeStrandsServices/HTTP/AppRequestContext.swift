@@ -1,22 +1,27 @@
 public import Hummingbird
 public import HummingbirdWebSocket
 
-/// Who is making a request.
-public enum Principal: Sendable, Equatable {
-    /// The operator on this machine: admitted until JWT authentication lands.
-    case local
-}
-
 /// The request context every route gets: Hummingbird's core plus the authenticated principal.
 public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Where a WebSocket route leaves its handler for the connection upgrade.
     public let webSocket: WebSocketHandlerReference<Self>
-    /// Set by `AuthenticationMiddleware` before any route runs.
+    /// Set by `AuthenticationMiddleware` before any route runs; nil for a request without a token, which
+    /// only public routes accept.
     public var principal: Principal?
+
+    /// The client's IP address, for per-address rate limits.
+    public let clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
+    }
+
+    /// The principal of a route behind `Authorize`. - Throws: 401 when there is none.
+    func caller() throws -> Principal {
+        guard let principal else { throw AuthenticationFailure.missing }
+        return principal
     }
 }

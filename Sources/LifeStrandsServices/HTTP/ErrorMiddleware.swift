@@ -15,6 +15,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let apiError = Self.apiError(for: error, request: request)
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["ls_error": "\(String(reflecting: error))"])
+            } else if apiError.status.code >= 500 {
+                context.logger.warning("request refused", metadata: ["ls_error": "\(error)"])
             }
             return .json(apiError.body, status: apiError.status, headers: apiError.headers)
         }

@@ -26,6 +26,13 @@ extension NPCError: APIErrorConvertible {
                 details: ["npc_id": .string(id.lowercased), "revision": .integer(Int64(revision))])
         case .alreadyExists(let id):
             APIError(.conflict, code: "npc_exists", message: description, details: ["npc_id": .string(id.lowercased)])
+        case .revisionMismatch(let id, let expected, let current):
+            APIError(
+                .preconditionFailed, code: "revision_mismatch", message: description,
+                details: [
+                    "npc_id": .string(id.lowercased), "expected": .integer(Int64(expected)),
+                    "current": .integer(Int64(current)),
+                ], headers: [.eTag: "\"\(current)\""])
         }
     }
 }
@@ -39,18 +46,20 @@ extension LlamaError: APIErrorConvertible {
                 details: ["tokens": .integer(Int64(tokens)), "context_length": .integer(Int64(contextLength))])
         case .invalidParameter(let name, let expected):
             .validationFailed([ValidationIssue(path: name, message: expected)], in: "the request")
+        case .grammarDeadEnd:
+            APIError(.unprocessableContent, code: "grammar_dead_end", message: description)
         case .noChatTemplate:
             APIError(
                 .unprocessableContent, code: "no_chat_template",
                 message: "the model has no chat template: send prompt instead of messages")
         default:
-            APIError(.serviceUnavailable, code: "model_failed", message: description)
+            APIError(.serviceUnavailable, code: "model_failed", message: withoutPaths(description))
         }
     }
 }
 
 extension ModelServiceUnavailable: APIErrorConvertible {
-    var apiError: APIError { APIError(.serviceUnavailable, code: "model_unavailable", message: description) }
+    var apiError: APIError { APIError(.serviceUnavailable, code: "model_unavailable", message: withoutPaths(description)) }
 }
 
 extension ModelManagerError: APIErrorConvertible {
@@ -63,7 +72,7 @@ extension ModelManagerError: APIErrorConvertible {
                 .serviceUnavailable, code: "models_busy", message: description,
                 details: ["retry_after_seconds": .integer(Int64(seconds))], headers: [.retryAfter: "\(seconds)"])
         case .overBudget, .loadFailed:
-            APIError(.serviceUnavailable, code: "model_unavailable", message: description)
+            APIError(.serviceUnavailable, code: "model_unavailable", message: withoutPaths(description))
         }
     }
 }
@@ -83,6 +92,10 @@ extension ConversationError: APIErrorConvertible {
         case .tooManyActive(let limit):
             APIError(
                 .tooManyRequests, code: "too_many_conversations", message: description,
+                details: ["limit": .integer(Int64(limit))], headers: [.retryAfter: "30"])
+        case .tooManyForPlayer(let limit):
+            APIError(
+                .tooManyRequests, code: "too_many_player_conversations", message: description,
                 details: ["limit": .integer(Int64(limit))], headers: [.retryAfter: "30"])
         case .contextTooLong(let tokens, let budget):
             APIError(
@@ -111,4 +124,10 @@ extension AnalysisError: APIErrorConvertible {
         case .invalid(let issues): .validationFailed(issues, in: "the analysis")
         }
     }
+}
+
+/// `text` with every absolute file path cut to its file name: where the server keeps its files is for its
+/// log (`ErrorMiddleware` logs the whole error of every 5xx), not for callers.
+func withoutPaths(_ text: String) -> String {
+    text.replacing(/(?:\/[^\s\/:"'()]+)+\/([^\s\/:"'()]+)/) { match in match.output.1 }
 }

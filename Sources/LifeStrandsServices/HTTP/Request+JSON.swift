@@ -46,4 +46,13 @@ extension Parameters {
         }
         return value
     }
+
+    /// An optional `limit` query parameter from 1 to `maximum`. - Throws: 400 naming it.
+    func limit(default value: Int, maximum: Int) throws -> Int {
+        guard let text = get("limit") else { return value }
+        guard let number = Int(text), (1...maximum).contains(number) else {
+            throw APIError.badParameter("limit", "must be an integer from 1 to \(maximum)")
+        }
+        return number
+    }
 }

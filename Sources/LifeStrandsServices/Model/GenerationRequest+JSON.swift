@@ -71,12 +71,13 @@ extension GenerationRequest {
 
         var stop: [String] = []
         if let value = body["stop"], value != .null {
+            let (count, bytes) = (GenerationRequest.maxStopStrings, GenerationRequest.maxStopStringBytes)
             if let strings = value.arrayValue?.compactMap(\.stringValue), strings.count == value.arrayValue?.count,
-                strings.count <= 8, strings.allSatisfy({ !$0.isEmpty })
+                strings.count <= count, strings.allSatisfy({ (1...bytes).contains($0.utf8.count) })
             {
                 stop = strings
             } else {
-                fail("stop", "must be an array of at most 8 non-empty strings")
+                fail("stop", "must be an array of at most \(count) strings of 1 to \(bytes) bytes")
             }
         }
         var constraint: Constraint?

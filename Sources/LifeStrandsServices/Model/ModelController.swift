@@ -11,11 +11,13 @@ struct ModelController {
     let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.get("status", use: status)
-        group.post("generate", use: generate)
-        group.post("embed", use: embed)
-        group.post("switch", use: switchModel)
-        group.post("reload", use: reload)
+        let staff = group.authorized(.staff)
+        staff.get("status", use: status)
+        staff.post("generate", use: generate)
+        staff.post("embed", use: embed)
+        let admin = group.authorized(.admin)
+        admin.post("switch", use: switchModel)
+        admin.post("reload", use: reload)
     }
 
     /// `{"texts": [...]}` → `{"dimensions", "embeddings": [[...]]}`: unit vectors, in order.
@@ -88,7 +90,10 @@ struct ModelController {
     @Sendable func generate(_ request: Request, context: AppRequestContext) async throws -> Response {
         let service = try service()
         let body = try await request.jsonBody(limit: maxBodyBytes)
-        let generation = try GenerationRequest(json: body)
+        var generation = try GenerationRequest(json: body)
+        // A conversation id names a cache only within its caller's own: nobody can probe another's prompt.
+        let caller = try context.caller()
+        generation.conversationID = generation.conversationID.map { "api:\(caller.role.rawValue):\(caller.subject):\($0)" }
         let model = body["model"]?.stringValue ?? "chat"
         let stream = try await service.generate(model, generation)
         let logger = context.logger
@@ -112,10 +117,13 @@ struct ModelController {
 }
 
 extension ModelServiceStatus {
+    /// A model's file name: where the server keeps its files is for its log, not for callers.
+    static func fileName(_ path: String) -> String { URL(filePath: path).lastPathComponent }
+
     var json: JSONValue {
         var models: [JSONValue] = self.models.map { model in
             [
-                "type": .string(model.name), "path": .string(model.path), "loaded": .bool(model.loaded),
+                "type": .string(model.name), "file": .string(Self.fileName(model.path)), "loaded": .bool(model.loaded),
                 "footprint_bytes": .integer(model.footprintBytes), "sequences": .integer(Int64(model.sequences)),
                 "in_flight": .integer(Int64(model.inFlight)),
                 "active_sequences": .integer(Int64(model.engine?.activeRequests ?? 0)),
@@ -124,7 +132,7 @@ extension ModelServiceStatus {
             ]
         }
         if let embeddingPath {
-            models.append(["type": "embedding", "path": .string(embeddingPath), "loaded": true])
+            models.append(["type": "embedding", "file": .string(Self.fileName(embeddingPath)), "loaded": true])
         }
         return [
             "models": .array(models),

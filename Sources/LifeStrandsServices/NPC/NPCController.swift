@@ -9,15 +9,18 @@ struct NPCController {
     let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.post(use: create)
-        group.get(use: list)
-        group.get("{id}", use: show)
-        group.put("{id}", use: replace)
-        group.patch("{id}", use: patch)
-        group.delete("{id}", use: delete)
-        group.get("{id}/revisions", use: revisions)
-        group.get("{id}/revisions/{revision}", use: revision)
-        group.post("{id}/revisions/{revision}/restore", use: restore)
+        // Players read NPCs as the world sees them (`LifeStrand.seen(by:)`); the rest is staff work.
+        let readers = group.authorized(.anyone)
+        readers.get(use: list)
+        readers.get("{id}", use: show)
+        let staff = group.authorized(.staff)
+        staff.post(use: create)
+        staff.put("{id}", use: replace)
+        staff.patch("{id}", use: patch)
+        staff.delete("{id}", use: delete)
+        staff.get("{id}/revisions", use: revisions)
+        staff.get("{id}/revisions/{revision}", use: revision)
+        staff.post("{id}/revisions/{revision}/restore", use: restore)
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -30,20 +33,26 @@ struct NPCController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let page = try await repository.list(try Self.query(from: request.uri.queryParameters))
+        // A summary holds name, occupation, location and mood only: nothing of any player's.
         return .json([
             "npcs": .array(page.npcs.map(\.json)),
             "next_cursor": page.nextCursor.map { JSONValue.string($0.token) } ?? .null,
         ])
     }
 
+    /// The NPC with its revision as `ETag`; a player gets it without other players' memories,
+    /// knowledge and relationships.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        .json(try await repository.npc(try context.parameters.uuid("id")).json)
+        var npc = try await repository.npc(try context.parameters.uuid("id"))
+        if let player = try context.caller().player { npc.strand = npc.strand.seen(by: player) }
+        return Self.answer(npc)
     }
 
     @Sendable func replace(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
+        let expected = try Self.expectedRevision(request)
         let strand = try LifeStrand(json: try await request.jsonBody(limit: maxBodyBytes))
-        return .json(try await repository.replace(id, with: strand).json)
+        return Self.answer(try await repository.replace(id, with: strand, ifRevision: expected))
     }
 
     @Sendable func patch(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -54,10 +63,10 @@ struct NPCController {
                 .unprocessableContent, code: "validation_failed",
                 message: "a merge patch for a Life Strand must be a JSON object, not \(patch.typeName)")
         }
-        let npc = try await repository.modify(id, change: .patched) { current in
-            try LifeStrand(json: current.json.mergePatched(with: patch))
+        let npc = try await repository.modify(id, change: .patched, ifRevision: try Self.expectedRevision(request)) {
+            current in try LifeStrand(json: current.json.mergePatched(with: patch))
         }
-        return .json(npc.json)
+        return Self.answer(npc)
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -67,8 +76,19 @@ struct NPCController {
 
     @Sendable func revisions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
-        let revisions = try await repository.revisions(of: id)
-        return .json(["npc_id": .string(id.lowercased), "revisions": .array(revisions.map { $0.json(withStrand: false) })])
+        let parameters = request.uri.queryParameters
+        let limit = try parameters.limit(default: 50, maximum: 500)
+        let after = try parameters.get("after").map { text in
+            guard let number = Int(text), number >= 0 else { throw APIError.badParameter("after", "must be a revision number (0 or more)") }
+            return number
+        } ?? 0
+        // One more than asked shows whether there is a next page.
+        let revisions = try await repository.revisions(of: id, after: after, limit: limit + 1)
+        let page = revisions.prefix(limit)
+        return .json([
+            "npc_id": .string(id.lowercased), "revisions": .array(page.map { $0.json(withStrand: false) }),
+            "next_after": revisions.count > limit ? .integer(Int64(page.last?.number ?? after)) : .null,
+        ])
     }
 
     @Sendable func revision(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -80,7 +100,22 @@ struct NPCController {
     @Sendable func restore(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
         let number = try context.parameters.positiveInteger("revision")
-        return .json(try await repository.restore(id, revision: number).json)
+        return Self.answer(try await repository.restore(id, revision: number, ifRevision: try Self.expectedRevision(request)))
+    }
+
+    /// The NPC, its revision as the `ETag` a later `If-Match` names.
+    static func answer(_ npc: NPC) -> Response {
+        .json(npc.json, headers: [.eTag: "\"\(npc.revision)\""])
+    }
+
+    /// The revision `If-Match` names (`"3"`, or `*` for any). - Throws: 400 for anything else.
+    static func expectedRevision(_ request: Request) throws -> Int? {
+        guard let header = request.headers[.ifMatch]?.trimmingCharacters(in: .whitespaces), header != "*" else { return nil }
+        var tag = Substring(header)
+        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+        guard tag.count >= 3, tag.first == "\"", tag.last == "\"", let revision = Int(tag.dropFirst().dropLast()), revision >= 1
+        else { throw APIError.badParameter("If-Match", "must be the ETag of a GET, e.g. \"3\" (the revision, in quotes)") }
+        return revision
     }
 
     static func query(from parameters: Parameters) throws -> NPCQuery {

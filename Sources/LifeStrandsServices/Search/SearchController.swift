@@ -10,6 +10,7 @@ struct SearchController {
     let recall: Recall
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let group = group.authorized(.anyone)
         group.get("search", use: searchNPCs)
         group.get(":id/memories/search", use: searchMemories)
         group.get(":id/knowledge/search", use: searchKnowledge)
@@ -40,9 +41,17 @@ struct SearchController {
         _ request: Request, _ context: AppRequestContext, kind: EmbeddedText.Kind, idKey: String, textKey: String
     ) async throws -> Response {
         let npcID = try context.parameters.uuid("id")
-        _ = try await npcs.npc(npcID)
+        let npc = try await npcs.npc(npcID)
         let (query, limit, mode) = try parameters(request.uri.queryParameters)
-        let results: [JSONValue] = try await search(query, kind: kind, npcID: npcID, mode: mode, limit: limit).map { hit in
+        // A player finds only what they may read: other players' memories and knowledge are left out.
+        var hidden: Set<String> = []
+        if let player = try context.caller().player {
+            let seen = npc.strand.seen(by: player)
+            hidden = Set(npc.strand.memories.map(\.id)).subtracting(seen.memories.map(\.id))
+                .union(Set(npc.strand.knowledge.map(\.id)).subtracting(seen.knowledge.map(\.id)))
+        }
+        let hits = try await search(query, kind: kind, npcID: npcID, mode: mode, limit: limit + hidden.count)
+        let results: [JSONValue] = hits.filter { !hidden.contains($0.text.itemID) }.prefix(limit).map { hit in
             [idKey: .string(hit.text.itemID), textKey: .string(hit.text.text), "score": .number(hit.score)]
         }
         return .json(["npc_id": .string(npcID.lowercased), "mode": .string(mode.rawValue), "results": .array(results)])
@@ -65,13 +74,7 @@ struct SearchController {
     func parameters(_ parameters: Parameters) throws -> (String, Int, Recall.Mode) {
         guard let text = parameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= 2000
         else { throw APIError.badParameter("q", "must be search text of 1 to 2000 characters") }
-        var limit = 10
-        if let value = parameters.get("limit") {
-            guard let number = Int(value), (1...100).contains(number) else {
-                throw APIError.badParameter("limit", "must be an integer from 1 to 100")
-            }
-            limit = number
-        }
+        let limit = try parameters.limit(default: 10, maximum: 100)
         var mode: Recall.Mode = recall.hasVectors ? .hybrid : .lexical
         if let value = parameters.get("mode") {
             guard let chosen = Recall.Mode(rawValue: value) else {

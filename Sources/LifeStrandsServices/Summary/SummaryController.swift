@@ -17,12 +17,14 @@ struct SummaryController {
     let maxBodyBytes: Int
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.get(use: list)
-        group.get("jobs", use: jobs)
-        group.post("preview", use: preview)
-        group.get(":id", use: show)
-        group.post(":id/approve", use: approve)
-        group.post(":id/reject", use: reject)
+        let staff = group.authorized(.staff)
+        staff.get(use: list)
+        staff.get("jobs", use: jobs)
+        staff.post("preview", use: preview)
+        staff.get(":id", use: show)
+        let admin = group.authorized(.admin)
+        admin.post(":id/approve", use: approve)
+        admin.post(":id/reject", use: reject)
     }
 
     /// `?state=pending|applied|approved|rejected&npc_id=&limit=` → `{"analyses": [...]}`, newest first;
@@ -82,8 +84,8 @@ struct SummaryController {
         var issues: [ValidationIssue] = []
         let npcID = body["npc_id"]?.stringValue.flatMap(UUID.init(uuidString:))
         if npcID == nil { issues.append(.init(path: "npc_id", message: "must be an NPC id (a UUID)")) }
-        let userID = ConversationController.userID(body["user_id"]?.stringValue)
-        if userID == nil { issues.append(.init(path: "user_id", message: "must be a string of 1 to 200 characters")) }
+        let userID = UserID.parse(body["user_id"]?.stringValue)
+        if userID == nil { issues.append(.init(path: "user_id", message: "must be \(UserID.rule)")) }
         let model = body["model"]?.stringValue ?? "summary"
         if !ModelController.types.contains(model) { issues.append(.init(path: "model", message: "must be summary or chat")) }
         let lines = body["messages"]?.arrayValue ?? []

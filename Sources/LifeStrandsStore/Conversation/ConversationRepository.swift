@@ -4,8 +4,9 @@ public import LifeStrands
 /// Where conversations and their transcripts live.
 public protocol ConversationRepository: Sendable {
     /// Opens a session with an NPC.
-    /// - Throws: `NPCError.notFound`, or `ConversationError.tooManyActive` when `activeLimit` sessions are open.
-    func start(npcID: UUID, userID: String, activeLimit: Int, at date: Date) async throws -> Conversation
+    /// - Throws: `NPCError.notFound`, `ConversationError.tooManyActive` when `activeLimit` sessions are open,
+    ///   or `.tooManyForPlayer` when `userID` has `playerLimit` open.
+    func start(npcID: UUID, userID: String, activeLimit: Int, playerLimit: Int, at date: Date) async throws -> Conversation
     /// - Throws: `ConversationError.notFound`.
     func conversation(_ id: UUID) async throws -> Conversation
     /// The transcript, oldest first. - Throws: `ConversationError.notFound`.
@@ -24,4 +25,11 @@ public protocol ConversationRepository: Sendable {
     func recordRecall(npcID: UUID, memoryIDs: [String], at date: Date) async throws
     /// When each of the NPC's memories was last recalled, and how often.
     func recalls(npcID: UUID) async throws -> [String: MemoryPolicy.Access]
+}
+
+extension ConversationRepository {
+    /// Opens a session with no limit per player below the total.
+    public func start(npcID: UUID, userID: String, activeLimit: Int, at date: Date) async throws -> Conversation {
+        try await start(npcID: npcID, userID: userID, activeLimit: activeLimit, playerLimit: activeLimit, at: date)
+    }
 }

@@ -10,13 +10,18 @@ public struct SQLiteConversationRepository: ConversationRepository {
         self.database = database
     }
 
-    public func start(npcID: UUID, userID: String, activeLimit: Int, at date: Date) async throws -> Conversation {
+    public func start(npcID: UUID, userID: String, activeLimit: Int, playerLimit: Int, at date: Date) async throws
+        -> Conversation
+    {
         try await database.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [npcID.lowercased]) == true
             else { throw NPCError.notFound(npcID) }
             // Counted in the same write transaction as the insert: two starts cannot both take the last place.
             let active = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active'") ?? 0
             guard active < activeLimit else { throw ConversationError.tooManyActive(limit: activeLimit) }
+            let players = try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active' AND user_id = ?", arguments: [userID]) ?? 0
+            guard players < playerLimit else { throw ConversationError.tooManyForPlayer(limit: playerLimit) }
             let conversation = Conversation(
                 id: UUID(), npcID: npcID, userID: userID, startedAt: date, lastActivityAt: date)
             try db.execute(

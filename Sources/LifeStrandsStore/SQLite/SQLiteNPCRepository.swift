@@ -75,10 +75,11 @@ public struct SQLiteNPCRepository: NPCRepository {
     }
 
     public func modify(
-        _ id: UUID, change: RevisionChange, _ transform: @Sendable (LifeStrand) throws -> LifeStrand
+        _ id: UUID, change: RevisionChange, ifRevision expected: Int?,
+        _ transform: @Sendable (LifeStrand) throws -> LifeStrand
     ) async throws -> NPC {
         try await database.write { db in
-            let current = try Self.current(id, db)
+            let current = try Self.current(id, db, ifRevision: expected)
             return try Self.commit(try transform(current.strand), to: current, change: change, restoredFrom: nil, db)
         }
     }
@@ -91,11 +92,12 @@ public struct SQLiteNPCRepository: NPCRepository {
         }
     }
 
-    public func revisions(of id: UUID) async throws -> [NPCRevision] {
+    public func revisions(of id: UUID, after: Int, limit: Int) async throws -> [NPCRevision] {
         try await database.read { db in
             _ = try Self.current(id, db)
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM npc_revision WHERE npc_id = ? ORDER BY revision", arguments: [id.lowercased]
+                db, sql: "SELECT * FROM npc_revision WHERE npc_id = ? AND revision > ? ORDER BY revision LIMIT ?",
+                arguments: [id.lowercased, after, min(limit, Int(Int64.max))]
             ).map(Self.revision)
         }
     }
@@ -104,9 +106,9 @@ public struct SQLiteNPCRepository: NPCRepository {
         try await database.read { db in try Self.revision(number, of: id, db) }
     }
 
-    public func restore(_ id: UUID, revision number: Int) async throws -> NPC {
+    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
         try await database.write { db in
-            let current = try Self.current(id, db)
+            let current = try Self.current(id, db, ifRevision: expected)
             let old = try Self.revision(number, of: id, db)
             return try Self.commit(old.strand, to: current, change: .restored, restoredFrom: number, db)
         }
@@ -135,6 +137,15 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     private static func exists(_ id: UUID, _ db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [id.lowercased]) ?? false
+    }
+
+    /// The NPC as it is, which must be at revision `expected` when one is given.
+    static func current(_ id: UUID, _ db: Database, ifRevision expected: Int?) throws -> NPC {
+        let npc = try current(id, db)
+        if let expected, expected != npc.revision {
+            throw NPCError.revisionMismatch(id, expected: expected, current: npc.revision)
+        }
+        return npc
     }
 
     static func current(_ id: UUID, _ db: Database) throws -> NPC {

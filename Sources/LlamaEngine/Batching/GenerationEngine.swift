@@ -84,6 +84,13 @@ public final class GenerationEngine: Sendable {
     {
         let tokens = try promptTokens(for: request)
         guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens", "must be at least 1") }
+        guard request.stop.count <= GenerationRequest.maxStopStrings,
+            request.stop.allSatisfy({ (1...GenerationRequest.maxStopStringBytes).contains($0.utf8.count) })
+        else {
+            throw .invalidParameter(
+                "stop",
+                "must hold at most \(GenerationRequest.maxStopStrings) strings of 1 to \(GenerationRequest.maxStopStringBytes) bytes")
+        }
         guard (0...GenerationRequest.maxTopLogprobs).contains(request.topLogprobs) else {
             throw .invalidParameter("top_logprobs", "must be between 0 and \(GenerationRequest.maxTopLogprobs)")
         }
@@ -124,14 +131,15 @@ public final class GenerationEngine: Sendable {
         await withCheckedContinuation { continuation in inbox.post(.status(continuation)) }
     }
 
-    /// The prompt as tokens, formatted with the model's chat template for chat prompts.
+    /// The prompt as tokens. Chat prompts are formatted with the model's chat template, and only its
+    /// scaffolding is read as special tokens; a raw text prompt is the caller's own, so its special-token
+    /// text is read as the tokens.
     public func promptTokens(for request: GenerationRequest) throws(LlamaError) -> [Int32] {
-        let text =
+        let tokens =
             switch request.prompt {
-            case .text(let text): text
-            case .chat(let messages): try model.applyChatTemplate(messages)
+            case .text(let text): try model.tokenize(text, addSpecial: true, parseSpecial: true)
+            case .chat(let messages): try model.chatTokens(messages)
             }
-        let tokens = try model.tokenize(text, addSpecial: true, parseSpecial: true)
         guard !tokens.isEmpty else { throw .invalidParameter("prompt", "must not be empty") }
         return tokens
     }

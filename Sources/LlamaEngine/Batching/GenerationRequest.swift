@@ -44,6 +44,9 @@ public struct GenerationRequest: Sendable, Hashable {
 
     /// Most alternatives a request may ask for at each position.
     public static let maxTopLogprobs = 20
+    /// Stop strings one request may have, and the longest: each step matches every one of them.
+    public static let maxStopStrings = 8
+    public static let maxStopStringBytes = 128
 }
 
 /// What a generation stream yields: text as it forms, then the figures of the whole request.

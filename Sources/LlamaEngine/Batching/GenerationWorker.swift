@@ -103,7 +103,13 @@ final class GenerationWorker {
         for (index, entry) in step.entries.enumerated() where entry.wantsLogits {
             guard let request = requests[entry.request] else { continue }
             let row = request.topLogprobs > 0 ? context.topLogprobs(at: Int32(index), count: request.topLogprobs) : nil
-            let token = request.sampler.sample(context.raw, at: Int32(index))
+            let token: Int32
+            do {
+                token = try request.sampler.sample(context.raw, at: Int32(index))
+            } catch {
+                fail(entry.request, error)
+                continue
+            }
             if let row { request.alternatives.append(TokenAlternatives(chosen: token, logprob: row.logprob(of: token), top: row.top)) }
             if request.firstTokenAt == nil { request.firstTokenAt = .now }
             if model.isEndOfGeneration(token) {
@@ -123,6 +129,13 @@ final class GenerationWorker {
                 scheduler.accept(entry.request, token: token)
             }
         }
+    }
+
+    /// Ends one request with `error`; the others go on.
+    private func fail(_ id: RequestID, _ error: LlamaError) {
+        guard let request = requests.removeValue(forKey: id) else { return }
+        scheduler.finish(id)
+        request.continuation.finish(throwing: error)
     }
 
     private func complete(_ id: RequestID, _ reason: FinishReason) {

@@ -10,6 +10,8 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
     case decodeFailed(code: Int32)
     case samplerCreationFailed(String)
     case invalidParameter(String, String)
+    /// The grammar admits no token at this point of the reply (or llama.cpp's grammar code failed).
+    case grammarDeadEnd(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
         case .decodeFailed(let code): "llama_decode failed with code \(code)"
         case .samplerCreationFailed(let what): "llama.cpp could not create the \(what) sampler"
         case .invalidParameter(let name, let expected): "\(name) \(expected)"
+        case .grammarDeadEnd(let reason): "the grammar admits no further token: \(reason)"
         }
     }
 }

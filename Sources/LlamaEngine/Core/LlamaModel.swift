@@ -82,6 +82,27 @@ public final class LlamaModel: @unchecked Sendable {
         llama_model_chat_template(raw, nil).map { String(cString: $0) }
     }
 
+    /// A conversation formatted with the model's chat template, as tokens: only the template's own scaffolding
+    /// may become special tokens. Message text is tokenized as plain text, so a `<|im_start|>` typed by a
+    /// player stays the characters it is and can't open a turn of its own.
+    /// - Throws: as `applyChatTemplate`, and `.chatTemplateFailed` when the template drops a message.
+    public func chatTokens(_ messages: [ChatMessage], addAssistantTurn: Bool = true) throws(LlamaError) -> [Int32] {
+        // Each message's text is replaced by a private-use marker, so the template's output can be cut at them.
+        let markers = messages.indices.map { "\u{E000}\($0)\u{E001}" }
+        let scaffold = try applyChatTemplate(
+            zip(messages, markers).map { ChatMessage(role: $0.role, content: $1) }, addAssistantTurn: addAssistantTurn)
+        var tokens: [Int32] = []
+        var rest = Substring(scaffold)
+        for (message, marker) in zip(messages, markers) {
+            guard let range = rest.range(of: marker) else { throw .chatTemplateFailed }
+            tokens += try tokenize(String(rest[..<range.lowerBound]), addSpecial: tokens.isEmpty, parseSpecial: true)
+            tokens += try tokenize(message.content, addSpecial: false, parseSpecial: false)
+            rest = rest[range.upperBound...]
+        }
+        tokens += try tokenize(String(rest), addSpecial: tokens.isEmpty, parseSpecial: true)
+        return tokens
+    }
+
     /// Formats a conversation with the model's own chat template.
     /// - Parameter addAssistantTurn: end with the tokens that open the assistant's reply.
     /// - Throws: `LlamaError.noChatTemplate` for base models, `.chatTemplateFailed` when llama.cpp can't apply it.

@@ -50,9 +50,12 @@ struct Sampler: ~Copyable {
         }
         var constraint: UnsafeMutablePointer<llama_sampler>?
         if let grammar {
-            guard let parsed = llama_sampler_init_grammar(model.vocab, grammar, "root") else {
+            var error: UnsafeMutablePointer<CChar>?
+            guard let parsed = ls_sampler_init_grammar(model.vocab, grammar, "root", &error) else {
+                let reason = error.map { ": " + String(cString: $0) } ?? ""
+                ls_free_string(error)
                 llama_sampler_free(chain)
-                throw .invalidParameter("grammar", "must be a valid GBNF grammar with a root rule")
+                throw .invalidParameter("grammar", "must be a valid GBNF grammar with a root rule\(reason)")
             }
             constraint = parsed
         }
@@ -94,31 +97,44 @@ struct Sampler: ~Copyable {
     }
 
     /// Samples from the logits at batch index `index` (-1: the last) and records the choice.
-    func sample(_ context: OpaquePointer, at index: Int32 = -1) -> Int32 {
+    /// - Throws: `LlamaError.grammarDeadEnd` when the grammar admits no token (or its C++ code throws); the
+    ///   request must end there, and the process goes on.
+    func sample(_ context: OpaquePointer, at index: Int32 = -1) throws(LlamaError) -> Int32 {
         guard let logits = llama_get_logits_ith(context, index) else { return llama_sampler_sample(chain, context, index) }
-        var token = choose(from: logits, throughGrammar: false)
+        var token = try choose(from: logits, throughGrammar: false)
         if let grammar {
             var single = llama_token_data(id: token, logit: 1, p: 0)
-            let allowed = withUnsafeMutablePointer(to: &single) { pointer in
-                var one = llama_token_data_array(data: pointer, size: 1, selected: -1, sorted: false)
-                llama_sampler_apply(grammar, &one)
-                return pointer.pointee.logit.isFinite
-            }
-            if !allowed { token = choose(from: logits, throughGrammar: true) }
-            llama_sampler_accept(grammar, token)
+            var one = llama_token_data_array(data: &single, size: 1, selected: -1, sorted: false)
+            try Self.guarded { ls_sampler_apply(grammar, &one, &$0) }
+            if !single.logit.isFinite { token = try choose(from: logits, throughGrammar: true) }
+            try Self.guarded { ls_sampler_accept(grammar, token, &$0) }
         }
         llama_sampler_accept(chain, token)
         return token
     }
 
     /// The chain's pick among all tokens (first narrowed by the grammar, if asked).
-    private func choose(from logits: UnsafeMutablePointer<Float>, throughGrammar: Bool) -> Int32 {
+    private func choose(from logits: UnsafeMutablePointer<Float>, throughGrammar: Bool) throws(LlamaError) -> Int32 {
         for id in 0..<vocabularySize {
             candidates[id] = llama_token_data(id: Int32(id), logit: logits[id], p: 0)
         }
         var array = llama_token_data_array(data: candidates.baseAddress, size: vocabularySize, selected: -1, sorted: false)
-        if throughGrammar, let grammar { llama_sampler_apply(grammar, &array) }
+        if throughGrammar, let grammar {
+            try Self.guarded { ls_sampler_apply(grammar, &array, &$0) }
+            // Every candidate ruled out: whatever the chain picked next, accepting it would throw.
+            guard UnsafeMutableBufferPointer(start: array.data, count: array.size).contains(where: { $0.logit.isFinite })
+            else { throw .grammarDeadEnd("no token of the vocabulary continues the text") }
+        }
         llama_sampler_apply(chain, &array)
         return array.selected >= 0 ? array.data[Int(array.selected)].id : array.data[0].id
+    }
+
+    /// Runs a shim call that reports a caught C++ exception through its error pointer.
+    private static func guarded(_ call: (inout UnsafeMutablePointer<CChar>?) -> Int32) throws(LlamaError) {
+        var error: UnsafeMutablePointer<CChar>?
+        guard call(&error) != 0 else { return }
+        let reason = error.map { String(cString: $0) } ?? "unknown error"
+        ls_free_string(error)
+        throw .grammarDeadEnd(reason)
     }
 }

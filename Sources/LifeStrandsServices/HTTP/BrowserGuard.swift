@@ -1,0 +1,110 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LifeStrands
+
+/// Which browsers and host names the server answers.
+public struct BrowserPolicy: Sendable, Equatable {
+    /// Origins besides the server's own whose pages may call the API (`CORS_ALLOWED_ORIGINS`), as
+    /// `scheme://host[:port]`.
+    public var allowedOrigins: Set<String>
+    /// Host names besides loopback ones that requests may name (`ALLOWED_HOSTS`). On a loopback address
+    /// only these and loopback names are answered, so a page on a rebinding domain can't reach the server.
+    public var allowedHosts: Set<String>
+    /// Whether the server is bound to loopback: then `Host` is checked.
+    public var loopback: Bool
+
+    public init(allowedOrigins: Set<String> = [], allowedHosts: Set<String> = [], loopback: Bool = true) {
+        self.allowedOrigins = allowedOrigins
+        self.allowedHosts = allowedHosts
+        self.loopback = loopback
+    }
+
+    static let loopbackNames: Set<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+
+    /// Whether `host` (a `Host` header, port included) may be served.
+    func admits(host: String?) -> Bool {
+        guard loopback || !allowedHosts.isEmpty else { return true }
+        // Browsers always send a Host; a client without one (HTTP/1.0) is no rebinding page.
+        guard let name = host.map(Self.hostName) else { return true }
+        return allowedHosts.contains(name) || (loopback && (Self.loopbackNames.contains(name) || name.hasPrefix("127.")))
+    }
+
+    /// Whether a page from `origin` may make this request to `host`: its own origin, or an allowed one.
+    func admits(origin: String, host: String?) -> Bool {
+        if allowedOrigins.contains(origin) { return true }
+        guard let url = URL(string: origin), let originHost = url.host(), let host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
+            || (Self.hostName(originAuthority) == Self.hostName(host) && url.port == nil && !host.contains(":"))
+    }
+
+    /// The host of a `Host` value, without its port, lowercased.
+    static func hostName(_ host: String) -> String {
+        let lower = host.lowercased()
+        if lower.hasPrefix("["), let end = lower.firstIndex(of: "]") { return String(lower[...end]) }
+        return String(lower.split(separator: ":", maxSplits: 1).first ?? "")
+    }
+}
+
+/// Browser-facing checks every request passes: the `Host` (DNS rebinding), a foreign `Origin` on a
+/// request that changes state (CSRF), a JSON content type on a body that changes state, and security
+/// headers on every answer.
+struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
+    let policy: BrowserPolicy
+
+    static var jsonTypes: Set<String> { ["application/json", "application/merge-patch+json"] }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response = try await checked(request, context: context, next: next)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+
+    private func checked(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        let host = request.head.authority
+        guard policy.admits(host: host) else {
+            throw APIError(
+                .forbidden, code: "host_not_allowed",
+                message: "this server does not answer for host \(host ?? "(none)"); add it to ALLOWED_HOSTS",
+                details: ["host": host.map { .string($0) } ?? .null])
+        }
+        let changesState = ![.get, .head, .options].contains(request.method)
+        if let origin = request.headers[.origin], changesState || request.headers[.upgrade] != nil {
+            guard policy.admits(origin: origin, host: host) else {
+                throw APIError(
+                    .forbidden, code: "origin_not_allowed",
+                    message: "pages from \(origin) may not call this server; add it to CORS_ALLOWED_ORIGINS",
+                    details: ["origin": .string(origin)])
+            }
+        }
+        if changesState, Self.hasBody(request) {
+            let type = request.headers[.contentType].map { String($0.split(separator: ";")[0]).trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let type, Self.jsonTypes.contains(type) else {
+                throw APIError(
+                    .unsupportedMediaType, code: "unsupported_media_type",
+                    message: "a request body must be JSON: Content-Type application/json (or application/merge-patch+json)",
+                    details: ["content_type": request.headers[.contentType].map { .string($0) } ?? .null])
+            }
+        }
+        return try await next(request, context)
+    }
+
+    static func hasBody(_ request: Request) -> Bool {
+        if let length = request.headers[.contentLength] { return length != "0" }
+        return request.headers[.transferEncoding] != nil
+    }
+}
+
+extension HTTPField.Name {
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+}
