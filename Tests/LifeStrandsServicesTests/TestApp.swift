@@ -16,7 +16,10 @@ struct TestApp {
     let dependencies: AppDependencies
     let application: Application<RouterResponder<AppRequestContext>>
 
-    init(models: (any ModelService)? = nil, configure: (inout Configuration) -> Void = { _ in }) throws {
+    /// - Parameter authority: verifies tokens; nil serves every request as the local principal.
+    init(
+        models: (any ModelService)? = nil, authority: TokenAuthority? = nil, configure: (inout Configuration) -> Void = { _ in }
+    ) throws {
         configure(&configuration)
         database = try SQLiteDatabase.inMemory()
         repository = SQLiteNPCRepository(database: database)
@@ -24,7 +27,7 @@ struct TestApp {
             npcs: repository, conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
             textSearch: SQLiteTextSearch(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models)
-        let router = buildRouter(configuration: configuration, dependencies: dependencies)
+        let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority)
         application = Application(router: router)
     }
 
@@ -47,11 +50,17 @@ struct JSONResponse: Sendable {
 
 extension TestClientProtocol {
     /// Sends a request with a text body and parses the JSON response (an empty body reads as null).
-    func call(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil) async throws -> JSONResponse {
-        try await execute(
-            uri: uri, method: method, headers: body == nil ? [:] : [.contentType: "application/json"],
-            body: body.map { ByteBuffer(string: $0) }
-        ) { response in
+    /// - Parameters:
+    ///   - token: sent as the bearer token.
+    ///   - headers: sent too, over the JSON content type a body gets.
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil, token: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> JSONResponse {
+        var fields: HTTPFields = body == nil ? [:] : [.contentType: "application/json"]
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        for field in headers { fields[field.name] = field.value }
+        return try await execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) }) {
+            response in
             let text = String(buffer: response.body)
             return JSONResponse(
                 status: response.status, headers: response.headers,
@@ -59,8 +68,10 @@ extension TestClientProtocol {
         }
     }
 
-    func call(_ method: HTTPRequest.Method, _ uri: String, json: JSONValue) async throws -> JSONResponse {
-        try await call(method, uri, body: json.jsonText)
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, json: JSONValue, token: String? = nil, headers: HTTPFields = [:]
+    ) async throws -> JSONResponse {
+        try await call(method, uri, body: json.jsonText, token: token, headers: headers)
     }
 
     /// Sends a request and reads an NDJSON response into its lines.

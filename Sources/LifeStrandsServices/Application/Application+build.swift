@@ -51,6 +51,7 @@ public func buildRouter(
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorMiddleware())
     router.add(
         middleware: BrowserGuard(

@@ -29,7 +29,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return parts[1].trimmingCharacters(in: .whitespaces)
         }
         if request.headers[.upgrade]?.lowercased() == "websocket" {
-            return request.uri.queryParameters.get("access_token")
+            return request.query.get("access_token")
         }
         return nil
     }

@@ -95,8 +95,8 @@ public final class ChatService: Sendable {
     /// - Throws: `ConversationError` (not found, ended, a reply in progress, context too long),
     ///   `NPCError.notFound`, or the model service's errors (busy, unavailable).
     public func send(_ id: UUID, content: String, as caller: Principal) async throws -> ChatReply {
-        guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
         let conversation = try await conversation(id, as: caller)
+        guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
         guard conversation.state == .active else { throw ConversationError.ended(id) }
         guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
         let release: @Sendable () -> Void = { [self] in _ = replying.withLock { $0.remove(id) } }

@@ -28,7 +28,7 @@ struct ChatSocketController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.group().add(middleware: Authorize.anyone).ws("ws") { request, context in
             if let origin = request.headers[.origin],
-                !browsers.admits(origin: origin, host: request.head.authority)
+                !browsers.admits(origin: origin, host: request.headers[.hostHeader] ?? request.head.authority)
             {
                 throw APIError(
                     .forbidden, code: "origin_not_allowed",

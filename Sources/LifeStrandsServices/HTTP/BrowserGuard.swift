@@ -47,9 +47,24 @@ public struct BrowserPolicy: Sendable, Equatable {
     }
 }
 
+/// Security headers on every answer, errors included: it sits outside `ErrorMiddleware`.
+struct SecurityHeaders<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response = try await next(request, context)
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+}
+
 /// Browser-facing checks every request passes: the `Host` (DNS rebinding), a foreign `Origin` on a
-/// request that changes state (CSRF), a JSON content type on a body that changes state, and security
-/// headers on every answer.
+/// request that changes state or opens a WebSocket (CSRF, cross-site WebSocket), and a JSON content
+/// type on a body that changes state.
 struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     let policy: BrowserPolicy
 
@@ -58,19 +73,7 @@ struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        var response = try await checked(request, context: context, next: next)
-        response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.contentSecurityPolicy] =
-            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-        response.headers[.xFrameOptions] = "DENY"
-        response.headers[.referrerPolicy] = "no-referrer"
-        return response
-    }
-
-    private func checked(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
-        async throws -> Response
-    {
-        let host = request.head.authority
+        let host = request.headers[.hostHeader] ?? request.head.authority
         guard policy.admits(host: host) else {
             throw APIError(
                 .forbidden, code: "host_not_allowed",
@@ -105,6 +108,9 @@ struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
 }
 
 extension HTTPField.Name {
+    /// HTTP/1's `Host`. A server request carries it as the authority; a test's router request has the
+    /// authority `localhost` and may name another host in this header.
+    static let hostHeader = HTTPField.Name("Host")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
 }

@@ -11,6 +11,22 @@ extension Request {
     }
 }
 
+extension Request {
+    /// The query string's parameters, decoded as HTML forms and common clients encode them: `+` is a space,
+    /// then percent escapes. (Hummingbird's `uri.queryParameters` keeps the `+`.)
+    var query: Parameters {
+        let pairs = (uri.query ?? "").split(separator: "&").map { pair -> (Substring, Substring) in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> Substring {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return (spaced.removingPercentEncoding ?? spaced)[...]
+            }
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+        return Parameters(pairs)
+    }
+}
+
 extension Parameters {
     /// A path parameter that must be a UUID. - Throws: 400 naming the parameter.
     func uuid(_ name: String) throws -> UUID {

@@ -17,8 +17,10 @@ public final class LocalModelService: ModelService {
         LlamaBackend.initialize(logger: logger)
         let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
-        let chatEngine = EngineConfiguration(sequences: configuration.maxConcurrentConversations, sequenceLength: 2048)
-        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: 4096)
+        let chatEngine = EngineConfiguration(
+            sequences: configuration.maxConcurrentConversations, sequenceLength: 2048,
+            maxWaiting: configuration.maxWaitingGenerations)
+        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: 4096, maxWaiting: configuration.maxWaitingGenerations)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(

@@ -18,7 +18,7 @@ struct SearchController {
 
     /// `?q=&limit=&mode=` → `{"mode", "results": [{"npc_id", "name", "score"}]}`.
     @Sendable func searchNPCs(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (query, limit, mode) = try parameters(request.uri.queryParameters)
+        let (query, limit, mode) = try parameters(request.query)
         var results: [JSONValue] = []
         for hit in try await search(query, kind: .persona, npcID: nil, mode: mode, limit: limit) {
             guard let npc = try? await npcs.npc(hit.npcID) else { continue }
@@ -42,7 +42,7 @@ struct SearchController {
     ) async throws -> Response {
         let npcID = try context.parameters.uuid("id")
         let npc = try await npcs.npc(npcID)
-        let (query, limit, mode) = try parameters(request.uri.queryParameters)
+        let (query, limit, mode) = try parameters(request.query)
         // A player finds only what they may read: other players' memories and knowledge are left out.
         var hidden: Set<String> = []
         if let player = try context.caller().player {

@@ -30,7 +30,7 @@ struct SummaryController {
     /// `?state=pending|applied|approved|rejected&npc_id=&limit=` → `{"analyses": [...]}`, newest first;
     /// pending ones carry `proposed_change`, the merge patch approving them would apply now.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
+        let parameters = request.query
         let state = try parameters.optionalCase("state", of: StoredAnalysis.State.self)
         let npcID = try parameters.optionalUUID("npc_id")
         let limit = try Self.limit(parameters)
@@ -68,7 +68,7 @@ struct SummaryController {
 
     /// `?state=queued|running|done|dead&limit=` → `{"jobs": [...]}`.
     @Sendable func jobs(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
+        let parameters = request.query
         let state = try parameters.optionalCase("state", of: SummaryJob.State.self)
         let jobs = try await summaries.jobs(state: state, limit: try Self.limit(parameters))
         return .json(["jobs": .array(jobs.map(\.json))])

@@ -17,11 +17,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Prompts up to this many tokens share a step (a step has a fixed cost too); longer ones take a
     /// step each.
     public var sharedPromptTokens: Int
+    /// Requests that may wait for a sequence beyond the running ones; past it `generate` throws
+    /// `LlamaError.queueFull`. Nil: no bound.
+    public var maxWaiting: Int?
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
-        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16
+        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil
     ) {
+        self.maxWaiting = maxWaiting
         self.sequences = sequences
         self.sequenceLength = sequenceLength
         self.batchCapacity = batchCapacity
@@ -54,6 +58,8 @@ public final class GenerationEngine: Sendable {
     public let configuration: EngineConfiguration
     private let inbox = CommandInbox<EngineCommand>()
     private let nextID = Atomic<UInt64>(0)
+    /// Requests submitted and not yet ended, running or waiting.
+    private let inFlight = Atomic<Int>(0)
 
     /// Creates the context and starts its decoding thread.
     /// - Throws: `LlamaError.contextCreationFailed` when the KV cache does not fit in memory.
@@ -103,10 +109,19 @@ public final class GenerationEngine: Sendable {
             case .grammar(let grammar)?: grammar
             case nil: nil
             }
+        if let maxWaiting = configuration.maxWaiting,
+            inFlight.add(1, ordering: .relaxed).newValue > configuration.sequences + maxWaiting
+        {
+            inFlight.subtract(1, ordering: .relaxed)
+            throw .queueFull(waiting: maxWaiting)
+        } else if configuration.maxWaiting == nil {
+            inFlight.add(1, ordering: .relaxed)
+        }
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
         let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
-        continuation.onTermination = { [inbox] termination in
+        continuation.onTermination = { [inbox, weak self] termination in
             if case .cancelled = termination { inbox.post(.cancel(id)) }
+            self?.inFlight.subtract(1, ordering: .relaxed)
             onFinish?()
         }
         inbox.post(

@@ -12,6 +12,8 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidParameter(String, String)
     /// The grammar admits no token at this point of the reply (or llama.cpp's grammar code failed).
     case grammarDeadEnd(String)
+    /// Every sequence is busy and `waiting` requests already wait for one.
+    case queueFull(waiting: Int)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
         case .samplerCreationFailed(let what): "llama.cpp could not create the \(what) sampler"
         case .invalidParameter(let name, let expected): "\(name) \(expected)"
         case .grammarDeadEnd(let reason): "the grammar admits no further token: \(reason)"
+        case .queueFull(let waiting): "the model is busy: every sequence is in use and \(waiting) requests are waiting"
         }
     }
 }

@@ -1,0 +1,340 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JWTKit
+import LifeStrands
+import LifeStrandsServices
+import LifeStrandsStore
+import LlamaEngine
+import Testing
+import TestSupport
+
+/// Authentication, roles, ownership, browser checks, limits and If-Match, over the production router.
+@Suite(.unit) struct SecurityRoutesTests {
+    static let host = HTTPField.Name("Host")!
+    static let secret = "a-test-secret-of-at-least-32-bytes!!"
+
+    /// An app that requires tokens, with a token for each principal the tests use.
+    struct Secured {
+        let app: TestApp
+        let authority: TokenAuthority
+        let tess: String, bram: String, admin: String, service: String
+
+        init(configure: (inout Configuration) -> Void = { _ in }) async throws {
+            authority = try await TokenAuthority(secret: SecurityRoutesTests.secret)
+            app = try TestApp(authority: authority, configure: configure)
+            tess = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(600))
+            bram = try await authority.sign(role: .player, subject: "bram", lifetime: .seconds(600))
+            admin = try await authority.sign(role: .admin, subject: "ops", lifetime: .seconds(600))
+            service = try await authority.sign(role: .service, subject: "game-server", lifetime: .seconds(600))
+        }
+    }
+
+    @Test func absentExpiredForgedAndWrongAlgorithmTokensAre401WithAChallenge() async throws {
+        let secured = try await Secured()
+        let expired = try await secured.authority.sign(
+            role: .admin, subject: "ops", lifetime: .seconds(60), now: Date() - 3600)
+        let forged = try await TokenAuthority(secret: "another-secret-that-is-32-bytes-long!")
+            .sign(role: .admin, subject: "ops", lifetime: .seconds(600))
+        let keys = JWTKeyCollection()
+        // Refused for its `alg` before any signature is checked; HS512 needs a 64-byte key.
+        await keys.add(hmac: HMACKey(from: String(repeating: Self.secret, count: 2)), digestAlgorithm: .sha512)
+        let hs512 = try await keys.sign(AccessClaims(role: .admin, subject: "ops", expires: Date() + 600))
+        let unsigned = try #require(hs512.split(separator: ".").dropFirst().first).description
+        let none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + unsigned + "."
+        try await secured.app.test { client in
+            let absent = try await client.call(.get, "/api/npcs")
+            #expect(absent.status == .unauthorized)
+            #expect(absent.headers[.wwwAuthenticate] == #"Bearer realm="lifestrands""#)
+            for (token, reason) in [
+                (expired, "the token has expired"), (forged, "the token's signature does not verify"),
+                (hs512, "tokens signed with HS512 are not accepted"), (none, "tokens signed with none are not accepted"),
+                ("not.a.jwt", "the bearer token is not a JWT"),
+            ] {
+                let refused = try await client.call(.get, "/api/npcs", token: token)
+                #expect(refused.status == .unauthorized, "\(reason)")
+                #expect(refused.error?["message"]?.stringValue == reason)
+                #expect(refused.headers[.wwwAuthenticate]?.contains(#"error="invalid_token""#) == true)
+            }
+            let basic = try await client.call(.get, "/api/npcs", headers: [.authorization: "Basic b3BzOm9wcw=="])
+            #expect(basic.status == .unauthorized)
+            // Public routes need no token.
+            #expect(try await client.call(.get, "/health").status == .ok)
+            #expect(try await client.call(.get, "/openapi.json").status == .ok)
+            #expect(try await client.call(.get, "/api/npcs", token: secured.admin).status == .ok)
+        }
+    }
+
+    @Test func eachRoleGetsOnlyItsRoutes() async throws {
+        let secured = try await Secured()
+        try await secured.app.test { client in
+            let npc = try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON, token: secured.admin)
+            let id = try #require(npc["npc_id"]?.stringValue)
+            let analysis = UUID().uuidString.lowercased()
+            // (method, path, body, roles allowed)
+            let routes: [(HTTPRequest.Method, String, JSONValue?, Set<Principal.Role>)] = [
+                (.get, "/api/npcs", nil, [.player, .admin, .service]),
+                (.get, "/api/npcs/\(id)", nil, [.player, .admin, .service]),
+                (.get, "/api/npcs/\(id)/memories/search?q=harbour&mode=lexical", nil, [.player, .admin, .service]),
+                (.post, "/api/npcs", Fixtures.elenaJSON, [.admin, .service]),
+                (.put, "/api/npcs/\(id)", Fixtures.elenaJSON, [.admin, .service]),
+                (.patch, "/api/npcs/\(id)", ["personality": ["traits": ["curious"]]], [.admin, .service]),
+                (.get, "/api/npcs/\(id)/revisions", nil, [.admin, .service]),
+                (.post, "/api/npcs/\(id)/revisions/1/restore", nil, [.admin, .service]),
+                (.get, "/api/models/status", nil, [.admin, .service]),
+                (.post, "/api/models/generate", ["prompt": "hi"], [.admin, .service]),
+                (.post, "/api/models/switch", ["type": "chat"], [.admin]),
+                (.post, "/api/models/reload", [:], [.admin]),
+                (.get, "/api/summaries", nil, [.admin, .service]),
+                (.post, "/api/summaries/\(analysis)/approve", [:], [.admin]),
+                (.post, "/api/summaries/\(analysis)/reject", [:], [.admin]),
+                (.get, "/api/conversations", nil, [.player, .admin, .service]),
+            ]
+            let tokens: [Principal.Role: String] = [.player: secured.tess, .admin: secured.admin, .service: secured.service]
+            for (method, path, body, allowed) in routes {
+                for (role, token) in tokens {
+                    let response = try await client.call(method, path, body: body?.jsonText, token: token)
+                    if allowed.contains(role) {
+                        #expect(![.unauthorized, .forbidden].contains(response.status), "\(role) \(method) \(path)")
+                    } else {
+                        #expect(response.status == .forbidden, "\(role) \(method) \(path): \(response.status)")
+                        #expect(response.error?["message"]?.stringValue?.hasSuffix("the token's role is \(role.rawValue)") == true)
+                    }
+                }
+            }
+            // Deleting last: it is staff work too.
+            #expect(try await client.call(.delete, "/api/npcs/\(id)", token: secured.tess).status == .forbidden)
+            #expect(try await client.call(.delete, "/api/npcs/\(id)", token: secured.service).status == .noContent)
+        }
+    }
+
+    @Test func aPlayerUsesOnlyTheirOwnSessions() async throws {
+        let secured = try await Secured()
+        try await secured.app.test { client in
+            let npcID = try #require(
+                try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON, token: secured.admin)["npc_id"])
+            // The identity comes from the token: no user_id needed, and another's is refused.
+            let started = try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: secured.tess)
+            #expect(started.status == .created && started["user_id"] == "tess")
+            let session = try #require(started["session_id"]?.stringValue)
+            let posing = try await client.call(
+                .post, "/api/conversations/start", json: ["npc_id": npcID, "user_id": "tess"], token: secured.bram)
+            #expect(posing.status == .forbidden)
+            for (method, path, body) in [
+                (HTTPRequest.Method.get, "/api/conversations/\(session)", nil as JSONValue?),
+                (.post, "/api/conversations/\(session)/message", ["content": "Hello"]),
+                (.post, "/api/conversations/\(session)/end", nil),
+            ] {
+                let refused = try await client.call(method, path, body: body?.jsonText, token: secured.bram)
+                #expect(refused.status == .forbidden, "\(method) \(path)")
+                #expect(refused.error?["message"] == "this conversation belongs to another player")
+            }
+            #expect(try await client.call(.get, "/api/conversations/\(session)", token: secured.tess).status == .ok)
+            let theirs = try await client.call(.get, "/api/conversations", token: secured.bram)
+            #expect(theirs["conversations"] == [])
+            #expect(try await client.call(.get, "/api/conversations?user_id=tess", token: secured.bram).status == .forbidden)
+            let own = try await client.call(.get, "/api/conversations", token: secured.tess)
+            #expect(own["conversations"]?.arrayValue?.count == 1)
+            // A game server names the player it speaks for; it must name one.
+            let unnamed = try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: secured.service)
+            #expect(unnamed.status == .unprocessableContent)
+            let admin = try await client.call(.get, "/api/conversations/\(session)", token: secured.admin)
+            #expect(admin.status == .ok)
+            #expect(try await client.call(.post, "/api/conversations/\(session)/end", token: secured.tess).status == .ok)
+        }
+    }
+
+    @Test func aPlayerReadsNPCsWithoutOtherPlayersPrivateParts() async throws {
+        var strand = Fixtures.elena
+        strand.memories = [
+            Memory(content: "The harbour flooded in spring.", importance: 5),
+            Memory(content: "tess told me: I was born in Kroniell.", importance: 4, kind: .statement, player: "tess"),
+            Memory(content: "bram told me: I owe the miller three silver.", importance: 4, kind: .statement, player: "bram"),
+        ]
+        strand.knowledge = [KnowledgeItem(topic: "debts", content: "Bram owes the miller.", player: "bram")]
+        strand.relationships = ["tess": Relationship(kind: "friend"), "bram": Relationship(kind: "rival"), "Marco": .init()]
+        let body = strand.json
+        let secured = try await Secured()
+        try await secured.app.test { client in
+            let id = try #require(
+                try await client.call(.post, "/api/npcs", json: body, token: secured.admin)["npc_id"]?.stringValue)
+            let seen = try await client.call(.get, "/api/npcs/\(id)", token: secured.tess)
+            let memories = seen["life_strand"]?["memories"]?.arrayValue?.compactMap { $0["content"]?.stringValue } ?? []
+            #expect(memories == ["The harbour flooded in spring.", "tess told me: I was born in Kroniell."])
+            #expect(seen["life_strand"]?["knowledge"] == [])
+            #expect(Set(seen["life_strand"]?["relationships"]?.objectValue?.keys.map { $0 } ?? []) == ["tess", "Marco"])
+            let whole = try await client.call(.get, "/api/npcs/\(id)", token: secured.admin)
+            #expect(whole["life_strand"]?["memories"]?.arrayValue?.count == 3)
+            let found = try await client.call(.get, "/api/npcs/\(id)/memories/search?q=miller+silver&mode=lexical", token: secured.tess)
+            #expect(found["results"] == [])
+            let staff = try await client.call(.get, "/api/npcs/\(id)/memories/search?q=miller+silver&mode=lexical", token: secured.admin)
+            #expect(staff["results"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func ifMatchRefusesAStaleWriterWith412() async throws {
+        try await TestApp().test { client in
+            let id = try await client.createNPC(Fixtures.elenaJSON)
+            let read = try await client.call(.get, "/api/npcs/\(id)")
+            #expect(read.headers[.eTag] == "\"1\"")
+            let first = try await client.call(
+                .patch, "/api/npcs/\(id)", json: ["personality": ["traits": ["curious"]]], headers: [.ifMatch: "\"1\""])
+            #expect(first.status == .ok && first.headers[.eTag] == "\"2\"")
+            let stale = try await client.call(.put, "/api/npcs/\(id)", json: Fixtures.elenaJSON, headers: [.ifMatch: "\"1\""])
+            #expect(stale.status == .preconditionFailed)
+            #expect(stale.error?["details"]?["current"] == 2)
+            let staleRestore = try await client.call(.post, "/api/npcs/\(id)/revisions/1/restore", headers: [.ifMatch: "\"1\""])
+            #expect(staleRestore.status == .preconditionFailed)
+            let bad = try await client.call(.put, "/api/npcs/\(id)", json: Fixtures.elenaJSON, headers: [.ifMatch: "two"])
+            #expect(bad.status == .badRequest)
+            // Without If-Match the write goes ahead, as before.
+            #expect(try await client.call(.put, "/api/npcs/\(id)", json: Fixtures.elenaJSON).status == .ok)
+            let current = try await client.call(.get, "/api/npcs/\(id)")
+            #expect(current["revision"] == 3)
+        }
+    }
+
+    @Test func revisionsArePaginated() async throws {
+        try await TestApp().test { client in
+            let id = try await client.createNPC(Fixtures.elenaJSON)
+            for trait in ["curious", "stubborn", "kind"] {
+                _ = try await client.call(.patch, "/api/npcs/\(id)", json: ["personality": ["traits": [.string(trait)]]])
+            }
+            let first = try await client.call(.get, "/api/npcs/\(id)/revisions?limit=1")
+            #expect(first["revisions"]?.arrayValue?.map { $0["revision"] } == [1])
+            #expect(first["next_after"] == 1)
+            let rest = try await client.call(.get, "/api/npcs/\(id)/revisions?after=1&limit=5")
+            #expect(rest["revisions"]?.arrayValue?.map { $0["revision"] } == [2, 3, 4])
+            #expect(rest["next_after"] == .null)
+        }
+    }
+
+    @Test func aPlusInTheQueryStringIsASpace() async throws {
+        try await TestApp().test { client in
+            _ = try await client.createNPC(Fixtures.elenaJSON)
+            let found = try await client.call(.get, "/api/npcs?name=Elena+Rodriguez")
+            #expect(found["npcs"]?.arrayValue?.count == 1)
+            let escaped = try await client.call(.get, "/api/npcs?name=Elena%20Rodriguez")
+            #expect(escaped["npcs"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test func browsersFromElsewhereAndForeignHostsAreRefused() async throws {
+        try await TestApp().test { client in
+            let foreignHost = try await client.call(.get, "/api/npcs", headers: [Self.host: "evil.example:8000"])
+            #expect(foreignHost.status == .forbidden && foreignHost.error?["code"] == "host_not_allowed")
+            #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "localhost:8000"]).status == .ok)
+            #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "127.0.0.1:8000"]).status == .ok)
+            // CSRF: a form-style cross-site POST creates nothing.
+            let csrf = try await client.execute(
+                uri: "/api/npcs", method: .post,
+                headers: [.contentType: "text/plain", .origin: "http://evil.example", Self.host: "localhost:8000"],
+                body: ByteBuffer(string: Fixtures.elenaText)
+            ) { $0.status }
+            #expect(csrf == .forbidden)
+            let plain = try await client.execute(
+                uri: "/api/npcs", method: .post, headers: [.contentType: "text/plain"], body: ByteBuffer(string: Fixtures.elenaText)
+            ) { $0.status }
+            #expect(plain == .unsupportedMediaType)
+            #expect(try await client.call(.get, "/api/npcs")["npcs"] == [])
+            let sameOrigin = try await client.call(
+                .post, "/api/npcs", json: Fixtures.elenaJSON,
+                headers: [.origin: "http://localhost:8000", Self.host: "localhost:8000"])
+            #expect(sameOrigin.status == .created)
+            #expect(sameOrigin.headers[.xContentTypeOptions] == "nosniff")
+            #expect(sameOrigin.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+        }
+        try await TestApp(configure: { $0.corsAllowedOrigins = ["http://game.example"] }).test { client in
+            let allowed = try await client.call(
+                .post, "/api/npcs", json: Fixtures.elenaJSON, headers: [.origin: "http://game.example", Self.host: "localhost:8000"])
+            #expect(allowed.status == .created)
+            #expect(allowed.headers[.accessControlAllowOrigin] == "http://game.example")
+        }
+    }
+
+    @Test func overTheRateIs429WithRetryAfter() async throws {
+        try await TestApp(configure: { $0.rateLimits.rates[.other] = .init(3, per: .seconds(60)) }).test { client in
+            for _ in 0..<3 { #expect(try await client.call(.get, "/api/npcs").status == .ok) }
+            let limited = try await client.call(.get, "/api/npcs")
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] == "20")
+            // Each group has its own bucket.
+            #expect(try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON).status == .created)
+        }
+    }
+
+    @Test func onePlayerCannotTakeEverySession() async throws {
+        let secured = try await Secured(configure: { $0.maxConversationsPerPlayer = 2 })
+        try await secured.app.test { client in
+            let npcID = try #require(
+                try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON, token: secured.admin)["npc_id"])
+            for _ in 0..<2 {
+                #expect(try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: secured.tess).status == .created)
+            }
+            let third = try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: secured.tess)
+            #expect(third.status == .tooManyRequests && third.error?["code"] == "too_many_player_conversations")
+            #expect(try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: secured.bram).status == .created)
+        }
+    }
+
+    @Test func userIDsHaveACharsetAndAByteLimit() async throws {
+        try await TestApp().test { client in
+            let npcID = try await client.createNPC(Fixtures.elenaJSON)
+            for bad in [String(repeating: "é", count: 60_000), "tess the brave", "<script>", ""] {
+                let refused = try await client.call(.post, "/api/conversations/start", json: ["npc_id": .string(npcID), "user_id": .string(bad)])
+                #expect(refused.status == .unprocessableContent)
+                #expect(refused.error?["details"]?["issues"]?.arrayValue?.first?["path"] == "user_id")
+            }
+            #expect(try await client.call(.get, "/api/conversations?user_id=a+b").status == .badRequest)
+        }
+    }
+}
+
+@Suite(.unit) struct TokenBucketTests {
+    @Test func aBucketEmptiesThenRecoversAtItsRate() {
+        let start = ContinuousClock.now
+        var bucket = TokenBucket(rate: .init(2, per: .seconds(10)), now: start)
+        #expect(bucket.take(at: start) == nil)
+        #expect(bucket.take(at: start) == nil)
+        #expect(abs((bucket.take(at: start) ?? .zero).seconds - 5) < 1e-9)
+        #expect(abs((bucket.take(at: start + .seconds(4)) ?? .zero).seconds - 1) < 1e-9)
+        #expect(bucket.take(at: start + .seconds(5)) == nil)
+        #expect(bucket.isFull(at: start + .seconds(15)))
+    }
+
+    @Test func aLimiterTakesFromEveryKeyOrFromNone() {
+        let limiter = RateLimiter(limits: .init(rates: [.chat: .init(1, per: .seconds(60))]))
+        let now = ContinuousClock.now
+        #expect(limiter.take(.chat, keys: ["ip:1", "principal:a"], now: now) == nil)
+        // The address is spent: another principal from it waits, and its own bucket is left alone.
+        #expect(limiter.take(.chat, keys: ["ip:1", "principal:b"], now: now) != nil)
+        #expect(limiter.take(.chat, keys: ["ip:2", "principal:b"], now: now) == nil)
+        #expect(limiter.take(.chat, keys: ["ip:1", "principal:a"], now: now + .seconds(60)) == nil)
+        #expect(limiter.take(.other, keys: ["ip:1"], now: now) == nil, "a group without a rate is not limited")
+    }
+
+    @Test func ratesParseFromSettings() {
+        #expect(TokenBucket.Rate.parse("30/min") == .init(30, per: .seconds(60)))
+        #expect(TokenBucket.Rate.parse("5/s") == .init(5, per: .seconds(1)))
+        #expect(TokenBucket.Rate.parse("100/10s") == .init(100, per: .seconds(10)))
+        #expect(TokenBucket.Rate.parse("1000/h") == .init(1000, per: .seconds(3600)))
+        for bad in ["0/s", "ten/min", "5", "5/week", "5/0s"] { #expect(TokenBucket.Rate.parse(bad) == nil, "\(bad)") }
+    }
+}
+
+@Suite(.unit) struct AuthenticationSettingsTests {
+    @Test func aPublicAddressNeedsASecretOrAnExplicitChoice() async throws {
+        var configuration = Configuration()
+        #expect(try await configuration.authentication() == nil)
+        #expect(configuration.authenticationSummary.hasPrefix("auth: off, on loopback only"))
+        configuration.host = "0.0.0.0"
+        await #expect(throws: ConfigurationError.self) { try await configuration.authentication() }
+        configuration.allowAnonymous = true
+        #expect(try await configuration.authentication() == nil)
+        configuration.jwtSecret = SecurityRoutesTests.secret
+        let authority = try #require(try await configuration.authentication())
+        let token = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(60))
+        #expect(try await authority.verify(token) == Principal(role: .player, subject: "tess"))
+    }
+}
