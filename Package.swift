@@ -49,8 +49,9 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
             ],
-            resources: [.copy("Public")],
+            resources: [.copy("Public"), .copy("Resources/openapi.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -27,7 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("configuration: \(error)")
         }
-        FileHandle.standardOutput.write(Data((configuration.authenticationSummary + "\n").utf8))
+        // On standard error with the log: standard output carries only the serving line, which scripts wait for.
+        FileHandle.standardError.write(Data((configuration.authenticationSummary + "\n").utf8))
         let models: LocalModelService
         do {
             models = try await LocalModelService(configuration: configuration, logger: runtime.logger)

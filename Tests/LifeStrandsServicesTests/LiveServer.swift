@@ -79,9 +79,12 @@ final class LiveServer {
     var log: String { (try? String(contentsOf: workingDirectory.appending(path: "server.log"), encoding: .utf8)) ?? "" }
 
     /// A JSON request; the status and the parsed body (null when empty).
-    func call(_ method: String, _ path: String, json: JSONValue? = nil) async throws -> (status: Int, body: JSONValue) {
+    func call(_ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil) async throws
+        -> (status: Int, body: JSONValue)
+    {
         var request = URLRequest(url: URL(string: url + path)!)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.timeoutInterval = 120
         if let json {
             request.httpBody = Data(json.jsonText.utf8)

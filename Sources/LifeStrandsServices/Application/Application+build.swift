@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import LifeStrands
 public import LifeStrandsStore
@@ -134,12 +135,7 @@ public func buildApplication(
     }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                // Closes a connection idle that long, or one whose request stops arriving part way.
-                http1: .init(idleTimeout: .seconds(Int64(configuration.httpIdleTimeoutSeconds))),
-                ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))),
+        server: server(router: router, configuration: configuration),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
         services: services,
         onServerRunning: { channel in
@@ -148,6 +144,22 @@ public func buildApplication(
         },
         logger: logger
     )
+}
+
+/// HTTP/1 with the WebSocket upgrade. A connection idle for `httpIdleTimeoutSeconds`, or whose request
+/// stops arriving part way, is closed.
+func server(router: Router<AppRequestContext>, configuration: Configuration) -> HTTPServerBuilder {
+    let timeout = TimeAmount.seconds(Int64(configuration.httpIdleTimeoutSeconds))
+    let channel = HTTP1WebSocketUpgradeChannel.Configuration(
+        http1: .init(idleTimeout: timeout),
+        ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))
+    let webSocketResponder = router.buildResponder()
+    return HTTPServerBuilder { responder in
+        HeadTimeoutChannel(
+            base: HTTP1WebSocketUpgradeChannel(
+                responder: responder, webSocketResponder: webSocketResponder, configuration: channel),
+            timeout: timeout)
+    }
 }
 
 /// The summary worker, where this process serves models.

@@ -13,12 +13,28 @@ const state = {
   pending: [],        // frames waiting for the socket to open
 };
 localStorage.setItem("lifestrands.user", state.userID);
+// An access token, where the server requires one: from `#token=…` (a fragment never reaches a server log)
+// or from the token field, kept in this browser.
+state.token = new URLSearchParams(location.hash.slice(1)).get("token") || localStorage.getItem("lifestrands.token") || "";
+useToken(state.token);
+
+/// A player's token says who they are: its `sub` becomes the player id.
+function useToken(token) {
+  state.token = token;
+  if (token) localStorage.setItem("lifestrands.token", token); else localStorage.removeItem("lifestrands.token");
+  try {
+    const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+    if (claims.role === "player" && claims.sub) state.userID = claims.sub;
+  } catch { /* not a JWT: the server will say so */ }
+}
 
 // MARK: API
 
 async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (state.token) headers.Authorization = `Bearer ${state.token}`;
   const response = await fetch(path, {
-    headers: { "Content-Type": "application/json" }, ...options,
+    headers, ...options,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
@@ -31,7 +47,9 @@ async function api(path, options = {}) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+  // Browsers can't set headers on a WebSocket: the token goes in the query.
+  const query = state.token ? `?access_token=${encodeURIComponent(state.token)}` : "";
+  const socket = new WebSocket(`${scheme}://${location.host}/ws${query}`);
   state.socket = socket;
   setConnection("connecting");
   socket.onopen = () => {
@@ -322,6 +340,13 @@ function hideError() { $("chat-error").hidden = true; }
 // MARK: Wiring
 
 $("user-id").value = state.userID;
+$("token").value = state.token;
+$("token").addEventListener("change", () => {
+  useToken($("token").value.trim());
+  $("user-id").value = state.userID;
+  state.socket?.close();
+  loadNPCs().catch((error) => showError(error.message));
+});
 $("user-id").addEventListener("change", () => {
   const value = $("user-id").value.trim();
   if (!value) { $("user-id").value = state.userID; return; }
