@@ -9,7 +9,7 @@ GEMMA_VERSION=1.0.0
 SMOLLM2_VERSION=0.1.2
 MINILM_VERSION=0.1.0
 GGUF_VERSION=0.19.0
-TEST_CLIENT_PACKAGES=(requests==2.34.2 websocket-client==1.9.2 selenium==4.50.0)
+TEST_CLIENT_PACKAGES=(requests==2.34.2 websocket-client==1.9.2 selenium==4.50.0 schemathesis==4.32.5)
 CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
@@ -207,7 +207,8 @@ else
   built+=("MiniLM")
 fi
 
-# MARK: the test suite's clients: HTTP (the seed README's examples use requests), WebSocket, browser
+# MARK: the test suite's clients: HTTP (the seed README's examples use requests), WebSocket, browser, and
+# schemathesis for the API contract test
 client="$CACHE/test-client"
 if [ "$FOR_TESTS" = false ]; then
   :
