@@ -36,7 +36,6 @@ public struct BrowserPolicy: Sendable, Equatable {
         guard let url = URL(string: origin), let originHost = url.host(), let host else { return false }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
         return originAuthority.lowercased() == host.lowercased()
-            || (Self.hostName(originAuthority) == Self.hostName(host) && url.port == nil && !host.contains(":"))
     }
 
     /// The host of a `Host` value, without its port, lowercased.

@@ -109,13 +109,10 @@ public final class GenerationEngine: Sendable {
             case .grammar(let grammar)?: grammar
             case nil: nil
             }
-        if let maxWaiting = configuration.maxWaiting,
-            inFlight.add(1, ordering: .relaxed).newValue > configuration.sequences + maxWaiting
-        {
+        let admitted = inFlight.add(1, ordering: .relaxed).newValue
+        if let maxWaiting = configuration.maxWaiting, admitted > configuration.sequences + maxWaiting {
             inFlight.subtract(1, ordering: .relaxed)
             throw .queueFull(waiting: maxWaiting)
-        } else if configuration.maxWaiting == nil {
-            inFlight.add(1, ordering: .relaxed)
         }
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
         let id = RequestID(nextID.add(1, ordering: .relaxed).newValue)
