@@ -18,7 +18,7 @@ APT_PACKAGES=(cmake ninja-build pkg-config libsqlite3-dev python3-pip)
 FOR_TESTS=false
 if [ "${1:-}" = "--test" ]; then
   FOR_TESTS=true
-  APT_PACKAGES+=(chromium chromium-driver)
+  APT_PACKAGES+=(chromium chromium-driver openssl)
 fi
 
 cached=()

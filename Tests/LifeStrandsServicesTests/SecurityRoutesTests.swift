@@ -291,6 +291,58 @@ import TestSupport
     }
 }
 
+/// Where the server keeps its files goes to its log, never to a caller: every failure of the model
+/// service names files the way the real ones do, and no answer may show the directory.
+@Suite(.unit) struct NoPathLeakTests {
+    static let directory = "/srv/studio-private/models"
+
+    struct FailingModels: ModelService {
+        func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
+            if model == "summary" { throw ModelManagerError.loadFailed(model: "summary", .modelLoadFailed(path: "\(directory)/s.gguf")) }
+            // Fails before its first event, as a request that waited too long for a sequence does.
+            let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+            continuation.finish(throwing: LlamaError.waitedTooLong(seconds: 60))
+            return stream
+        }
+        func embed(_ texts: [String]) async throws -> [[Float]] {
+            throw ModelServiceUnavailable(description: "the embedding model \(directory)/e.gguf failed to load")
+        }
+        func switchTo(_ model: String) async throws { throw LlamaError.modelNotFound(path: "\(directory)/\(model).gguf") }
+        func reload(_ model: String?) async throws {
+            throw ModelManagerError.overBudget(model: "\(directory)/chat.gguf", needs: 2 << 30, budget: 1 << 30)
+        }
+        func status() async -> ModelServiceStatus {
+            ModelServiceStatus(
+                models: [], embeddingPath: "\(directory)/e.gguf", budgetBytes: 1 << 30, residentBytes: 0, queueDepth: 0,
+                devices: [])
+        }
+        func promptWindow(_ model: String) async throws -> PromptWindow { throw LlamaError.modelNotFound(path: "\(directory)/x") }
+    }
+
+    @Test func modelFailuresAndStatusNameNoDirectory() async throws {
+        let app = try TestApp(models: FailingModels())
+        try await app.test { client in
+            let generate = #"{"prompt": "Once upon a time", "max_tokens": 4}"#
+            let busy = try await client.call(.post, "/api/models/generate", body: generate)
+            #expect(busy.status == .serviceUnavailable && busy.headers[.retryAfter] == "5", "\(busy.body)")
+            #expect(busy.error?["code"] == "model_busy")
+            let answers = [
+                busy,
+                try await client.call(.post, "/api/models/generate", body: #"{"prompt": "x", "model": "summary"}"#),
+                try await client.call(.post, "/api/models/embed", body: #"{"texts": ["x"]}"#),
+                try await client.call(.post, "/api/models/switch", body: #"{"type": "chat"}"#),
+                try await client.call(.post, "/api/models/reload", body: "{}"),
+                try await client.call(.get, "/api/models/status"),
+            ]
+            for answer in answers {
+                #expect(!answer.body.jsonText.contains(Self.directory), "\(answer.status): \(answer.body)")
+            }
+            #expect(answers.dropFirst().dropLast().allSatisfy { $0.status == .serviceUnavailable }, "\(answers.map(\.status))")
+            #expect(answers.last?.body["models"]?.arrayValue?.last?["file"] == "e.gguf")
+        }
+    }
+}
+
 @Suite(.unit) struct TokenBucketTests {
     @Test func aBucketEmptiesThenRecoversAtItsRate() {
         let start = ContinuousClock.now
@@ -336,5 +388,67 @@ import TestSupport
         let authority = try #require(try await configuration.authentication())
         let token = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(60))
         #expect(try await authority.verify(token) == Principal(role: .player, subject: "tess"))
+    }
+
+    /// A studio's own signing keys: the server holds only their public halves, from a JWKS file.
+    @Test func jwksPublicKeysVerifyRS256AndEdDSATokensPickedByKid() async throws {
+        let directory = FileManager.default.temporaryDirectory.appending(path: "jwks-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // swift-crypto's RSA generator is not a dependency of this package; openssl makes the key.
+        let generated = try await ChildProcess.run(
+            URL(filePath: "/usr/bin/openssl"), ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            in: directory, timeout: .seconds(60))
+        let rsa = try Insecure.RSA.PrivateKey(pem: generated.stdout)
+        let ed = try EdDSA.PrivateKey()
+        let (modulus, exponent) = try rsa.publicKey.getKeyPrimitives()
+        let jwks: JSONValue = [
+            "keys": [
+                [
+                    "kty": "OKP", "crv": "Ed25519", "kid": "studio-ed", "alg": "EdDSA",
+                    "x": .string(ed.publicKey.rawRepresentation.base64URL),
+                ],
+                [
+                    "kty": "RSA", "kid": "studio-rsa", "alg": "RS256", "n": .string(modulus.base64URL),
+                    "e": .string(exponent.base64URL),
+                ],
+            ]
+        ]
+        let file = directory.appending(path: "jwks.json")
+        try Data(jwks.jsonText.utf8).write(to: file)
+        var configuration = Configuration()
+        configuration.jwtJWKSFile = file.path
+        let authority = try #require(try await configuration.authentication())
+
+        let studio = JWTKeyCollection()
+        await studio.add(eddsa: ed, kid: "studio-ed")
+        await studio.add(rsa: rsa, digestAlgorithm: .sha256, kid: "studio-rsa")
+        let claims = AccessClaims(role: .service, subject: "game-server", expires: Date() + 600)
+        let gameServer = Principal(role: .service, subject: "game-server")
+        #expect(try await authority.verify(try await studio.sign(claims, kid: "studio-ed")) == gameServer)
+        #expect(try await authority.verify(try await studio.sign(claims, kid: "studio-rsa")) == gameServer)
+
+        // Another key under a known kid, and HS256 keyed with the public key (algorithm confusion).
+        let stranger = JWTKeyCollection()
+        await stranger.add(eddsa: try EdDSA.PrivateKey(), kid: "studio-ed")
+        await #expect(throws: AuthenticationFailure.badSignature) {
+            try await authority.verify(try await stranger.sign(claims, kid: "studio-ed"))
+        }
+        let confused = JWTKeyCollection()
+        await confused.add(hmac: HMACKey(from: rsa.publicKey.pemRepresentation), digestAlgorithm: .sha256, kid: "studio-rsa")
+        await #expect(throws: AuthenticationFailure.wrongAlgorithm("HS256")) {
+            try await authority.verify(try await confused.sign(claims, kid: "studio-rsa"))
+        }
+        // Public keys sign nothing here.
+        await #expect(throws: TokenSigningError.self) {
+            try await authority.sign(role: .admin, subject: "ops", lifetime: .seconds(60))
+        }
+    }
+}
+
+extension Data {
+    fileprivate var base64URL: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -48,8 +48,8 @@ import TestSupport
     }
 }
 
-/// Input no one should be able to use against the engine: a grammar that runs dry mid-reply, and chat text
-/// that spells the template's control tokens.
+/// Input no one should be able to use against the engine: a grammar that runs dry mid-reply, chat text
+/// that spells the template's control tokens, and more requests than it can serve.
 @Suite(.integration, .serialized, .timeLimit(.minutes(3))) struct HostileInputTests {
     @Test func aGrammarThatAdmitsNoTokenEndsThatRequestAndTheEngineGoesOn() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
@@ -66,6 +66,28 @@ import TestSupport
             .init(prompt: .text("Is the sea blue? Answer:"), constraint: .grammar(#"root ::= "yes" | "no""#), maxTokens: 4)
         ).collect()
         #expect(["yes", "no"].contains(text) && stats?.finishReason == .endOfGeneration)
+    }
+
+    @Test func aRequestThatWaitsPastTheLimitForASequenceIsToldTheModelIsBusy() async throws {
+        let model = try LlamaModel(path: Models.smolLM2)
+        let engine = try GenerationEngine(
+            model: model, configuration: .init(sequences: 1, sequenceLength: 2048, maxWait: .milliseconds(50)))
+        // Holds the only sequence for hundreds of steps: the grammar allows no end before 1000 letters.
+        let long = GenerationRequest(prompt: .text("Letters:"), constraint: .grammar("root ::= [a-z]{1000}"), maxTokens: 1500)
+        var holder: AsyncThrowingStream<GenerationEvent, any Error>.Iterator? = try engine.generate(long).makeAsyncIterator()
+        _ = try await holder?.next()
+        do {
+            _ = try await engine.generate(.init(prompt: .text("Hello"), maxTokens: 2)).collect()
+            Issue.record("the waiting request ran")
+        } catch let error as LlamaError {
+            guard case .waitedTooLong(let seconds) = error else { throw error }
+            #expect(seconds >= 0.05)
+        }
+        holder = nil
+        // Once the sequence is free, requests run again.
+        let (_, stats) = try await engine.generate(.init(prompt: .text("Hello"), maxTokens: 2)).collect()
+        #expect(stats != nil)
+        _ = holder
     }
 
     @Test func typedControlMarkersInChatTextAreCountedAsPlainText() throws {

@@ -69,6 +69,8 @@ extension Configuration {
             try reader.integer("HTTP_IDLE_TIMEOUT_SECONDS", in: 1...3600) ?? configuration.httpIdleTimeoutSeconds
         configuration.maxWaitingGenerations =
             try reader.integer("MAX_WAITING_GENERATIONS", in: 0...10_000) ?? configuration.maxWaitingGenerations
+        configuration.maxGenerationWaitSeconds =
+            try reader.integer("MAX_GENERATION_WAIT_SECONDS", in: 0...3600) ?? configuration.maxGenerationWaitSeconds
         configuration.redisURL = try reader.string("REDIS_URL")
         return configuration
     }

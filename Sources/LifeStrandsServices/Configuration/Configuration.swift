@@ -43,6 +43,8 @@ public struct Configuration: Sendable, Equatable {
     public var httpIdleTimeoutSeconds = 30
     /// Generations that may wait for a sequence beyond those running; past it the model API answers 503.
     public var maxWaitingGenerations = 32
+    /// Seconds a chat generation may wait for a sequence; past it the answer is 503. 0: no limit.
+    public var maxGenerationWaitSeconds = 60
     /// Read only to say it is unused: Life Strands needs no Redis.
     public var redisURL: String?
 

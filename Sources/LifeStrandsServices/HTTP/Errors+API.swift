@@ -46,7 +46,7 @@ extension LlamaError: APIErrorConvertible {
                 details: ["tokens": .integer(Int64(tokens)), "context_length": .integer(Int64(contextLength))])
         case .invalidParameter(let name, let expected):
             .validationFailed([ValidationIssue(path: name, message: expected)], in: "the request")
-        case .queueFull:
+        case .queueFull, .waitedTooLong:
             APIError(
                 .serviceUnavailable, code: "model_busy", message: description, details: ["retry_after_seconds": 5],
                 headers: [.retryAfter: "5"])

@@ -19,7 +19,9 @@ public final class LocalModelService: ModelService {
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
         let chatEngine = EngineConfiguration(
             sequences: configuration.maxConcurrentConversations, sequenceLength: 2048,
-            maxWaiting: configuration.maxWaitingGenerations)
+            maxWaiting: configuration.maxWaitingGenerations,
+            maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil)
+        // Summary jobs wait their turn however long it takes: the worker retries them anyway.
         let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: 4096, maxWaiting: configuration.maxWaitingGenerations)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {

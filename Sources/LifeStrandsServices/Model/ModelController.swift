@@ -95,14 +95,20 @@ struct ModelController {
         let caller = try context.caller()
         generation.conversationID = generation.conversationID.map { "api:\(caller.role.rawValue):\(caller.subject):\($0)" }
         let model = body["model"]?.stringValue ?? "chat"
-        let stream = try await service.generate(model, generation)
+        // The head waits for the first event, so a request that is never admitted (it waited too long,
+        // or the grammar allows no first token) gets its own status rather than a 200 with an error line.
+        var events = StartedEvents(try await service.generate(model, generation).makeAsyncIterator())
+        let first = try await events.next()
         let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
-            body: ResponseBody { writer in
+            body: ResponseBody { [events] writer in
+                var events = events
                 do {
-                    for try await event in stream {
-                        try await writer.write(ByteBuffer(string: event.json.jsonText + "\n"))
+                    var event = first
+                    while let current = event {
+                        try await writer.write(ByteBuffer(string: current.json.jsonText + "\n"))
+                        event = try await events.next()
                     }
                 } catch let error as any APIErrorConvertible {
                     try await writer.write(ByteBuffer(string: error.apiError.body.jsonText + "\n"))
@@ -114,6 +120,19 @@ struct ModelController {
                 try await writer.finish(nil)
             })
     }
+}
+
+/// A generation's events, moved from the handler that read the first one into the response body that
+/// reads the rest.
+///
+/// `@unchecked Sendable`: the iterator is used by one task at a time, the handler and then the body
+/// writer, which runs only after the handler has returned.
+private struct StartedEvents: @unchecked Sendable {
+    var iterator: AsyncThrowingStream<GenerationEvent, any Error>.Iterator
+
+    init(_ iterator: AsyncThrowingStream<GenerationEvent, any Error>.Iterator) { self.iterator = iterator }
+
+    mutating func next() async throws -> GenerationEvent? { try await iterator.next() }
 }
 
 extension ModelServiceStatus {

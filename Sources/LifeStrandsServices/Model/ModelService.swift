@@ -39,6 +39,8 @@ public struct PromptWindow: TokenCounter {
 /// The model service does not serve what was asked: embeddings are off, or no model is loaded.
 public struct ModelServiceUnavailable: Error, Sendable, CustomStringConvertible {
     public var description: String
+
+    public init(description: String) { self.description = description }
 }
 
 /// What the model service holds and is doing.
@@ -50,6 +52,18 @@ public struct ModelServiceStatus: Sendable, Equatable {
     public var residentBytes: Int64
     public var queueDepth: Int
     public var devices: [BackendDevice]
+
+    public init(
+        models: [ManagedModelStatus], embeddingPath: String?, budgetBytes: Int64, residentBytes: Int64, queueDepth: Int,
+        devices: [BackendDevice]
+    ) {
+        self.models = models
+        self.embeddingPath = embeddingPath
+        self.budgetBytes = budgetBytes
+        self.residentBytes = residentBytes
+        self.queueDepth = queueDepth
+        self.devices = devices
+    }
 }
 
 /// A model file that cannot be used; start-up stops with this one line.

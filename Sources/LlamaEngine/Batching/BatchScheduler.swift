@@ -99,6 +99,8 @@ struct BatchScheduler {
     }
 
     var waitingCount: Int { waiting.count }
+    /// Requests waiting for a sequence, oldest first.
+    var waitingIDs: [RequestID] { waiting.map(\.id) }
     var runningCount: Int { running.count }
 
     mutating func submit(_ request: Request) {

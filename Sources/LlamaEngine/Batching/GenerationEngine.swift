@@ -20,12 +20,16 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Requests that may wait for a sequence beyond the running ones; past it `generate` throws
     /// `LlamaError.queueFull`. Nil: no bound.
     public var maxWaiting: Int?
+    /// Longest a request may wait for a sequence; past it, it ends with `LlamaError.waitedTooLong`.
+    /// Nil: it waits as long as it takes.
+    public var maxWait: Duration?
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
-        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil
+        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil
     ) {
         self.maxWaiting = maxWaiting
+        self.maxWait = maxWait
         self.sequences = sequences
         self.sequenceLength = sequenceLength
         self.batchCapacity = batchCapacity

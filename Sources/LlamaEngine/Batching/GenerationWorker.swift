@@ -11,11 +11,13 @@ final class GenerationWorker {
     private var requests: [RequestID: ActiveRequest] = [:]
     private var rate = RateMeter()
     private var paused = false
+    private let maxWait: Duration?
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
         self.context = context
         self.model = context.model
         self.inbox = inbox
+        maxWait = configuration.maxWait
         let capacity = max(min(configuration.batchCapacity, context.batchCapacity), configuration.sequences)
         scheduler = BatchScheduler(
             sequences: configuration.sequences, batchCapacity: capacity,
@@ -42,7 +44,22 @@ final class GenerationWorker {
                     return
                 }
             }
-            if !paused { step() }
+            if !paused {
+                expireWaiting()
+                step()
+            }
+        }
+    }
+
+    /// Ends the requests that have waited longer than `maxWait`: better told to come back than left hanging.
+    private func expireWaiting() {
+        guard let maxWait, scheduler.waitingCount > 0 else { return }
+        let now = ContinuousClock.now
+        for id in scheduler.waitingIDs {
+            guard let request = requests[id], now - request.submittedAt > maxWait else { continue }
+            scheduler.cancel(id)
+            requests.removeValue(forKey: id)
+            request.continuation.finish(throwing: LlamaError.waitedTooLong(seconds: (now - request.submittedAt).seconds))
         }
     }
 

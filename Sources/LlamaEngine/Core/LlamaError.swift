@@ -14,6 +14,8 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
     case grammarDeadEnd(String)
     /// Every sequence is busy and `waiting` requests already wait for one.
     case queueFull(waiting: Int)
+    /// The request waited `seconds` for a sequence without getting one.
+    case waitedTooLong(seconds: Double)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum LlamaError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidParameter(let name, let expected): "\(name) \(expected)"
         case .grammarDeadEnd(let reason): "the grammar admits no further token: \(reason)"
         case .queueFull(let waiting): "the model is busy: every sequence is in use and \(waiting) requests are waiting"
+        case .waitedTooLong(let seconds):
+            "the model is busy: the request waited \(Int(seconds * 1000)) ms for a free sequence"
         }
     }
 }

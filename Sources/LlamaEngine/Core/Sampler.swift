@@ -104,8 +104,10 @@ struct Sampler: ~Copyable {
         var token = try choose(from: logits, throughGrammar: false)
         if let grammar {
             var single = llama_token_data(id: token, logit: 1, p: 0)
-            var one = llama_token_data_array(data: &single, size: 1, selected: -1, sorted: false)
-            try Self.guarded { ls_sampler_apply(grammar, &one, &$0) }
+            try withUnsafeMutablePointer(to: &single) { (pointer) throws(LlamaError) in
+                var one = llama_token_data_array(data: pointer, size: 1, selected: -1, sorted: false)
+                try Self.guarded { ls_sampler_apply(grammar, &one, &$0) }
+            }
             if !single.logit.isFinite { token = try choose(from: logits, throughGrammar: true) }
             try Self.guarded { ls_sampler_accept(grammar, token, &$0) }
         }
