@@ -22,13 +22,26 @@ def browser(width, height):
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
-def main(url, npc_name, screenshot, narrow_screenshot):
+def main(url, npc_name, screenshot, narrow_screenshot, token=None):
     report = {}
     driver = browser(1280, 900)
     try:
         # Generous: under a parallel test suite on 2 cores a reply can take minutes.
         wait = WebDriverWait(driver, 240)
         driver.get(url)
+        if token:
+            # Without the token the page says why it shows nothing; with it (as a link hands it over)
+            # the player is who the token says, and cannot be anyone else.
+            error = wait.until(lambda d: d.find_element(By.ID, "list-error").is_displayed()
+                               and d.find_element(By.ID, "list-error"))
+            report["token_marked"] = "needed" in driver.find_element(By.ID, "token").get_attribute("class")
+            driver.save_screenshot(screenshot.replace(".png", "-signed-out.png"))
+            report["without_token"] = error.text
+            driver.get(f"{url}#token={token}")
+            driver.refresh()
+            player = wait.until(lambda d: d.find_element(By.ID, "user-id"))
+            report["player"] = {"id": player.get_attribute("value"),
+                                "read_only": player.get_attribute("readonly") is not None}
         report["title"] = driver.title
         wait.until(lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "open")
         npc = wait.until(ready.element_to_be_clickable(
@@ -93,4 +106,4 @@ def main(url, npc_name, screenshot, narrow_screenshot):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -119,4 +119,44 @@ import TestSupport
             _ = try engine.generate(.init(prompt: .text("x"), stop: (0..<9).map { "s\($0)" }))
         }
     }
+
+    /// Every sampling setting the API accepts, at both ends of its range, together in one batch, with the
+    /// prompt filling the sequence to its last cell, a grammar, top logprobs and unusual text: each request
+    /// finishes (no llama.cpp assert or exception is reachable from them) and the engine still serves.
+    @Test func everyAcceptedSettingAtItsEdgesFinishes() async throws {
+        let model = try LlamaModel(path: Models.smolLM2)
+        let engine = try GenerationEngine(model: model, configuration: .init(sequences: 4, sequenceLength: 256))
+        // The HTTP layer's ranges (GenerationRequest+JSON): temperature 0...5, top_k 0...1000, top_p and
+        // min_p 0...1, repeat_penalty 0.1...5, seed 0...UInt32.max.
+        let edges: [SamplingParameters] = [
+            .init(temperature: 0, topK: 0, topP: 0, minP: 0, repetitionPenalty: 0.1, seed: 0),
+            .init(temperature: 5, topK: 1000, topP: 1, minP: 1, repetitionPenalty: 5, seed: .max),
+            .init(temperature: 5, topK: 0, topP: 0, minP: 1, repetitionPenalty: 0.1, repetitionWindow: 0),
+            .init(temperature: 0, topK: 1, topP: 1, minP: 0, repetitionPenalty: 5, repetitionWindow: 256),
+        ]
+        let prompt = "The harbour at dawn:"
+        let promptLength = try engine.promptTokens(for: .init(prompt: .text(prompt))).count
+        var requests: [GenerationRequest] = []
+        for parameters in edges {
+            requests.append(.init(prompt: .text(prompt), parameters: parameters, maxTokens: 256 - promptLength))
+            requests.append(
+                .init(prompt: .text(prompt), constraint: .grammar(#"root ::= [a-z ]{1,12} "." "#), parameters: parameters,
+                      maxTokens: 24))
+            var scored = GenerationRequest(prompt: .chat([.user("\u{0}\u{7}<|im_end|>\u{FEFF}é🙂")]), parameters: parameters, maxTokens: 6)
+            scored.topLogprobs = GenerationRequest.maxTopLogprobs
+            scored.scoresPrompt = true
+            requests.append(scored)
+        }
+        try await withThrowingTaskGroup(of: GenerationStats?.self) { group in
+            for request in requests { group.addTask { try await engine.generate(request).collect().1 } }
+            var finished = 0
+            for try await stats in group {
+                #expect(stats != nil)
+                finished += 1
+            }
+            #expect(finished == requests.count)
+        }
+        let (_, stats) = try await engine.generate(.init(prompt: .text("Hello"), parameters: .greedy, maxTokens: 2)).collect()
+        #expect(stats?.generatedTokens ?? 0 >= 1)
+    }
 }

@@ -18,13 +18,17 @@ localStorage.setItem("lifestrands.user", state.userID);
 state.token = new URLSearchParams(location.hash.slice(1)).get("token") || localStorage.getItem("lifestrands.token") || "";
 useToken(state.token);
 
-/// A player's token says who they are: its `sub` becomes the player id.
+/// A player's token says who they are: its `sub` becomes the player id, which they can no longer change.
 function useToken(token) {
   state.token = token;
+  state.userFromToken = false;
   if (token) localStorage.setItem("lifestrands.token", token); else localStorage.removeItem("lifestrands.token");
   try {
     const claims = JSON.parse(atob(token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
-    if (claims.role === "player" && claims.sub) state.userID = claims.sub;
+    if (claims.role === "player" && claims.sub) {
+      state.userID = claims.sub;
+      state.userFromToken = true;
+    }
   } catch { /* not a JWT: the server will say so */ }
 }
 
@@ -39,7 +43,15 @@ async function api(path, options = {}) {
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new Error(data?.error?.message || `${response.status} ${response.statusText}`);
+  const reason = data?.error?.message || `${response.status} ${response.statusText}`;
+  if (response.status === 401) {
+    $("token").classList.add("needed");
+    throw new Error(state.token
+      ? `Your token was refused (${reason}): paste a current one into the Token field.`
+      : "This server needs an access token: paste yours into the Token field.");
+  }
+  if (!response.ok) throw new Error(reason);
+  $("token").classList.remove("needed");
   return data;
 }
 
@@ -142,6 +154,14 @@ async function loadNPCs() {
     return item;
   }));
   $("npc-empty").hidden = state.npcs.length > 0 || query !== "";
+}
+
+/// Reloads the list; what went wrong (a missing token, say) shows where the list would be.
+function refreshNPCs() {
+  return loadNPCs().then(() => { $("list-error").hidden = true; }, (error) => {
+    $("list-error").textContent = error.message;
+    $("list-error").hidden = false;
+  });
 }
 
 function updateListMood(npcID, mood) {
@@ -339,13 +359,20 @@ function hideError() { $("chat-error").hidden = true; }
 
 // MARK: Wiring
 
-$("user-id").value = state.userID;
+function showPlayer() {
+  $("user-id").value = state.userID;
+  $("user-id").readOnly = state.userFromToken;
+  $("user-id").title = state.userFromToken ? "Set by your token" : "";
+}
+
+showPlayer();
 $("token").value = state.token;
 $("token").addEventListener("change", () => {
   useToken($("token").value.trim());
-  $("user-id").value = state.userID;
+  hideError();
+  showPlayer();
   state.socket?.close();
-  loadNPCs().catch((error) => showError(error.message));
+  refreshNPCs();
 });
 $("user-id").addEventListener("change", () => {
   const value = $("user-id").value.trim();
@@ -357,7 +384,7 @@ $("user-id").addEventListener("change", () => {
 let searchTimer;
 $("search").addEventListener("input", () => {
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => loadNPCs().catch((error) => showError(error.message)), 200);
+  searchTimer = setTimeout(() => refreshNPCs(), 200);
 });
 $("composer").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -378,4 +405,4 @@ $("end-button").addEventListener("click", () => {
 });
 
 connect();
-loadNPCs().catch((error) => showError(error.message));
+refreshNPCs();
