@@ -14,11 +14,11 @@ CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
 APT_PACKAGES=(cmake ninja-build pkg-config libsqlite3-dev python3-pip)
-# `--test` (make test) adds what the test suite drives: a headless browser and Python clients.
+# `--test` (make test) adds what the test suite drives: a headless browser, Prometheus and Python clients.
 FOR_TESTS=false
 if [ "${1:-}" = "--test" ]; then
   FOR_TESTS=true
-  APT_PACKAGES+=(chromium chromium-driver openssl)
+  APT_PACKAGES+=(chromium chromium-driver openssl prometheus)
 fi
 
 cached=()

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import LifeStrandsServices
 import LifeStrandsStore
+import Metrics
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,11 +36,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("\(error)")
         }
+        // One registry for the server's own metrics and those libraries record through swift-metrics.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
         let dependencies = AppDependencies(
             npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database),
             summaries: SQLiteSummaryRepository(database: runtime.database),
             embeddings: SQLiteEmbeddingRepository(database: runtime.database),
-            textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models)
+            textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models,
+            metrics: metrics)
         let app = buildApplication(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {

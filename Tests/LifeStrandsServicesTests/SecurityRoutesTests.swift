@@ -90,6 +90,7 @@ import TestSupport
                 (.post, "/api/summaries/\(analysis)/approve", [:], [.admin]),
                 (.post, "/api/summaries/\(analysis)/reject", [:], [.admin]),
                 (.get, "/api/conversations", nil, [.player, .admin, .service]),
+                (.get, "/metrics", nil, [.admin, .service]),
             ]
             let tokens: [Principal.Role: String] = [.player: secured.tess, .admin: secured.admin, .service: secured.service]
             for (method, path, body, allowed) in routes {

@@ -49,7 +49,8 @@ struct JSONResponse: Sendable {
 }
 
 extension TestClientProtocol {
-    /// Sends a request with a text body and parses the JSON response (an empty body reads as null).
+    /// Sends a request with a text body and parses the JSON response (an empty body reads as null, and one of
+    /// another type, such as the metrics text, as a string).
     /// - Parameters:
     ///   - token: sent as the bearer token.
     ///   - headers: sent too, over the JSON content type a body gets.
@@ -62,9 +63,10 @@ extension TestClientProtocol {
         return try await execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) }) {
             response in
             let text = String(buffer: response.body)
+            let isJSON = response.headers[.contentType]?.hasPrefix("application/json") ?? true
             return JSONResponse(
                 status: response.status, headers: response.headers,
-                body: text.isEmpty ? .null : try JSONParser.parse(text))
+                body: text.isEmpty ? .null : isJSON ? try JSONParser.parse(text) : .string(text))
         }
     }
 

@@ -25,12 +25,15 @@ public struct AppDependencies: Sendable {
     public var models: (any ModelService)?
     /// NPC status changes, for WebSocket subscribers.
     public var events: NPCEvents
+    /// What `GET /metrics` reports; `models` is counted into it.
+    public var metrics: ServerMetrics
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
-        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents()
+        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents(), metrics: ServerMetrics = ServerMetrics()
     ) {
+        self.metrics = metrics
         self.textSearch = textSearch
         self.events = events
         self.npcs = npcs
@@ -39,7 +42,7 @@ public struct AppDependencies: Sendable {
         self.embeddings = embeddings
         self.vectors = VectorIndex()
         self.databaseHealth = databaseHealth
-        self.models = models
+        self.models = models.map { MeteredModelService($0, metrics: metrics) }
     }
 }
 
@@ -52,8 +55,10 @@ public func buildRouter(
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    // Outermost, so every answer is counted with its final status, by route template (never by id).
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeaders())
-    router.add(middleware: ErrorMiddleware())
+    router.add(middleware: ErrorMiddleware(metrics: dependencies.metrics))
     router.add(
         middleware: BrowserGuard(
             policy: BrowserPolicy(
@@ -77,6 +82,10 @@ public func buildRouter(
         router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
     }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
+    MetricsController(
+        metrics: dependencies.metrics, conversations: dependencies.conversations, summaries: dependencies.summaries,
+        models: dependencies.models
+    ).addRoutes(to: router)
     router.get("openapi.json") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -100,7 +109,7 @@ public func buildRouter(
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
     ChatSocketController(
-        chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter,
+        chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, metrics: dependencies.metrics,
         browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
     ).addRoutes(to: router)
     SummaryController(
@@ -122,7 +131,7 @@ public func buildApplication(
     var services: [any Service] = [
         ConversationTimeoutService(
             conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
-            logger: logger)
+            logger: logger, metrics: dependencies.metrics)
     ]
     if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
@@ -170,6 +179,7 @@ func summaryService(configuration: Configuration, dependencies: AppDependencies,
             settings: .init(
                 autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold,
                 memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC), embeddings: configuration.enableEmbeddings),
-            npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger)
+            npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
+            metrics: dependencies.metrics)
     }
 }

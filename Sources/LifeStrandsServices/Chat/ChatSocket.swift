@@ -19,6 +19,7 @@ struct ChatSocketController {
     let events: NPCEvents
     /// Frames per second each connection may send (`RateGroup.socketFrames`).
     let limiter: RateLimiter
+    let metrics: ServerMetrics
     /// Which pages may open the socket: a browser's `Origin` must be the server's own or an allowed one.
     let browsers: BrowserPolicy
     /// Largest frame answered (bigger ones get an `error` frame); the transport closes past `maxFrameBytes`.
@@ -37,6 +38,8 @@ struct ChatSocketController {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let caller = context.requestContext.principal else { return }
+            metrics.webSocketOpened()
+            defer { metrics.webSocketClosed() }
             let session = ChatSocketSession(controller: self, caller: caller, logger: context.logger)
             try await session.run(inbound: inbound, outbound: outbound)
         }

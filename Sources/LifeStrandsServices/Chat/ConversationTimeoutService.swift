@@ -11,8 +11,13 @@ public struct ConversationTimeoutService: Service {
     let timeout: Duration
     let interval: Duration
     let logger: Logger
+    let metrics: ServerMetrics?
 
-    public init(conversations: any ConversationRepository, timeout: Duration, interval: Duration? = nil, logger: Logger) {
+    public init(
+        conversations: any ConversationRepository, timeout: Duration, interval: Duration? = nil, logger: Logger,
+        metrics: ServerMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.conversations = conversations
         self.timeout = timeout
         // A quarter of the timeout, at most a minute: a session ends at most that late.
@@ -25,6 +30,7 @@ public struct ConversationTimeoutService: Service {
             do {
                 try await endIdleConversations()
             } catch {
+                if isDatabaseFailure(error) { metrics?.databaseFailed() }
                 logger.warning("ending idle conversations failed", metadata: ["ls_error": "\(error)"])
             }
             // A shutdown ends the wait at once instead of after it.
@@ -40,6 +46,7 @@ public struct ConversationTimeoutService: Service {
     @discardableResult
     public func endIdleConversations(now: Date = Date()) async throws -> Int {
         let ended = try await conversations.endIdle(before: now.addingTimeInterval(-timeout.seconds), at: now)
+        metrics?.conversationsTimedOut(ended.count)
         for conversation in ended {
             logger.info("conversation timed out", metadata: ["ls_conversation_id": "\(conversation.id.lowercased)"])
         }

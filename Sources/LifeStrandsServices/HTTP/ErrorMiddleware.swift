@@ -1,17 +1,22 @@
 import Foundation
 import Hummingbird
 import Logging
+import LifeStrandsStore
 import NIOCore
 
 /// Turns every error a route throws into the API's JSON error, so no client ever sees a bare status
 /// or an internal message; the cause of a 500 goes to the log instead.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Where database failures are counted.
+    let metrics: ServerMetrics?
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         do {
             return try await next(request, context)
         } catch {
+            if isDatabaseFailure(error) { metrics?.databaseFailed() }
             let apiError = Self.apiError(for: error, request: request)
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["ls_error": "\(String(reflecting: error))"])

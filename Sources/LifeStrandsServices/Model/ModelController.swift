@@ -97,13 +97,12 @@ struct ModelController {
         let model = body["model"]?.stringValue ?? "chat"
         // The head waits for the first event, so a request that is never admitted (it waited too long,
         // or the grammar allows no first token) gets its own status rather than a 200 with an error line.
-        var events = StartedEvents(try await service.generate(model, generation).makeAsyncIterator())
+        let events = SendableEvents(try await service.generate(model, generation))
         let first = try await events.next()
         let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { [events] writer in
-                var events = events
                 do {
                     var event = first
                     while let current = event {
@@ -120,19 +119,6 @@ struct ModelController {
                 try await writer.finish(nil)
             })
     }
-}
-
-/// A generation's events, moved from the handler that read the first one into the response body that
-/// reads the rest.
-///
-/// `@unchecked Sendable`: the iterator is used by one task at a time, the handler and then the body
-/// writer, which runs only after the handler has returned.
-private struct StartedEvents: @unchecked Sendable {
-    var iterator: AsyncThrowingStream<GenerationEvent, any Error>.Iterator
-
-    init(_ iterator: AsyncThrowingStream<GenerationEvent, any Error>.Iterator) { self.iterator = iterator }
-
-    mutating func next() async throws -> GenerationEvent? { try await iterator.next() }
 }
 
 extension ModelServiceStatus {

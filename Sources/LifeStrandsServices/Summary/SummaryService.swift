@@ -49,11 +49,13 @@ public struct SummaryService: Service {
     /// Where reflections are written (a `PublishingNPCRepository` in the server).
     let npcs: any NPCRepository
     let logger: Logger
+    let metrics: ServerMetrics?
 
     public init(
         summaries: any SummaryRepository, models: any ModelService, events: NPCEvents, settings: Settings,
-        npcs: any NPCRepository, logger: Logger
+        npcs: any NPCRepository, logger: Logger, metrics: ServerMetrics? = nil
     ) {
+        self.metrics = metrics
         self.summaries = summaries
         self.models = models
         self.events = events
@@ -132,6 +134,7 @@ public struct SummaryService: Service {
                         "no reflection written", metadata: ["ls_npc_id": "\(npc.id.lowercased)", "ls_error": "\(error)"])
                 }
             }
+            metrics?.summaryJob(outcome.failure != nil ? "dead" : outcome.apply ? "applied" : "pending")
             if let failure = outcome.failure {
                 logger.error(
                     "summary job dead-lettered after its last attempt; the conversation alone was recorded",
@@ -152,12 +155,15 @@ public struct SummaryService: Service {
                 let metadata: Logger.Metadata = [
                     "ls_job_id": "\(job.id.lowercased)", "ls_attempt": "\(job.attempts)", "ls_error": "\(error)",
                 ]
+                metrics?.summaryJob(failed.state == .dead ? "dead" : "retried")
+                if isDatabaseFailure(error) { metrics?.databaseFailed() }
                 if failed.state == .dead {
                     logger.error("summary job dead-lettered after its last attempt", metadata: metadata)
                 } else {
                     logger.warning("summary job failed; retrying", metadata: metadata)
                 }
             } catch {
+                metrics?.databaseFailed()
                 logger.error("could not record a failed summary job", metadata: ["ls_error": "\(error)"])
             }
         }

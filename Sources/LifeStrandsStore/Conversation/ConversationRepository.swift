@@ -11,6 +11,8 @@ public protocol ConversationRepository: Sendable {
     func conversation(_ id: UUID) async throws -> Conversation
     /// The transcript, oldest first. - Throws: `ConversationError.notFound`.
     func messages(of id: UUID) async throws -> [ConversationMessage]
+    /// Sessions open now, of every player.
+    func activeCount() async throws -> Int
     /// Conversations, newest first, filtered by player and NPC.
     func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation]
     /// Appends a message and marks the session active now. A player's message needs an active session

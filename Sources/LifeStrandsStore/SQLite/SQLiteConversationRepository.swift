@@ -59,6 +59,10 @@ public struct SQLiteConversationRepository: ConversationRepository {
         }
     }
 
+    public func activeCount() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active'") ?? 0 }
+    }
+
     public func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation] {
         try await database.read { db in
             var conditions: [String] = []

@@ -129,6 +129,21 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         }
     }
 
+    public func queueStatistics() async throws -> SummaryQueueStatistics {
+        try await database.read { db in
+            var jobs = Dictionary(uniqueKeysWithValues: SummaryJob.State.allCases.map { ($0, 0) })
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM summary_job GROUP BY state") {
+                guard let state = SummaryJob.State(rawValue: row["state"]) else {
+                    throw DatabaseError(message: "summary_job.state holds an unknown state \(String(describing: row["state"] as String?))")
+                }
+                jobs[state] = row["n"]
+            }
+            let oldest = try Date.fetchOne(db, sql: "SELECT MIN(created_at) FROM summary_job WHERE state = 'queued'")
+            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation_analysis WHERE state = 'pending'") ?? 0
+            return SummaryQueueStatistics(jobs: jobs, oldestQueuedAt: oldest, pendingAnalyses: pending)
+        }
+    }
+
     public func job(forConversation id: UUID) async throws -> SummaryJob? {
         try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE conversation_id = ?", arguments: [id.lowercased])

@@ -84,8 +84,25 @@ public struct SummaryOutcome: Sendable {
     }
 }
 
+/// How the summary queue stands: for metrics, health and alerts.
+public struct SummaryQueueStatistics: Sendable, Equatable {
+    /// Jobs in each state (every state present, zero where none).
+    public var jobs: [SummaryJob.State: Int]
+    /// When the oldest job still queued was created; nil when none is.
+    public var oldestQueuedAt: Date?
+    /// Analyses waiting for an admin.
+    public var pendingAnalyses: Int
+
+    public init(jobs: [SummaryJob.State: Int], oldestQueuedAt: Date?, pendingAnalyses: Int) {
+        self.jobs = jobs
+        self.oldestQueuedAt = oldestQueuedAt
+        self.pendingAnalyses = pendingAnalyses
+    }
+}
+
 /// The summary queue and the analyses it produces, next to the conversations and NPCs they change.
 public protocol SummaryRepository: Sendable {
+    func queueStatistics() async throws -> SummaryQueueStatistics
     /// Puts jobs a dead process left running back in the queue (run once at start-up).
     func requeueAbandoned(at date: Date) async throws -> Int
     /// Claims the next due job, or nil.

@@ -46,6 +46,24 @@ public struct ManagedModelStatus: Sendable, Equatable {
     public var footprintBytes: Int64
     public var inFlight: Int
     public var engine: EngineStatus?
+    /// Times the model was loaded, and loads that failed, since the process started.
+    public var loads: Int
+    public var loadFailures: Int
+
+    public init(
+        name: String, path: String, loaded: Bool, sequences: Int, footprintBytes: Int64, inFlight: Int,
+        engine: EngineStatus? = nil, loads: Int = 0, loadFailures: Int = 0
+    ) {
+        self.name = name
+        self.path = path
+        self.loaded = loaded
+        self.sequences = sequences
+        self.footprintBytes = footprintBytes
+        self.inFlight = inFlight
+        self.engine = engine
+        self.loads = loads
+        self.loadFailures = loadFailures
+    }
 }
 
 /// Keeps models resident within a memory budget, swapping them on demand.
@@ -67,6 +85,8 @@ public final class ModelManager: Sendable {
         var nextTicket: UInt64 = 0
         /// Tickets handed out whose request has not reached the policy yet.
         var unsubmitted: Set<Ticket> = []
+        var loads: [String: Int] = [:]
+        var loadFailures: [String: Int] = [:]
     }
 
     /// What one event asks the manager to do once the lock is let go.
@@ -137,7 +157,9 @@ public final class ModelManager: Sendable {
     }
 
     public func status() async -> [ManagedModelStatus] {
-        let (engines, residents, footprints) = state.withLock { ($0.engines, $0.policy.residents, $0.policy.footprints) }
+        let (engines, residents, footprints, loads, failures) = state.withLock {
+            ($0.engines, $0.policy.residents, $0.policy.footprints, $0.loads, $0.loadFailures)
+        }
         var statuses: [ManagedModelStatus] = []
         for spec in specs.values.sorted(by: { $0.name < $1.name }) {
             let engine = residents[spec.name] != nil ? engines[spec.name] : nil
@@ -145,7 +167,8 @@ public final class ModelManager: Sendable {
                 ManagedModelStatus(
                     name: spec.name, path: spec.path, loaded: engine != nil, sequences: spec.engine.sequences,
                     footprintBytes: footprints[spec.name] ?? 0,
-                    inFlight: residents[spec.name]?.inFlight ?? 0, engine: await engine?.status()))
+                    inFlight: residents[spec.name]?.inFlight ?? 0, engine: await engine?.status(),
+                    loads: loads[spec.name, default: 0], loadFailures: failures[spec.name, default: 0]))
         }
         return statuses
     }
@@ -219,10 +242,14 @@ public final class ModelManager: Sendable {
                     let engine = try GenerationEngine(model: try LlamaModel(path: spec.path), configuration: spec.engine)
                     handle { state in
                         state.engines[spec.name] = engine
+                        state.loads[spec.name, default: 0] += 1
                         return .loaded(model: spec.name)
                     }
                 } catch {
-                    handle(.loadFailed(model: spec.name, error))
+                    handle { state in
+                        state.loadFailures[spec.name, default: 0] += 1
+                        return .loadFailed(model: spec.name, error)
+                    }
                 }
             }
         }
