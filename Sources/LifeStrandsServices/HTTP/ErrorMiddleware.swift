@@ -8,7 +8,7 @@ import NIOCore
 /// or an internal message; the cause of a 500 goes to the log instead.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Where database failures are counted.
-    let metrics: ServerMetrics?
+    let metrics: ServerMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -16,7 +16,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            if isDatabaseFailure(error) { metrics?.databaseFailed() }
+            if isDatabaseFailure(error) { metrics.databaseFailed() }
             let apiError = Self.apiError(for: error, request: request)
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["ls_error": "\(String(reflecting: error))"])
