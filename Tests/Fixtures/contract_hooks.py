@@ -17,3 +17,26 @@ def ndjson(ctx, response):
         if not isinstance(line, dict):
             raise ValueError(f"an NDJSON line that is not an object: {line!r}")
     return parsed[-1]
+
+
+def _survive_cpython_ast_bug():
+    """CPython 3.11 (before 3.11.9, gh-106905) can raise `SystemError: AST constructor recursion depth
+    mismatch` from `ast.parse` deep in a recursion. Hypothesis calls it only to describe a lambda in a
+    strategy's repr, so a failed description becomes the `<unknown>` one Hypothesis already has, instead of
+    ending the whole run as an error that no request to the server caused."""
+    from hypothesis.internal import lambda_sources
+
+    describe = lambda_sources._lambda_description
+
+    def described(f, *args, **kwargs):
+        try:
+            return describe(f, *args, **kwargs)
+        except SystemError as error:
+            if "recursion depth mismatch" not in str(error):
+                raise
+            return "lambda: <unknown>"
+
+    lambda_sources._lambda_description = described
+
+
+_survive_cpython_ast_bug()
