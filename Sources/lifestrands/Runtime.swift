@@ -28,12 +28,7 @@ struct Runtime {
     static func start(dataDirectory: String? = nil) throws -> Runtime {
         var configuration = try loadConfiguration()
         if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
-        let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        bootstrapLogging(format: configuration.logFormat, level: configuration.logLevel)
         let logger = Logger(label: "lifestrands")
         if configuration.databaseURL != nil {
             throw CommandFailure(

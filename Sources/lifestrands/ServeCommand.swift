@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import LifeStrandsServices
 import LifeStrandsStore
+import Logging
 import Metrics
 
 struct ServeCommand: AsyncParsableCommand {
@@ -28,8 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("configuration: \(error)")
         }
-        // On standard error with the log: standard output carries only the serving line, which scripts wait for.
-        FileHandle.standardError.write(Data((configuration.authenticationSummary + "\n").utf8))
+        // In the log: standard output carries only the serving line, which scripts wait for.
+        runtime.logger.notice("\(configuration.authenticationSummary)")
         let models: LocalModelService
         do {
             models = try await LocalModelService(configuration: configuration, logger: runtime.logger)

@@ -19,6 +19,7 @@ import TestSupport
             "ENABLE_EMBEDDINGS": "false", "ENABLE_AUTO_SUMMARIES": "0", "SUMMARY_AUTO_APPROVAL_THRESHOLD": "0.65",
             "MAX_CONCURRENT_CONVERSATIONS": "50", "CONVERSATION_TIMEOUT_MINUTES": "45", "MEMORY_MAX_PER_NPC": "75",
             "DATABASE_URL": "postgresql://user:pass@localhost/lifestrands", "PORT": "9000", "LOG_LEVEL": "DEBUG",
+            "LOG_FORMAT": "Text",
         ])
         #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
         #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
@@ -28,7 +29,7 @@ import TestSupport
         #expect(configuration.maxConcurrentConversations == 50 && configuration.conversationTimeoutMinutes == 45)
         #expect(configuration.memoryMaxPerNPC == 75 && configuration.port == 9000)
         #expect(configuration.databaseURL == "postgresql://user:pass@localhost/lifestrands")
-        #expect(configuration.logLevel == .debug)
+        #expect(configuration.logLevel == .debug && configuration.logFormat == .text)
     }
 
     @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
@@ -53,6 +54,7 @@ import TestSupport
         ("DATABASE_URL", "mysql://x", "DATABASE_URL=mysql://x is invalid: expected a postgres:// or postgresql:// URL, or unset for SQLite"),
         ("JWT_SECRET", "short", "JWT_SECRET=(hidden) is invalid: expected at least 32 bytes"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL=loud is invalid: expected one of trace, debug, info, notice, warning, error, critical"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT=xml is invalid: expected one of json, text"),
     ])
     func aBadValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {
         let error = #expect(throws: ConfigurationError.self) { try Configuration.load(environment: [variable: value]) }

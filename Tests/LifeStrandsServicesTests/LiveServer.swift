@@ -82,8 +82,17 @@ final class LiveServer {
     func call(_ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil) async throws
         -> (status: Int, body: JSONValue)
     {
+        let (status, body, _) = try await exchange(method, path, json: json, token: token)
+        return (status, body)
+    }
+
+    /// A JSON request with `headers` besides; the status, the parsed body and the response's headers.
+    func exchange(
+        _ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil, headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: JSONValue, headers: [String: String]) {
         var request = URLRequest(url: URL(string: url + path)!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.timeoutInterval = 120
         if let json {
@@ -91,8 +100,11 @@ final class LiveServer {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return (status, data.isEmpty ? .null : try JSONParser.parse(data))
+        let http = response as? HTTPURLResponse
+        let fields = (http?.allHeaderFields ?? [:]).reduce(into: [String: String]()) { fields, field in
+            fields["\(field.key)".lowercased()] = "\(field.value)"
+        }
+        return (http?.statusCode ?? 0, data.isEmpty ? .null : try JSONParser.parse(data), fields)
     }
 
     /// Runs a Python script (with requests available) with `arguments`.

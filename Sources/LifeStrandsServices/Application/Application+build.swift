@@ -55,7 +55,9 @@ public func buildRouter(
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    // Outermost, so every answer is counted with its final status, by route template (never by id).
+    // Outermost, so every log line of the request, metrics' included, carries its id.
+    router.add(middleware: RequestLogMiddleware())
+    // Then every answer is counted with its final status, by route template (never by id).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorMiddleware(metrics: dependencies.metrics))
@@ -68,9 +70,9 @@ public func buildRouter(
         // Only origins `BrowserGuard` admitted get this far: echoing the origin back is safe.
         router.add(
             middleware: CORSMiddleware(
-                allowOrigin: .originBased, allowHeaders: [.authorization, .contentType, .ifMatch],
+                allowOrigin: .originBased, allowHeaders: [.authorization, .contentType, .ifMatch, RequestLogMiddleware.header],
                 allowMethods: [.get, .post, .put, .patch, .delete], allowCredentials: false,
-                exposedHeaders: ["ETag", "Retry-After", "Location", "WWW-Authenticate"], maxAge: .seconds(600)))
+                exposedHeaders: ["ETag", "Retry-After", "Location", "WWW-Authenticate", "X-Request-Id"], maxAge: .seconds(600)))
     }
     // Every route, public ones included, passes the one authentication slot; route groups then decide
     // which roles may pass (`Authorize`).

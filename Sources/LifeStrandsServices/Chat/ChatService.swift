@@ -67,10 +67,10 @@ public final class ChatService: Sendable {
         return conversation
     }
 
-    /// Ends a session (an ended one stays as it was).
+    /// Ends a session (an ended one stays as it was); its summary job keeps the current request's id.
     public func end(_ id: UUID, as caller: Principal) async throws -> Conversation {
         _ = try await conversation(id, as: caller)
-        return try await conversations.end(id, reason: .ended, at: Date())
+        return try await conversations.end(id, reason: .ended, at: Date(), requestID: RequestID.current)
     }
 
     /// The session and its transcript.

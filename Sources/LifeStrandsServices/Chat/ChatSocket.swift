@@ -41,7 +41,10 @@ struct ChatSocketController {
             metrics.webSocketOpened()
             defer { metrics.webSocketClosed() }
             let session = ChatSocketSession(controller: self, caller: caller, logger: context.logger)
-            try await session.run(inbound: inbound, outbound: outbound)
+            // The connection outlives the upgrade request's task; what it causes is logged under that request's id.
+            try await RequestID.$current.withValue(context.requestContext.requestID) {
+                try await session.run(inbound: inbound, outbound: outbound)
+            }
         }
     }
 }

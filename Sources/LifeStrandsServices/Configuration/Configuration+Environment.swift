@@ -27,7 +27,8 @@ extension Configuration {
         if let directory = try reader.string("MODELS_DIR") {
             configuration.modelsDirectory = URL(filePath: directory, directoryHint: .isDirectory)
         }
-        configuration.logLevel = try reader.logLevel("LOG_LEVEL") ?? configuration.logLevel
+        configuration.logLevel = try reader.choice("LOG_LEVEL", of: Logger.Level.self) ?? configuration.logLevel
+        configuration.logFormat = try reader.choice("LOG_FORMAT", of: LogFormat.self) ?? configuration.logFormat
         configuration.maxBodyBytes = try reader.integer("MAX_BODY_BYTES", in: 1024...(1 << 30)) ?? configuration.maxBodyBytes
         configuration.chatModel = try reader.string("CHAT_MODEL") ?? configuration.chatModel
         configuration.summaryModel = try reader.string("SUMMARY_MODEL") ?? configuration.summaryModel
@@ -138,13 +139,14 @@ private struct EnvironmentReader {
         }
     }
 
-    func logLevel(_ name: String) throws(ConfigurationError) -> Logger.Level? {
+    func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, of type: Choice.Type) throws(ConfigurationError)
+        -> Choice? where Choice.RawValue == String
+    {
         guard let text = try string(name) else { return nil }
-        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+        guard let choice = Choice(rawValue: text.lowercased()) else {
             throw ConfigurationError(
-                variable: name, value: text,
-                expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
+                variable: name, value: text, expected: "one of " + Choice.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        return level
+        return choice
     }
 }

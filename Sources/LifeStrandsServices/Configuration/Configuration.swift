@@ -7,6 +7,8 @@ public struct Configuration: Sendable, Equatable {
     public var port = 8000
     public var dataDirectory = URL(filePath: "data", directoryHint: .isDirectory)
     public var logLevel = Logger.Level.info
+    /// `LOG_FORMAT`: JSON lines unless standard error is a terminal.
+    public var logFormat = LogFormat.automatic
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 1 << 20
     /// Folder the model files are looked up in.

@@ -9,6 +9,9 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     /// Set by `AuthenticationMiddleware` before any route runs; nil for a request without a token, which
     /// only public routes accept.
     public var principal: Principal?
+    /// Set by `RequestLogMiddleware`: the id this request's log lines carry, kept here for a WebSocket
+    /// connection, which outlives the request's task.
+    public var requestID: String?
 
     /// The client's IP address, for per-address rate limits.
     public let clientAddress: String?

@@ -81,7 +81,8 @@ public struct SummaryService: Service {
     @discardableResult
     public func runNextJob() async throws -> Bool {
         guard let job = try await summaries.claimNextJob(at: Date()) else { return false }
-        await process(job)
+        // The job's lines carry the id of the request that ended its conversation.
+        await RequestID.$current.withValue(job.requestID) { await process(job) }
         return true
     }
 

@@ -18,8 +18,10 @@ public protocol ConversationRepository: Sendable {
     /// Appends a message and marks the session active now. A player's message needs an active session
     /// (`ConversationError.ended`); a reply is stored even if the session ended while it streamed.
     func append(_ message: ConversationMessage) async throws
-    /// Ends an active session; an ended one is returned unchanged. - Throws: `ConversationError.notFound`.
-    func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation
+    /// Ends an active session; an ended one is returned unchanged. The summary job it queues keeps
+    /// `requestID`, so the job's log lines name the request that ended the session.
+    /// - Throws: `ConversationError.notFound`.
+    func end(_ id: UUID, reason: Conversation.EndReason, at date: Date, requestID: String?) async throws -> Conversation
     /// Ends every active session with no activity since `cutoff`, and returns them.
     func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation]
     /// Notes that these memories were recalled into a prompt now. Kept beside the Life Strand, not in it:
@@ -30,6 +32,11 @@ public protocol ConversationRepository: Sendable {
 }
 
 extension ConversationRepository {
+    /// Ends a session outside any request.
+    public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation {
+        try await end(id, reason: reason, at: date, requestID: nil)
+    }
+
     /// Opens a session with no limit per player below the total.
     public func start(npcID: UUID, userID: String, activeLimit: Int, at date: Date) async throws -> Conversation {
         try await start(npcID: npcID, userID: userID, activeLimit: activeLimit, playerLimit: activeLimit, at: date)

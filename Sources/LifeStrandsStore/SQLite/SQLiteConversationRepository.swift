@@ -106,12 +106,14 @@ public struct SQLiteConversationRepository: ConversationRepository {
         }
     }
 
-    public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation {
+    public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date, requestID: String?) async throws
+        -> Conversation
+    {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state = 'active'",
                 arguments: [date, reason.rawValue, id.lowercased])
-            if db.changesCount > 0 { try Self.enqueueSummary(of: id.lowercased, at: date, db) }
+            if db.changesCount > 0 { try Self.enqueueSummary(of: id.lowercased, at: date, requestID: requestID, db) }
             return try Self.fetch(id, db)
         }
     }
@@ -124,7 +126,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
                 try db.execute(
                     sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = 'timeout' WHERE id = ?",
                     arguments: [date, id])
-                try Self.enqueueSummary(of: id, at: date, db)
+                try Self.enqueueSummary(of: id, at: date, requestID: nil, db)
             }
             return try ids.map { try Self.fetch(try Self.uuid($0), db) }
         }
@@ -165,15 +167,15 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
     /// conversation in which the player said nothing has nothing to summarise.
-    private static func enqueueSummary(of id: String, at date: Date, _ db: Database) throws {
+    private static func enqueueSummary(of id: String, at date: Date, requestID: String?, _ db: Database) throws {
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO summary_job
-                    (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at)
-                SELECT ?, ?, 'queued', 0, ?, ?, ?, ?
+                    (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at, request_id)
+                SELECT ?, ?, 'queued', 0, ?, ?, ?, ?, ?
                 WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = ? AND role = 'user')
                 """,
-            arguments: [UUID().lowercased, id, summaryAttempts, date, date, date, id])
+            arguments: [UUID().lowercased, id, summaryAttempts, date, date, date, requestID, id])
     }
 
     // MARK: Rows

@@ -134,6 +134,9 @@ enum SQLiteMigrations {
                 try SQLiteTextSearch.reindex(strand, of: id, db)
             }
         }
+        migrator.registerMigration("v7-summary-request-id") { db in
+            try db.execute(sql: "ALTER TABLE summary_job ADD COLUMN request_id TEXT")
+        }
         return migrator
     }
 }

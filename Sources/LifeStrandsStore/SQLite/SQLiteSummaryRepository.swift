@@ -224,7 +224,7 @@ public struct SQLiteSummaryRepository: SummaryRepository {
             id: try uuid(row["id"]), conversationID: try uuid(row["conversation_id"]),
             state: SummaryJob.State(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
             maxAttempts: row["max_attempts"], nextRunAt: row["next_run_at"], lastError: row["last_error"],
-            createdAt: row["created_at"], updatedAt: row["updated_at"])
+            createdAt: row["created_at"], updatedAt: row["updated_at"], requestID: row["request_id"])
     }
 
     private static func analysis(_ row: Row) throws -> StoredAnalysis {

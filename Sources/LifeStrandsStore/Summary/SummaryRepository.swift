@@ -18,6 +18,8 @@ public struct SummaryJob: Sendable, Equatable, Identifiable {
     public var lastError: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The request that ended the conversation, for the job's log lines; nil when it timed out.
+    public var requestID: String?
 }
 
 /// An analysis as stored: applied at once, or held for review and then approved or rejected.
