@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(name: "LifeStrands", resources: [.copy("Resources/analysis-vocabulary.json")], swiftSettings: swiftSettings),
@@ -53,8 +54,11 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // Alert webhooks.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            resources: [.copy("Public"), .copy("Resources/openapi.json")],
+            resources: [.copy("Public"), .copy("Resources/openapi.json"), .copy("Resources/alert-rules.json")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             summaries: SQLiteSummaryRepository(database: runtime.database),
             embeddings: SQLiteEmbeddingRepository(database: runtime.database),
             textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models,
-            metrics: metrics)
+            metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
         let app = buildApplication(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {
@@ -55,5 +55,14 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         try await app.runService()
+    }
+}
+
+/// The alert rules, or one line saying which file and rule cannot be used.
+private func configurationRules(_ configuration: LifeStrandsServices.Configuration) throws -> [AlertRule] {
+    do {
+        return try configuration.alertRules()
+    } catch {
+        throw CommandFailure("configuration: \(error)")
     }
 }

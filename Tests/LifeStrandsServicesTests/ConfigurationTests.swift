@@ -55,6 +55,8 @@ import TestSupport
         ("JWT_SECRET", "short", "JWT_SECRET=(hidden) is invalid: expected at least 32 bytes"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL=loud is invalid: expected one of trace, debug, info, notice, warning, error, critical"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT=xml is invalid: expected one of json, text"),
+        ("MONITOR_INTERVAL_SECONDS", "0", "MONITOR_INTERVAL_SECONDS=0 is invalid: expected an integer from 1 to 3600"),
+        ("ALERT_WEBHOOK_URL", "ftp://hooks", "ALERT_WEBHOOK_URL=ftp://hooks is invalid: expected an http:// or https:// URL"),
     ])
     func aBadValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {
         let error = #expect(throws: ConfigurationError.self) { try Configuration.load(environment: [variable: value]) }

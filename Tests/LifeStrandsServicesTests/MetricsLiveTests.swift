@@ -57,5 +57,29 @@ import TestSupport
         #expect(routes.contains(#"lifestrands_http_requests_total{route="/api/npcs",method="POST",status="201"}"#), "\(routes)")
         #expect(routes.contains(#"lifestrands_http_requests_total{route="/metrics",method="GET",status="403"}"#), "\(routes)")
         #expect(!routes.contains { $0.contains(npcID) }, "no id in a label")
+
+        // Every metric the shipped Grafana dashboard draws is one the server exposes.
+        let exposed = Set(report["complete"]?["samples"]?.objectValue?.keys.map { $0.prefix { $0 != "{" } }.map(String.init) ?? [])
+        let drawn = Set(try GrafanaDashboard.queries().flatMap { $0.matches(of: /lifestrands_[a-z_]+/).map { String($0.output) } })
+        #expect(drawn.count >= 20 && drawn.isSubset(of: exposed), "not in /metrics: \(drawn.subtracting(exposed).sorted())")
+    }
+}
+
+/// `ops/grafana-dashboard.json`.
+enum GrafanaDashboard {
+    /// Every panel's queries, once the file has parsed and each panel has a title and a place.
+    static func queries() throws -> [String] {
+        let url = Fixtures.repository.appending(path: "ops/grafana-dashboard.json")
+        let dashboard = try JSONParser.parse(try Data(contentsOf: url))
+        let panels = try #require(dashboard["panels"]?.arrayValue, "no panels in \(url.path)")
+        var queries: [String] = []
+        for panel in panels {
+            let title = panel["title"]?.stringValue ?? ""
+            #expect(!title.isEmpty && panel["gridPos"]?["w"]?.integerValue != nil, "\(panel.jsonText.prefix(200))")
+            let targets = panel["targets"]?.arrayValue ?? []
+            #expect(!targets.isEmpty, "\(title) draws nothing")
+            queries += targets.compactMap { $0["expr"]?.stringValue }
+        }
+        return queries
     }
 }

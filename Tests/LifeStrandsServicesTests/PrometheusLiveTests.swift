@@ -7,8 +7,8 @@ import LifeStrandsServices
 import Testing
 import TestSupport
 
-/// Debian's Prometheus, run with `ops/prometheus.yml` and `ops/lifestrands-alerts.yml`, scrapes a live
-/// server with a service token, and answers a query about it.
+/// Debian's Prometheus, run with `ops/prometheus.yml` and `ops/lifestrands-alerts.json`, scrapes a live
+/// server with a service token, answers a query about it, and holds the built-in monitor's alert rules.
 @Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct PrometheusLiveTests {
     static let secret = "prometheus-test-secret-that-is-32-bytes-or-more"
     static let prometheus = URL(filePath: "/usr/bin/prometheus")
@@ -28,8 +28,10 @@ import TestSupport
         let token = try await authority.sign(role: .service, subject: "prometheus", lifetime: .seconds(900))
         try token.write(to: folder.appending(path: "lifestrands.token"), atomically: true, encoding: .utf8)
         let ops = Fixtures.repository.appending(path: "ops")
+        // A link to the server's own defaults: the copy is of the file it points at.
         try FileManager.default.copyItem(
-            at: ops.appending(path: "lifestrands-alerts.yml"), to: folder.appending(path: "lifestrands-alerts.yml"))
+            at: ops.appending(path: "lifestrands-alerts.json").resolvingSymlinksInPath(),
+            to: folder.appending(path: "lifestrands-alerts.json"))
         // The shipped config, pointed at this server and scraping every second instead of every 15.
         let config = try String(contentsOf: ops.appending(path: "prometheus.yml"), encoding: .utf8)
             .replacingOccurrences(of: "/etc/prometheus/lifestrands.token", with: folder.appending(path: "lifestrands.token").path)
@@ -58,9 +60,19 @@ import TestSupport
         // The shipped alert rules load, and none fires on a healthy idle server.
         let rules = try await running.get("/api/v1/rules")
         let loaded = rules["data"]?["groups"]?[0]?["rules"]?.arrayValue ?? []
-        #expect(loaded.count == 8, "\(rules)")
+        let defaults = try AlertRule.defaults()
+        #expect(loaded.count == defaults.count, "\(rules)")
+        for (prometheus, builtIn) in zip(loaded, defaults) {
+            #expect(prometheus["name"]?.stringValue == builtIn.name)
+            #expect(prometheus["query"]?.stringValue?.filter { !$0.isWhitespace } == builtIn.expressionText.filter { !$0.isWhitespace })
+            #expect(prometheus["duration"]?.doubleValue == builtIn.holdFor, "\(builtIn.name)")
+            #expect(prometheus["labels"]?["severity"]?.stringValue == builtIn.severity.rawValue)
+            #expect(prometheus["annotations"]?["summary"]?.stringValue == builtIn.summary)
+        }
         #expect(loaded.allSatisfy { $0["health"]?.stringValue == "ok" }, "\(loaded)")
         #expect(loaded.allSatisfy { $0["state"]?.stringValue == "inactive" }, "\(loaded)")
+        // Every query of the shipped Grafana dashboard is PromQL that Prometheus runs.
+        for query in try GrafanaDashboard.queries() { _ = try await running.query(query) }
     }
 }
 

@@ -91,6 +91,12 @@ import TestSupport
                 (.post, "/api/summaries/\(analysis)/reject", [:], [.admin]),
                 (.get, "/api/conversations", nil, [.player, .admin, .service]),
                 (.get, "/metrics", nil, [.admin, .service]),
+                (.get, "/api/monitor/health", nil, [.admin, .service]),
+                (.get, "/api/monitor/alerts", nil, [.admin, .service]),
+                (.get, "/api/monitor/series?expr=lifestrands_conversations_active", nil, [.admin, .service]),
+                (.get, "/api/summaries/worker", nil, [.admin, .service]),
+                (.post, "/api/summaries/worker/pause", nil, [.admin]),
+                (.post, "/api/summaries/worker/resume", nil, [.admin]),
             ]
             let tokens: [Principal.Role: String] = [.player: secured.tess, .admin: secured.admin, .service: secured.service]
             for (method, path, body, allowed) in routes {

@@ -27,13 +27,19 @@ public struct AppDependencies: Sendable {
     public var events: NPCEvents
     /// What `GET /metrics` reports; `models` is counted into it.
     public var metrics: ServerMetrics
+    /// The metric history and alert states of the built-in monitor.
+    public var monitor: Monitor
+    /// The summary worker's pause switch and heartbeat.
+    public var summaryWorker = SummaryWorker()
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
-        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents(), metrics: ServerMetrics = ServerMetrics()
+        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents(), metrics: ServerMetrics = ServerMetrics(),
+        monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
     ) {
         self.metrics = metrics
+        self.monitor = monitor
         self.textSearch = textSearch
         self.events = events
         self.npcs = npcs
@@ -43,6 +49,11 @@ public struct AppDependencies: Sendable {
         self.vectors = VectorIndex()
         self.databaseHealth = databaseHealth
         self.models = models.map { MeteredModelService($0, metrics: metrics) }
+    }
+
+    /// Reads every metric as it is now, for `GET /metrics` and the monitor.
+    var metricsReader: MetricsReader {
+        MetricsReader(metrics: metrics, conversations: conversations, summaries: summaries, models: models)
     }
 }
 
@@ -84,10 +95,7 @@ public func buildRouter(
         router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
     }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
-    MetricsController(
-        metrics: dependencies.metrics, conversations: dependencies.conversations, summaries: dependencies.summaries,
-        models: dependencies.models
-    ).addRoutes(to: router)
+    MetricsController(reader: dependencies.metricsReader).addRoutes(to: router)
     router.get("openapi.json") { _, _ in
         Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -118,8 +126,13 @@ public func buildRouter(
         summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
         memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
         analyzer: summaryService(configuration: configuration, dependencies: dependencies, logger: logger),
-        maxBodyBytes: configuration.maxBodyBytes
+        maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
     ).addRoutes(to: router.group("api/summaries"))
+    MonitorController(
+        monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
+        summaries: dependencies.summaries, worker: dependencies.summaryWorker, runsWorker: dependencies.models != nil,
+        embeddings: configuration.enableEmbeddings, interval: .seconds(configuration.monitorIntervalSeconds)
+    ).addRoutes(to: router.group("api/monitor"))
     return router
 }
 
@@ -138,6 +151,10 @@ public func buildApplication(
     if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
     }
+    services.append(
+        MonitorService(
+            reader: dependencies.metricsReader, monitor: dependencies.monitor,
+            interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
     if let models = dependencies.models, configuration.enableEmbeddings {
         services.append(
             EmbeddingService(
@@ -182,6 +199,6 @@ func summaryService(configuration: Configuration, dependencies: AppDependencies,
                 autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold,
                 memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC), embeddings: configuration.enableEmbeddings),
             npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
-            metrics: dependencies.metrics)
+            metrics: dependencies.metrics, worker: dependencies.summaryWorker)
     }
 }

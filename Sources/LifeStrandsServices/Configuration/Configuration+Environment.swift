@@ -29,6 +29,15 @@ extension Configuration {
         }
         configuration.logLevel = try reader.choice("LOG_LEVEL", of: Logger.Level.self) ?? configuration.logLevel
         configuration.logFormat = try reader.choice("LOG_FORMAT", of: LogFormat.self) ?? configuration.logFormat
+        configuration.monitorIntervalSeconds =
+            try reader.integer("MONITOR_INTERVAL_SECONDS", in: 1...3600) ?? configuration.monitorIntervalSeconds
+        configuration.alertRulesFile = try reader.string("ALERT_RULES_FILE")
+        if let text = try reader.string("ALERT_WEBHOOK_URL") {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil else {
+                throw ConfigurationError(variable: "ALERT_WEBHOOK_URL", value: text, expected: "an http:// or https:// URL")
+            }
+            configuration.alertWebhookURL = url
+        }
         configuration.maxBodyBytes = try reader.integer("MAX_BODY_BYTES", in: 1024...(1 << 30)) ?? configuration.maxBodyBytes
         configuration.chatModel = try reader.string("CHAT_MODEL") ?? configuration.chatModel
         configuration.summaryModel = try reader.string("SUMMARY_MODEL") ?? configuration.summaryModel

@@ -9,6 +9,12 @@ public struct Configuration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// `LOG_FORMAT`: JSON lines unless standard error is a terminal.
     public var logFormat = LogFormat.automatic
+    /// How often the built-in monitor samples the metrics and evaluates the alert rules.
+    public var monitorIntervalSeconds = 15
+    /// `ALERT_RULES_FILE`: a Prometheus rule file in JSON; unset, the rules shipped in `ops/lifestrands-alerts.json`.
+    public var alertRulesFile: String?
+    /// `ALERT_WEBHOOK_URL`: where each alert change is POSTed as JSON.
+    public var alertWebhookURL: URL?
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 1 << 20
     /// Folder the model files are looked up in.
@@ -109,5 +115,21 @@ public struct Configuration: Sendable, Equatable {
         return bindsLoopback
             ? "auth: off, on loopback only: every request is the local operator (set JWT_SECRET to require tokens)"
             : "auth: OFF on \(host) (ALLOW_ANONYMOUS=true): anyone who can reach this port is the operator"
+    }
+}
+
+extension Configuration {
+    /// The alert rules: `ALERT_RULES_FILE`'s, or the shipped defaults.
+    /// - Throws: `ConfigurationError` naming the file and the rule that cannot be used.
+    public func alertRules() throws -> [AlertRule] {
+        guard let path = alertRulesFile else { return try AlertRule.defaults() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(variable: "ALERT_RULES_FILE", value: path, expected: "a readable file")
+        }
+        do {
+            return try AlertRule.rules(fromPrometheusFile: data)
+        } catch {
+            throw ConfigurationError(variable: "ALERT_RULES_FILE", value: path, expected: "a Prometheus rule file in JSON (\(error))")
+        }
     }
 }

@@ -6,22 +6,33 @@ import NIOCore
 import Prometheus
 
 /// `GET /metrics`: the Prometheus text exposition, for admins and service tokens (a Prometheus server
-/// scrapes with one). Levels are read from their owners first, so each scrape sees them as they are now.
+/// scrapes with one).
 struct MetricsController {
-    let metrics: ServerMetrics
-    let conversations: any ConversationRepository
-    let summaries: any SummaryRepository
-    let models: (any ModelService)?
+    let reader: MetricsReader
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.group().add(middleware: Authorize.staff).get("metrics", use: scrape)
     }
 
     @Sendable func scrape(_ request: Request, context: AppRequestContext) async throws -> Response {
-        await refresh()
-        return Response(
+        Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            body: .init(byteBuffer: ByteBuffer(bytes: await reader.exposition())))
+    }
+}
+
+/// Reads the server's metrics as they are now. Levels are read from their owners first, so each reading
+/// sees them as they are now; `GET /metrics` and the built-in monitor both read through it.
+struct MetricsReader: Sendable {
+    let metrics: ServerMetrics
+    let conversations: any ConversationRepository
+    let summaries: any SummaryRepository
+    let models: (any ModelService)?
+
+    /// The Prometheus text exposition, levels refreshed.
+    func exposition() async -> [UInt8] {
+        await refresh()
+        return metrics.render()
     }
 
     /// Sets every level from its owner. A database that fails to answer is counted, and its levels keep

@@ -79,6 +79,9 @@ public final class ServerMetrics: Sendable {
             descriptor: Self.name("summary_pending_reviews", "", "Analyses waiting for an admin"))
         summaryOutcomes = { registry.makeCounter(descriptor: Self.name("summary_job_outcomes", "total", "Summary jobs finished: applied, pending review, retried or dead"), labels: [("outcome", $0)]) }
 
+        // Every outcome is exposed from the start, at 0, so a rate over it never begins with a gap.
+        for outcome in ["applied", "pending", "retried", "dead"] { _ = summaryOutcomes(outcome) }
+
         embeddingCalls = registry.makeCounter(descriptor: Self.name("embedding_calls", "total", "Calls to the embedding model"))
         embeddedTexts = registry.makeCounter(descriptor: Self.name("embedded_texts", "total", "Texts embedded"))
         databaseErrors = registry.makeCounter(descriptor: Self.name("database_errors", "total", "Database operations that failed"))

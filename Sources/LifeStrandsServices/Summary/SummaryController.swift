@@ -15,16 +15,34 @@ struct SummaryController {
     /// Runs previews; nil where this process serves no model.
     let analyzer: SummaryService?
     let maxBodyBytes: Int
+    /// The worker an admin pauses and resumes.
+    let worker: SummaryWorker
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let staff = group.authorized(.staff)
         staff.get(use: list)
         staff.get("jobs", use: jobs)
+        staff.get("worker", use: workerState)
         staff.post("preview", use: preview)
         staff.get(":id", use: show)
         let admin = group.authorized(.admin)
         admin.post(":id/approve", use: approve)
         admin.post(":id/reject", use: reject)
+        admin.post("worker/pause") { _, _ in worker.setPaused(true); return Self.workerJSON(worker) }
+        admin.post("worker/resume") { _, _ in worker.setPaused(false); return Self.workerJSON(worker) }
+    }
+
+    /// `{"paused", "running", "last_poll_at"}`: paused, the worker claims no new job and jobs wait queued.
+    @Sendable func workerState(_ request: Request, context: AppRequestContext) async throws -> Response {
+        Self.workerJSON(worker)
+    }
+
+    static func workerJSON(_ worker: SummaryWorker) -> Response {
+        let (running, lastPoll) = worker.heartbeat
+        return .json([
+            "paused": .bool(worker.isPaused), "running": .bool(running),
+            "last_poll_at": lastPoll.map { .string(MonitorJSON.timestamp($0)) } ?? .null,
+        ])
     }
 
     /// `?state=pending|applied|approved|rejected&npc_id=&limit=` → `{"analyses": [...]}`, newest first;

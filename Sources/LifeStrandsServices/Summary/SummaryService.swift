@@ -50,11 +50,14 @@ public struct SummaryService: Service {
     let npcs: any NPCRepository
     let logger: Logger
     let metrics: ServerMetrics?
+    /// Paused by an admin, or not; its heartbeat is in the health report.
+    let worker: SummaryWorker
 
     public init(
         summaries: any SummaryRepository, models: any ModelService, events: NPCEvents, settings: Settings,
-        npcs: any NPCRepository, logger: Logger, metrics: ServerMetrics? = nil
+        npcs: any NPCRepository, logger: Logger, metrics: ServerMetrics? = nil, worker: SummaryWorker = SummaryWorker()
     ) {
+        self.worker = worker
         self.metrics = metrics
         self.summaries = summaries
         self.models = models
@@ -67,8 +70,11 @@ public struct SummaryService: Service {
     public func run() async throws {
         let requeued = try await summaries.requeueAbandoned(at: Date())
         if requeued > 0 { logger.info("summary jobs requeued after a restart", metadata: ["ls_jobs": "\(requeued)"]) }
+        worker.started()
+        defer { worker.stopped() }
         while !Task.isShuttingDownGracefully {
-            if try await runNextJob() { continue }
+            worker.polled(at: Date())
+            if !worker.isPaused, try await runNextJob() { continue }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.pollInterval) }
             } catch {

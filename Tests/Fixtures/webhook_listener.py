@@ -1,0 +1,26 @@
+"""A local alert webhook: answers every POST with 204 and appends its JSON body as one line to a file.
+
+Usage: webhook_listener.py FILE SECONDS. Prints the port it listens on (127.0.0.1), then serves until
+SECONDS have passed, so a test that forgets it still ends it."""
+import http.server
+import json
+import sys
+import threading
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(sys.argv[1], "a", encoding="utf-8") as out:
+            out.write(json.dumps(json.loads(body)) + "\n")
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+threading.Timer(float(sys.argv[2]), server.shutdown).start()
+server.serve_forever()
