@@ -95,6 +95,7 @@ import TestSupport
                 (.get, "/api/monitor/alerts", nil, [.admin, .service]),
                 (.get, "/api/monitor/series?expr=lifestrands_conversations_active", nil, [.admin, .service]),
                 (.get, "/api/summaries/worker", nil, [.admin, .service]),
+                (.post, "/api/summaries/jobs/\(analysis)/retry", nil, [.admin]),
                 (.post, "/api/summaries/worker/pause", nil, [.admin]),
                 (.post, "/api/summaries/worker/resume", nil, [.admin]),
             ]

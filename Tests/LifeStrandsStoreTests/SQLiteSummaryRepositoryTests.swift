@@ -158,6 +158,22 @@ import TestSupport
         #expect(dead.state == .dead && dead.lastError == "boom 4")
         #expect(try await summaries.jobs(state: .dead, limit: 10).map(\.id) == [dead.id])
         #expect(try await summaries.claimNextJob(at: clock + 1000) == nil)
+
+        // An admin's retry queues it again with every attempt, due at once; only a dead job is retried.
+        let retried = try await summaries.retry(job: dead.id, at: clock)
+        #expect(retried.state == .queued && retried.attempts == 0 && retried.nextRunAt == clock)
+        await #expect(throws: SummaryError.jobNotDead(dead.id, .queued)) { try await summaries.retry(job: dead.id, at: clock) }
+        let unknown = UUID()
+        await #expect(throws: SummaryError.jobNotFound(unknown)) { try await summaries.retry(job: unknown, at: clock) }
+        #expect(try await summaries.claimNextJob(at: clock)?.attempts == 1)
+    }
+
+    @Test func clearingTheQueueLeavesRunningJobs() async throws {
+        _ = try await endedConversation()
+        let running = try #require(try await summaries.claimNextJob(at: now))
+        _ = try await endedConversation()
+        #expect(try await summaries.clearJobs(in: [.queued, .dead, .running]) == 1)
+        #expect(try await summaries.jobs(state: nil, limit: 10).map(\.id) == [running.id])
     }
 
     @Test func jobsADeadProcessLeftRunningAreQueuedAgain() async throws {

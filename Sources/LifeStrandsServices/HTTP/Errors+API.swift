@@ -118,6 +118,12 @@ extension SummaryError: APIErrorConvertible {
             APIError(
                 .conflict, code: "analysis_decided", message: description,
                 details: ["analysis_id": .string(id.lowercased), "state": .string(state.rawValue)])
+        case .jobNotFound(let id):
+            APIError(.notFound, code: "job_not_found", message: description, details: ["job_id": .string(id.lowercased)])
+        case .jobNotDead(let id, let state):
+            APIError(
+                .conflict, code: "job_not_dead", message: description,
+                details: ["job_id": .string(id.lowercased), "state": .string(state.rawValue)])
         }
     }
 }

@@ -28,8 +28,14 @@ struct SummaryController {
         let admin = group.authorized(.admin)
         admin.post(":id/approve", use: approve)
         admin.post(":id/reject", use: reject)
+        admin.post("jobs/:id/retry", use: retry)
         admin.post("worker/pause") { _, _ in worker.setPaused(true); return Self.workerJSON(worker) }
         admin.post("worker/resume") { _, _ in worker.setPaused(false); return Self.workerJSON(worker) }
+    }
+
+    /// A dead-lettered job, queued again with all its attempts → the job.
+    @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
+        .json(try await summaries.retry(job: try context.parameters.uuid("id"), at: Date()).json)
     }
 
     /// `{"paused", "running", "last_poll_at"}`: paused, the worker claims no new job and jobs wait queued.

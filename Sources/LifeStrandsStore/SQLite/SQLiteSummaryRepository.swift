@@ -115,6 +115,31 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         }
     }
 
+    public func retry(job id: UUID, at date: Date) async throws -> SummaryJob {
+        try await database.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [id.lowercased]) else {
+                throw SummaryError.jobNotFound(id)
+            }
+            let job = try Self.job(row)
+            guard job.state == .dead else { throw SummaryError.jobNotDead(id, job.state) }
+            try db.execute(
+                sql: "UPDATE summary_job SET state = 'queued', attempts = 0, next_run_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [date, date, id.lowercased])
+            return try Self.job(try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [id.lowercased])!)
+        }
+    }
+
+    public func clearJobs(in states: Set<SummaryJob.State>) async throws -> Int {
+        let cleared = states.subtracting([.running]).map(\.rawValue).sorted()
+        guard !cleared.isEmpty else { return 0 }
+        return try await database.write { db in
+            try db.execute(
+                sql: "DELETE FROM summary_job WHERE state IN (\(cleared.map { _ in "?" }.joined(separator: ", ")))",
+                arguments: StatementArguments(cleared))
+            return db.changesCount
+        }
+    }
+
     public func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob] {
         try await database.read { db in
             let rows =

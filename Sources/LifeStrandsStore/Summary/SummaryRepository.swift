@@ -129,17 +129,26 @@ public protocol SummaryRepository: Sendable {
     func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
         -> (StoredAnalysis, before: NPC, after: NPC)
     func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis
+    /// Queues a dead-lettered job again with all its attempts, due now.
+    /// - Throws: `SummaryError.jobNotFound`, or `.jobNotDead` for a job in another state.
+    func retry(job id: UUID, at date: Date) async throws -> SummaryJob
+    /// Deletes the jobs in `states` (never running ones, which a worker holds) and returns how many.
+    func clearJobs(in states: Set<SummaryJob.State>) async throws -> Int
 }
 
 /// What can go wrong reviewing analyses.
 public enum SummaryError: Error, Sendable, Equatable, CustomStringConvertible {
     case analysisNotFound(UUID)
     case notPending(UUID, StoredAnalysis.State)
+    case jobNotFound(UUID)
+    case jobNotDead(UUID, SummaryJob.State)
 
     public var description: String {
         switch self {
         case .analysisNotFound(let id): "no analysis with id \(id.lowercased)"
         case .notPending(let id, let state): "analysis \(id.lowercased) is already \(state.rawValue); only pending ones can be decided"
+        case .jobNotFound(let id): "no summary job with id \(id.lowercased)"
+        case .jobNotDead(let id, let state): "summary job \(id.lowercased) is \(state.rawValue); only dead ones are retried"
         }
     }
 }
