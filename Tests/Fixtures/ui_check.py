@@ -19,6 +19,8 @@ def browser(width, height):
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", f"--user-data-dir={tempfile.mkdtemp()}", f"--window-size={width},{height}"):
         options.add_argument(flag)
+    # The page's console, for tests that check it logged no script error.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 

@@ -78,7 +78,7 @@ final class LiveServer {
 
     var log: String { (try? String(contentsOf: workingDirectory.appending(path: "server.log"), encoding: .utf8)) ?? "" }
 
-    /// A JSON request; the status and the parsed body (null when empty).
+    /// A JSON request; the status and the parsed body (null when empty, the text of an NDJSON stream).
     func call(_ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil) async throws
         -> (status: Int, body: JSONValue)
     {
@@ -104,7 +104,10 @@ final class LiveServer {
         let fields = (http?.allHeaderFields ?? [:]).reduce(into: [String: String]()) { fields, field in
             fields["\(field.key)".lowercased()] = "\(field.value)"
         }
-        return (http?.statusCode ?? 0, data.isEmpty ? .null : try JSONParser.parse(data), fields)
+        // An NDJSON stream (a reply) comes back whole, as text.
+        let json = fields["content-type"]?.hasPrefix("application/x-ndjson") != true
+        let body: JSONValue = data.isEmpty ? .null : json ? try JSONParser.parse(data) : .string(String(decoding: data, as: UTF8.self))
+        return (http?.statusCode ?? 0, body, fields)
     }
 
     /// Runs a Python script (with requests available) with `arguments`.
