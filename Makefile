@@ -8,8 +8,16 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 # The binary finds libllama and libggml* in the cache without LD_LIBRARY_PATH.
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
+# Targets that talk to a server or to the database use the release build when there is one, so that
+# `make health-check` after `make run` does not build a debug binary first.
+CLI = $(if $(wildcard .build/release/lifestrands),.build/release/lifestrands,$(BIN))
+CLI_BUILD = $(if $(wildcard .build/release/lifestrands),,build)
+# A release binary looks for its libraries in ../lib beside it first, as `make prod-build` lays them out.
+INSTALL_RPATH := -Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
+PORT ?= 8000
 
-.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory clean
+.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory clean \
+	dev-up dev-down dev-restart logs monitor backup restore reset-queues prod-build
 
 setup:
 	@bash scripts/setup.sh
@@ -18,7 +26,7 @@ build: setup
 	swift build $(SWIFT_FLAGS)
 
 release: setup
-	swift build -c release $(SWIFT_FLAGS)
+	swift build -c release $(INSTALL_RPATH) $(SWIFT_FLAGS)
 
 run: release
 	.build/release/lifestrands serve
@@ -45,8 +53,44 @@ migrate: build
 npc-list: build
 	$(BIN) npc list
 
-health-check: build
-	@$(BIN) health
+# Every component of the running server: database, models, embedder, summary worker and queue, monitor.
+health-check: $(CLI_BUILD)
+	@$(CLI) health
+
+# The server in the background, its pid in run/lifestrands.pid and its log in run/lifestrands.log.
+dev-up: release
+	@bash scripts/dev.sh up
+
+dev-down:
+	@bash scripts/dev.sh down
+
+dev-restart: release
+	@bash scripts/dev.sh restart
+
+logs:
+	@bash scripts/dev.sh logs
+
+monitor: $(CLI_BUILD)
+	@echo "admin panel: http://127.0.0.1:$(PORT)/admin/"
+	@echo "metrics:     http://127.0.0.1:$(PORT)/metrics (Prometheus: ops/prometheus.yml, Grafana: ops/grafana-dashboard.json)"
+	@echo "alerts:      http://127.0.0.1:$(PORT)/api/monitor/alerts"
+	@$(CLI) health || true
+
+# A consistent copy of the database while the server runs, in backups/.
+backup: $(CLI_BUILD)
+	@$(CLI) backup
+
+# make restore file=backups/….sqlite [stop=yes]: refuses while the dev server runs unless stop=yes.
+restore: release
+	@bash scripts/dev.sh restore "$(file)" "$(stop)"
+
+# Deletes queued and dead summary jobs (never running ones) after asking; `make reset-queues yes=1` does not ask.
+reset-queues: $(CLI_BUILD)
+	@$(CLI) queues reset $(if $(yes),--yes)
+
+# The release binary with its resources, libraries, .env.example and ops/ files, in dist/lifestrands.
+prod-build: release
+	@bash scripts/prod-build.sh
 
 model-status: build
 	@$(BIN) model status
@@ -76,5 +120,6 @@ bench-model: release
 		--python $(LIFESTRANDS_CACHE)/bench-python-$(LLAMA_CPP_PYTHON_VERSION)/bin/python \
 		--model $(LIFESTRANDS_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf --markdown docs/benchmarks.md
 
+# Build outputs and run folders; never data/, backups/ or the model cache.
 clean:
-	rm -rf .build
+	rm -rf .build run dist

@@ -47,7 +47,10 @@ struct ModelCommand: AsyncParsableCommand {
 }
 
 /// Calls the server's API and returns its JSON; an API error becomes one line naming what went wrong.
-func request(_ base: String, _ method: String, _ path: String, body: JSONValue? = nil) async throws -> JSONValue {
+/// - Parameter accepting: error statuses whose body is an answer, not a failure (a health report's 503).
+func request(_ base: String, _ method: String, _ path: String, body: JSONValue? = nil, accepting: Set<Int> = [])
+    async throws -> JSONValue
+{
     guard let url = URL(string: base + path) else { throw CommandFailure("--url \(base) is not a URL") }
     var request = URLRequest(url: url)
     request.httpMethod = method
@@ -63,7 +66,7 @@ func request(_ base: String, _ method: String, _ path: String, body: JSONValue? 
         throw CommandFailure("cannot reach a Life Strands server at \(base): is `make run` running?")
     }
     let json = try JSONParser.parse(data)
-    if let status = (response as? HTTPURLResponse)?.statusCode, status >= 400 {
+    if let status = (response as? HTTPURLResponse)?.statusCode, status >= 400, !accepting.contains(status) {
         throw CommandFailure("server answered \(status): \(json["error"]?["message"]?.stringValue ?? "no message")")
     }
     return json

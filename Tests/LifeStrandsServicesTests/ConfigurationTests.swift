@@ -63,3 +63,28 @@ import TestSupport
         #expect(error?.description == message)
     }
 }
+
+/// `.env.example` against the README's configuration table and the defaults the server really has.
+@Suite(.unit) struct EnvironmentExampleTests {
+    static func read(_ path: String) throws -> String {
+        try String(contentsOf: Fixtures.repository.appending(path: path), encoding: .utf8)
+    }
+
+    @Test func itListsEveryVariableOfTheREADMEsTableWithItsDefault() throws {
+        let example = try Self.read(".env.example")
+        let listed = Set(example.matches(of: /(?m)^(?:# )?([A-Z][A-Z0-9_]+)=/).map { String($0.output.1) })
+        let readme = try Self.read("README.md")
+        let table = try #require(readme.firstRange(of: "## Configuration").map { readme[$0.upperBound...] })
+        let rows = table.split(separator: "\n").prefix { !$0.hasPrefix("## ") }.filter { $0.hasPrefix("| `") }
+        var documented = Set<String>()
+        for row in rows {
+            // `RATE_LIMIT_CHAT`, `_GENERATION`, …: the rest are rate limits too.
+            for name in row.split(separator: "|")[0].matches(of: /`([A-Z_][A-Z0-9_]*)`/).map({ String($0.output.1) }) {
+                documented.insert(name.hasPrefix("_") ? "RATE_LIMIT" + name : name)
+            }
+        }
+        #expect(listed == documented, "only in .env.example: \(listed.subtracting(documented).sorted()); only in the README: \(documented.subtracting(listed).sorted())")
+        // Its values are the defaults: loading it changes nothing.
+        #expect(try Configuration.load(environment: [:], dotEnv: example) == Configuration())
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import LifeStrandsServices
+import LifeStrandsStore
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Copy the database, while the server runs, to backups/ (SQLite's online backup).")
+
+    @Option(name: .customLong("data-dir"), help: "Folder of the database (default: DATA_DIR, else ./data).")
+    var dataDirectory: String?
+    @Option(help: "Folder the backup is written to.") var out = "backups"
+
+    func run() async throws {
+        let runtime = try Runtime.start(dataDirectory: dataDirectory)
+        let started = ContinuousClock.now
+        let stamp = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
+        let file = URL(filePath: out, directoryHint: .isDirectory).appending(path: "lifestrands-\(stamp).sqlite")
+        let size = try SQLiteBackup.backup(runtime.database, to: file)
+        let npcs = try await runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM npc") ?? 0 }
+        let elapsed = ContinuousClock.now - started
+        print("backup: \(file.path) \(formatBytes(size)), \(npcs) NPCs, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
+    }
+}
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Replace the database with a backup, keeping the current one aside; the server must be stopped.")
+
+    @Argument(help: "The backup file.") var file: String
+    @Option(name: .customLong("data-dir"), help: "Folder of the database (default: DATA_DIR, else ./data).")
+    var dataDirectory: String?
+
+    func run() async throws {
+        var configuration = try Runtime.loadConfiguration()
+        if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
+        let backup = URL(filePath: file)
+        let migrations: [String]
+        do {
+            migrations = try SQLiteBackup.verify(backup)
+        } catch {
+            throw CommandFailure("restore: \(error)")
+        }
+        let url = "http://\(configuration.host):\(configuration.port)"
+        if await serverAnswers(at: url) {
+            throw CommandFailure(
+                "restore: a server answers at \(url): stop it first (`make restore file=\(file) stop=yes` stops the one `make dev-up` started)")
+        }
+        do {
+            let aside = try SQLiteBackup.restore(backup, into: configuration.dataDirectory)
+            print("restore: \(backup.path) (\(migrations.count) migrations) is now \(configuration.dataDirectory.appending(path: SQLiteDatabase.fileName).path)")
+            if let aside { print("restore: the database it replaced is in \(aside.path)") }
+        } catch {
+            throw CommandFailure("restore: \(error)")
+        }
+    }
+
+    /// Whether something answers `GET /health` there within a second.
+    private func serverAnswers(at url: String) async -> Bool {
+        guard let health = URL(string: url + "/health") else { return false }
+        var request = URLRequest(url: health)
+        request.timeoutInterval = 1
+        return (try? await URLSession.shared.data(for: request)) != nil
+    }
+}
+
+struct QueuesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queues", abstract: "Look after the summary queue.", subcommands: [Reset.self])
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete queued and dead summary jobs (never running ones); their conversations stay unsummarised.")
+
+        @Option(name: .customLong("data-dir"), help: "Folder of the database (default: DATA_DIR, else ./data).")
+        var dataDirectory: String?
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() async throws {
+            let runtime = try Runtime.start(dataDirectory: dataDirectory)
+            let summaries = SQLiteSummaryRepository(database: runtime.database)
+            let counts = try await summaries.queueStatistics().jobs
+            let queued = counts[.queued] ?? 0, dead = counts[.dead] ?? 0
+            guard queued + dead > 0 else {
+                print("reset-queues: no queued or dead summary jobs")
+                return
+            }
+            if !yes {
+                print("reset-queues: delete \(queued) queued and \(dead) dead summary jobs in \(runtime.database.path)? Type yes: ", terminator: "")
+                guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+                    throw CommandFailure("reset-queues: nothing deleted")
+                }
+            }
+            let deleted = try await summaries.clearJobs(in: [.queued, .dead])
+            print("reset-queues: deleted \(deleted) jobs (\(counts[.running] ?? 0) running left alone)")
+        }
+    }
+}
+
+/// Bytes as a person reads them: `812 KiB`, `1.4 MiB`.
+func formatBytes(_ bytes: Int64) -> String {
+    bytes < 1 << 20 ? "\(max(1, bytes >> 10)) KiB" : String(format: "%.1f MiB", Double(bytes) / Double(1 << 20))
+}
