@@ -17,7 +17,7 @@ INSTALL_RPATH := -Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
 PORT ?= 8000
 
 .PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory clean \
-	dev-up dev-down dev-restart logs monitor backup restore reset-queues prod-build
+	dev-up dev-down dev-restart logs monitor backup restore reset-queues prod-build test-load test-coverage
 
 setup:
 	@bash scripts/setup.sh
@@ -119,6 +119,21 @@ bench-model: release
 		--tools $(LIFESTRANDS_CACHE)/bench-llama-$(LLAMA_CPP_PYTHON_VERSION)/bin \
 		--python $(LIFESTRANDS_CACHE)/bench-python-$(LLAMA_CPP_PYTHON_VERSION)/bin/python \
 		--model $(LIFESTRANDS_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf --markdown docs/benchmarks.md
+
+# A bounded loopback load test against a release server: 50 players, 3 streamed turns each, 5 ending part way
+# so summaries run alongside; prints TTFT p50/p95/p99, tokens/s, errors, RSS and summary jobs. At most 10 minutes.
+test-load: release
+	@bash scripts/setup.sh --test
+	$(LIFESTRANDS_CACHE)/test-client/bin/python scripts/load_test.py --lifestrands .build/release/lifestrands \
+		--players $(or $(players),50) --turns $(or $(turns),3) --limit 600
+
+# llvm-cov line coverage per module: the unit tier by default, `tier=integration` or `tier=all` for more.
+# Instrumented in its own build folder, so the normal build is left as it is.
+COVERAGE_FLAGS := $(SWIFT_FLAGS) --scratch-path .build/coverage --enable-code-coverage
+test-coverage: setup
+	$(if $(filter integration all,$(tier)),@bash scripts/setup.sh --test)
+	LIFESTRANDS_TEST_TIER=$(if $(filter all,$(tier)),,$(or $(tier),unit)) swift test $(COVERAGE_FLAGS) --no-parallel
+	@python3 scripts/coverage_table.py "$$(swift test $(COVERAGE_FLAGS) --show-codecov-path)"
 
 # Build outputs and run folders; never data/, backups/ or the model cache.
 clean:

@@ -5,6 +5,7 @@ import LifeStrandsServices
 import LifeStrandsStore
 import Logging
 import Metrics
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             embeddings: SQLiteEmbeddingRepository(database: runtime.database),
             textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models,
             metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
-        let app = buildApplication(
+        let server = buildServiceGroup(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {
             url in
@@ -54,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, conversations: \(url)/api/conversations, models: \(url)/api/models/status)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
-        try await app.runService()
+        try await server.run()
     }
 }
 

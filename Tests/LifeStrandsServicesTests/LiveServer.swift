@@ -62,6 +62,18 @@ final class LiveServer {
         self.process = nil
     }
 
+    /// The server's process id while it runs.
+    var pid: Int32? { process?.processIdentifier }
+
+    /// Waits for the server to exit by itself (after a signal the test sent): its exit status, or nil
+    /// when it still runs after `timeout`.
+    func exitStatus(within timeout: Duration) async throws -> Int32? {
+        guard let process else { return nil }
+        try await waitUntil("the server exits", timeout: timeout) { !process.isRunning }
+        self.process = nil
+        return process.terminationStatus
+    }
+
     /// Kills the server outright (SIGKILL): no shutdown, no draining, as a crash or an OOM kill would.
     func kill() {
         guard let process else { return }

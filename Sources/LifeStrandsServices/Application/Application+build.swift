@@ -6,7 +6,8 @@ import LifeStrands
 public import LifeStrandsStore
 public import Logging
 import NIOCore
-import ServiceLifecycle
+public import ServiceLifecycle
+import UnixSignals
 
 /// What the HTTP application needs from the rest of the process.
 public struct AppDependencies: Sendable {
@@ -31,6 +32,8 @@ public struct AppDependencies: Sendable {
     public var monitor: Monitor
     /// The summary worker's pause switch and heartbeat.
     public var summaryWorker = SummaryWorker()
+    /// Draining for a shutdown, and the requests and replies still under way.
+    public var lifecycle = ServerLifecycle()
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
@@ -72,6 +75,8 @@ public func buildRouter(
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorMiddleware(metrics: dependencies.metrics))
+    // Draining for a shutdown, new requests get 503; those under way are counted until written.
+    router.add(middleware: DrainMiddleware(lifecycle: dependencies.lifecycle))
     router.add(
         middleware: BrowserGuard(
             policy: BrowserPolicy(
@@ -115,7 +120,7 @@ public func buildRouter(
         npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
         settings: .init(
             activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
-        logger: logger)
+        logger: logger, lifecycle: dependencies.lifecycle)
     ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
         .addRoutes(to: router.group("api/conversations"))
     ChatSocketController(
@@ -136,42 +141,51 @@ public func buildRouter(
     return router
 }
 
-/// Builds the whole server for `configuration`.
+/// Builds everything `serve` runs, as one service group that SIGTERM or SIGINT stops gracefully. Services
+/// stop in the reverse of their order here: first the drain (new requests get 503 while the requests and
+/// replies under way finish and are stored, up to `SHUTDOWN_GRACE_SECONDS`), then the HTTP server, the
+/// monitor, embeddings, the summary worker (its job in hand finishes; one cut short runs again at the next
+/// start), the timeouts, and last the model engines, their decoding threads joined.
 /// - Parameter onServerRunning: called once the port is bound, with the address served.
-public func buildApplication(
+public func buildServiceGroup(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority?, logger: Logger,
     onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) -> ServiceGroup {
     let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
-    var services: [any Service] = [
+    var services: [any Service] = []
+    if let models = dependencies.models { services.append(EngineService(models: models, logger: logger)) }
+    services.append(
         ConversationTimeoutService(
             conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
-            logger: logger, metrics: dependencies.metrics)
-    ]
+            logger: logger, metrics: dependencies.metrics))
     if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
     }
-    services.append(
-        MonitorService(
-            reader: dependencies.metricsReader, monitor: dependencies.monitor,
-            interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
     if let models = dependencies.models, configuration.enableEmbeddings {
         services.append(
             EmbeddingService(
                 npcs: dependencies.npcs, embeddings: dependencies.embeddings, models: models, index: dependencies.vectors,
                 events: dependencies.events, logger: logger))
     }
-    return Application(
-        router: router,
-        server: server(router: router, configuration: configuration),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
-        services: services,
-        onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.port
-            await onServerRunning("http://\(configuration.host):\(port)")
-        },
-        logger: logger
-    )
+    services.append(
+        MonitorService(
+            reader: dependencies.metricsReader, monitor: dependencies.monitor,
+            interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
+    services.append(
+        Application(
+            router: router,
+            server: server(router: router, configuration: configuration),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                await onServerRunning("http://\(configuration.host):\(port)")
+            },
+            logger: logger
+        ))
+    services.append(
+        DrainService(lifecycle: dependencies.lifecycle, grace: .seconds(configuration.shutdownGraceSeconds), logger: logger))
+    return ServiceGroup(
+        configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
 
 /// HTTP/1 with the WebSocket upgrade. A connection idle for `httpIdleTimeoutSeconds`, or whose request

@@ -39,13 +39,16 @@ public final class ChatService: Sendable {
     let recall: Recall?
     let settings: Settings
     let logger: Logger
+    /// Draining for a shutdown, no reply starts; each reply is in flight until it has been stored.
+    let lifecycle: ServerLifecycle?
     /// Sessions with a reply streaming: one message at a time per session.
     private let replying = Mutex<Set<UUID>>([])
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, models: (any ModelService)?,
-        recall: Recall?, settings: Settings = .init(), logger: Logger
+        recall: Recall?, settings: Settings = .init(), logger: Logger, lifecycle: ServerLifecycle? = nil
     ) {
+        self.lifecycle = lifecycle
         self.npcs = npcs
         self.conversations = conversations
         self.models = models
@@ -98,8 +101,13 @@ public final class ChatService: Sendable {
         let conversation = try await conversation(id, as: caller)
         guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
         guard conversation.state == .active else { throw ConversationError.ended(id) }
+        if lifecycle?.isDraining == true { throw ShuttingDown() }
         guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
-        let release: @Sendable () -> Void = { [self] in _ = replying.withLock { $0.remove(id) } }
+        lifecycle?.began()
+        let release: @Sendable () -> Void = { [self] in
+            _ = replying.withLock { $0.remove(id) }
+            lifecycle?.ended()
+        }
         do {
             var npc = try await npcs.npc(conversation.npcID)
             let history = try await conversations.messages(of: id)

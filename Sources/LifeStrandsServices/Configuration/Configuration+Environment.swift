@@ -31,6 +31,8 @@ extension Configuration {
         configuration.logFormat = try reader.choice("LOG_FORMAT", of: LogFormat.self) ?? configuration.logFormat
         configuration.monitorIntervalSeconds =
             try reader.integer("MONITOR_INTERVAL_SECONDS", in: 1...3600) ?? configuration.monitorIntervalSeconds
+        configuration.shutdownGraceSeconds =
+            try reader.integer("SHUTDOWN_GRACE_SECONDS", in: 0...3600) ?? configuration.shutdownGraceSeconds
         configuration.alertRulesFile = try reader.string("ALERT_RULES_FILE")
         if let text = try reader.string("ALERT_WEBHOOK_URL") {
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil else {

@@ -15,6 +15,8 @@ public struct Configuration: Sendable, Equatable {
     public var alertRulesFile: String?
     /// `ALERT_WEBHOOK_URL`: where each alert change is POSTed as JSON.
     public var alertWebhookURL: URL?
+    /// `SHUTDOWN_GRACE_SECONDS`: how long a graceful shutdown waits for the requests and replies under way.
+    public var shutdownGraceSeconds = 30
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 1 << 20
     /// Folder the model files are looked up in.

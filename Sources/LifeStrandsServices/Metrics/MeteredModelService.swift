@@ -47,6 +47,8 @@ public struct MeteredModelService: ModelService {
     public func reload(_ model: String?) async throws { try await base.reload(model) }
     public func status() async -> ModelServiceStatus { await base.status() }
     public func promptWindow(_ model: String) async throws -> PromptWindow { try await base.promptWindow(model) }
+
+    public func shutdown() async { await base.shutdown() }
 }
 
 /// The times between pieces of one generation's text.

@@ -110,6 +110,8 @@ public final class LocalModelService: ModelService {
         return window
     }
 
+    public func shutdown() async { await manager.shutdown() }
+
     public func status() async -> ModelServiceStatus {
         ModelServiceStatus(
             models: await manager.status(), embeddingPath: embeddingPath, budgetBytes: manager.budgetBytes,

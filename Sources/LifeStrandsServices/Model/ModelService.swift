@@ -16,6 +16,13 @@ public protocol ModelService: Sendable {
     func status() async -> ModelServiceStatus
     /// How `model` counts tokens, and how many one conversation may hold.
     func promptWindow(_ model: String) async throws -> PromptWindow
+    /// Ends the engines and joins their threads, once nothing uses them: the last step of a shutdown.
+    func shutdown() async
+}
+
+extension ModelService {
+    /// Nothing to end.
+    public func shutdown() async {}
 }
 
 /// A model's tokenizer and the tokens one conversation's prompt and reply may take together.

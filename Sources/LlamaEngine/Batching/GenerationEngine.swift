@@ -64,6 +64,8 @@ public final class GenerationEngine: Sendable {
     private let nextID = Atomic<UInt64>(0)
     /// Requests submitted and not yet ended, running or waiting.
     private let inFlight = Atomic<Int>(0)
+    /// Fired by the decoding thread as it ends.
+    private let threadEnded = ThreadEnded()
 
     /// Creates the context and starts its decoding thread.
     /// - Throws: `LlamaError.contextCreationFailed` when the KV cache does not fit in memory.
@@ -76,12 +78,23 @@ public final class GenerationEngine: Sendable {
             threads: configuration.threads)
         let worker = UncheckedTransfer(
             GenerationWorker(context: context, configuration: configuration, inbox: inbox))
-        let thread = Thread { worker.value.run() }
+        let ended = threadEnded
+        let thread = Thread {
+            worker.value.run()
+            ended.fire()
+        }
         thread.name = "llama-decode"
         thread.start()
     }
 
     deinit { inbox.post(.shutdown) }
+
+    /// Ends the decoding thread and returns once it has ended: requests still running end with
+    /// `CancellationError` (let them finish first), and the engine takes no more.
+    public func shutdown() async {
+        inbox.post(.shutdown)
+        await threadEnded.wait()
+    }
 
     /// Starts a generation; the stream yields text as it forms, then `.finished` with the figures.
     ///
@@ -185,4 +198,28 @@ struct EngineSubmission: Sendable {
 struct UncheckedTransfer<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// A one-time event a thread fires and any number of tasks await.
+final class ThreadEnded: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func fire() {
+        let waiters = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let fired = state.withLock { state in
+                if !state.fired { state.waiters.append(continuation) }
+                return state.fired
+            }
+            if fired { continuation.resume() }
+        }
+    }
 }

@@ -183,6 +183,16 @@ public final class ModelManager: Sendable {
 
     // MARK: - Events
 
+    /// Ends every resident model's engine, joining its decoding thread; for the end of the process, once
+    /// no request is left running.
+    public func shutdown() async {
+        let engines = state.withLock { state in
+            defer { state.engines = [:] }
+            return Array(state.engines.values)
+        }
+        for engine in engines { await engine.shutdown() }
+    }
+
     /// Waits for `model` to be granted; a cancelled caller leaves the queue at once.
     private func acquire(_ model: String) async throws -> GenerationEngine {
         let ticket = state.withLock { state in
