@@ -133,8 +133,9 @@ struct CLI {
         let wrong = try await cli.run(["model", "switch", "poet", "--url", url])
         #expect(wrong.status == 1 && wrong.stderr.contains("422"))
         let health = try await cli.run(["health", "--url", url])
-        #expect(health.stdout.hasPrefix("ok: version"))
-        #expect(health.stdout.contains("database sqlite ok"))
+        #expect(health.status == 0 && health.stdout.hasPrefix("ok at \(url)"), "\(health.stdout)")
+        #expect(health.stdout.contains(/database\s+ok\s+sqlite: 0 NPCs \(required\)/), "\(health.stdout)")
+        #expect(health.stdout.contains(/model:chat\s+ok\s+SmolLM2/), "\(health.stdout)")
 
         // Once it has stopped, the same URL is reported unreachable.
         server.stop()

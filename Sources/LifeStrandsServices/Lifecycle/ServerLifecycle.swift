@@ -82,7 +82,7 @@ struct ShuttingDown: Error, APIErrorConvertible {
 }
 
 /// Once draining, answers every new request 503 `shutting_down`; until then counts each request in
-/// flight until its answer has been written.
+/// flight until its answer has been written, or dropped (a WebSocket upgrade's answer never is written).
 struct DrainMiddleware: RouterMiddleware {
     let lifecycle: ServerLifecycle
 
@@ -90,21 +90,32 @@ struct DrainMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         guard !lifecycle.isDraining else { throw ShuttingDown() }
-        lifecycle.began()
-        var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            lifecycle.ended()
-            throw error
-        }
+        let inFlight = InFlight(lifecycle)
+        var response = try await next(request, context)
         let body = response.body
-        response.body = ResponseBody(contentLength: body.contentLength) { [lifecycle] writer in
-            defer { lifecycle.ended() }
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
             try await body.write(writer)
+            inFlight.done()
         }
         return response
     }
+}
+
+/// One request in flight: it ends when `done` is called or when it is released, whichever comes first.
+private final class InFlight: Sendable {
+    private let lifecycle: ServerLifecycle
+    private let ended = Atomic<Bool>(false)
+
+    init(_ lifecycle: ServerLifecycle) {
+        self.lifecycle = lifecycle
+        lifecycle.began()
+    }
+
+    func done() {
+        if !ended.exchange(true, ordering: .relaxed) { lifecycle.ended() }
+    }
+
+    deinit { done() }
 }
 
 /// The first service a graceful shutdown (SIGTERM) stops: it turns new requests away with 503 and waits,
