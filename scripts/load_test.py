@@ -116,7 +116,9 @@ def main():
     unlimited = {f"RATE_LIMIT_{group}": "1000000/min" for group in ("CHAT", "GENERATION", "ADMIN", "OTHER")}
     environment = {**os.environ, **unlimited, "PORT": str(port), "DATA_DIR": os.path.join(folder, "data"),
                    "MAX_CONCURRENT_CONVERSATIONS": str(args.players + 8), "MAX_WAITING_GENERATIONS": str(args.players * 2),
-                   "MAX_GENERATION_WAIT_SECONDS": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "warning"}
+                   "MAX_GENERATION_WAIT_SECONDS": "0", "LOG_FORMAT": "json", "LOG_LEVEL": "warning",
+                   # Every session has its own KV cache in the chat engine: room for all of them.
+                   "MIN_VRAM_MB": str(max(4096, 64 * (args.players + 8)))}
     log = open(os.path.join(folder, "server.log"), "w")
     server = subprocess.Popen([args.lifestrands, "serve"], env=environment, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
@@ -127,7 +129,8 @@ def main():
         rss_start = rss_mib(server.pid)
         npcs = []
         with open(args.npcs) as sample:
-            for strand in json.load(sample)[:5]:
+            for entry in json.load(sample)[:5]:
+                strand = entry["life_strand"]
                 npcs.append(requests.post(base + "/api/npcs", json=strand, timeout=30).json()["npc_id"])
         print(f"load: server pid {server.pid} on {base}, {rss_start:.0f} MiB RSS; {args.players} players x {args.turns} "
               f"turns over {len(npcs)} NPCs, {args.enders} ending early; stops by {args.limit:.0f} s", flush=True)

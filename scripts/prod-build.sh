@@ -21,7 +21,7 @@ mkdir -p "$DIST/share/lifestrands/ops"
 cp -L ops/* "$DIST/share/lifestrands/ops/"
 # The tree must run on its own: each llama.cpp library the binary needs resolves inside it.
 lib="$(cd "$DIST/lib" && pwd)"
-outside="$(ldd "$DIST/bin/lifestrands" | grep -E 'llama|ggml' | grep -v "$lib" || true)"
+outside="$(ldd "$DIST/bin/lifestrands" | grep -E 'llama|ggml' | awk '{print $3}' | xargs -r -n1 realpath | grep -v "^$lib/" || true)"
 [ -z "$outside" ] || { echo "prod-build: the binary finds these outside $lib:" >&2; echo "$outside" >&2; exit 1; }
 echo "prod-build: $(cd "$DIST" && pwd) ($(du -sh "$DIST" | cut -f1)) in $((SECONDS - started)) s"
 echo "prod-build: install with: sudo cp -R $DIST /opt/lifestrands && sudo cp ops/lifestrands.service /etc/systemd/system/"

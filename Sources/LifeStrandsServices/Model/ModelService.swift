@@ -79,5 +79,9 @@ public struct ModelServiceError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var problem: String
 
-    public var description: String { "\(variable): \(problem) at \(path); run `make setup`, or set \(variable) to a GGUF file" }
+    public var description: String {
+        variable == "MIN_VRAM_MB"
+            ? "MIN_VRAM_MB: \(problem) at \(path); raise MIN_VRAM_MB, or lower MAX_CONCURRENT_CONVERSATIONS (each session has its own KV cache)"
+            : "\(variable): \(problem) at \(path); run `make setup`, or set \(variable) to a GGUF file"
+    }
 }
