@@ -50,8 +50,8 @@ public struct SQLiteConversationRepository: ConversationRepository {
                 arguments: [id.lowercased]
             ).map { row in
                 ConversationMessage(
-                    id: try Self.uuid(row["id"]), conversationID: id,
-                    role: ConversationMessage.Role(rawValue: row["role"]) ?? .user, content: row["content"],
+                    id: try StoredValue.uuid(row["id"], "conversation_message.id"), conversationID: id,
+                    role: try StoredValue.choice(row["role"], "conversation_message.role"), content: row["content"],
                     promptContent: row["prompt_content"],
                     complete: row["complete"], createdAt: row["created_at"],
                     usage: try (row["usage"] as String?).map { try JSONDecoder().decode(MessageUsage.self, from: Data($0.utf8)) })
@@ -128,7 +128,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
                     arguments: [date, id])
                 try Self.enqueueSummary(of: id, at: date, requestID: nil, db)
             }
-            return try ids.map { try Self.fetch(try Self.uuid($0), db) }
+            return try ids.map { try Self.fetch(try StoredValue.uuid($0, "conversation.id"), db) }
         }
     }
 
@@ -195,15 +195,10 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     private static func conversation(_ row: Row) throws -> Conversation {
         Conversation(
-            id: try uuid(row["id"]), npcID: try uuid(row["npc_id"]), userID: row["user_id"],
-            state: Conversation.State(rawValue: row["state"]) ?? .ended, startedAt: row["started_at"],
+            id: try StoredValue.uuid(row["id"], "conversation.id"), npcID: try StoredValue.uuid(row["npc_id"], "conversation.npc_id"),
+            userID: row["user_id"], state: try StoredValue.choice(row["state"], "conversation.state"), startedAt: row["started_at"],
             lastActivityAt: row["last_activity_at"], endedAt: row["ended_at"],
-            endReason: (row["end_reason"] as String?).flatMap(Conversation.EndReason.init(rawValue:)),
+            endReason: try (row["end_reason"] as String?).map { try StoredValue.choice($0, "conversation.end_reason") },
             messageCount: row["message_count"])
-    }
-
-    private static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw DatabaseError(message: "corrupt id \(text)") }
-        return id
     }
 }

@@ -64,7 +64,7 @@ public struct SQLiteNPCRepository: NPCRepository {
             let page = rows.prefix(limit)
             let npcs = try page.map { row in
                 NPCSummary(
-                    id: try Self.uuid(row["id"]), name: row["name"], occupation: row["occupation"],
+                    id: try StoredValue.uuid(row["id"], "npc.id"), name: row["name"], occupation: row["occupation"],
                     location: row["location"], mood: row["mood"], revision: row["revision"],
                     updatedAt: row["updated_at"]
                 )
@@ -170,10 +170,9 @@ public struct SQLiteNPCRepository: NPCRepository {
     }
 
     private static func revision(_ row: Row) throws -> NPCRevision {
-        let change: String = row["change"]
-        return NPCRevision(
-            npcID: try uuid(row["npc_id"]), number: row["revision"],
-            change: RevisionChange(rawValue: change) ?? .replaced, restoredFrom: row["restored_from"],
+        NPCRevision(
+            npcID: try StoredValue.uuid(row["npc_id"], "npc_revision.npc_id"), number: row["revision"],
+            change: try StoredValue.choice(row["change"], "npc_revision.change"), restoredFrom: row["restored_from"],
             createdAt: row["created_at"], strand: try decode(row["strand"]))
     }
 
@@ -229,11 +228,6 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     private static func decode(_ text: String) throws -> LifeStrand {
         try LifeStrand(json: JSONParser.parse(text))
-    }
-
-    private static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw DatabaseError(message: "corrupt NPC id \(text)") }
-        return id
     }
 
     private static func escapeLike(_ text: String) -> String {

@@ -246,8 +246,9 @@ public struct SQLiteSummaryRepository: SummaryRepository {
 
     private static func job(_ row: Row) throws -> SummaryJob {
         SummaryJob(
-            id: try uuid(row["id"]), conversationID: try uuid(row["conversation_id"]),
-            state: SummaryJob.State(rawValue: row["state"]) ?? .dead, attempts: row["attempts"],
+            id: try StoredValue.uuid(row["id"], "summary_job.id"),
+            conversationID: try StoredValue.uuid(row["conversation_id"], "summary_job.conversation_id"),
+            state: try StoredValue.choice(row["state"], "summary_job.state"), attempts: row["attempts"],
             maxAttempts: row["max_attempts"], nextRunAt: row["next_run_at"], lastError: row["last_error"],
             createdAt: row["created_at"], updatedAt: row["updated_at"], requestID: row["request_id"])
     }
@@ -255,15 +256,12 @@ public struct SQLiteSummaryRepository: SummaryRepository {
     private static func analysis(_ row: Row) throws -> StoredAnalysis {
         let notes = try JSONParser.parse(row["notes"] as String).arrayValue?.compactMap(\.stringValue) ?? []
         return StoredAnalysis(
-            id: try uuid(row["id"]), conversationID: try uuid(row["conversation_id"]), npcID: try uuid(row["npc_id"]),
-            userID: row["user_id"], state: StoredAnalysis.State(rawValue: row["state"]) ?? .rejected,
+            id: try StoredValue.uuid(row["id"], "conversation_analysis.id"),
+            conversationID: try StoredValue.uuid(row["conversation_id"], "conversation_analysis.conversation_id"),
+            npcID: try StoredValue.uuid(row["npc_id"], "conversation_analysis.npc_id"), userID: row["user_id"],
+            state: try StoredValue.choice(row["state"], "conversation_analysis.state"),
             analysis: try ConversationAnalysis(json: try JSONParser.parse(row["analysis"] as String)),
             confidence: row["confidence"], notes: notes, revision: row["revision"], createdAt: row["created_at"],
             decidedAt: row["decided_at"])
-    }
-
-    private static func uuid(_ text: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw DatabaseError(message: "corrupt id \(text)") }
-        return id
     }
 }
