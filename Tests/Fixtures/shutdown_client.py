@@ -28,8 +28,12 @@ def main(base, pid, session):
     first = next(replied)
     tokens = [first.get("token", "")]
     os.kill(int(pid), signal.SIGTERM)
-    # Draining: a new request is refused, and says why.
-    refused = requests.get(base + "/api/npcs", timeout=30)
+    # Draining: a new request is refused, and says why. The signal arrives a moment after kill returns,
+    # so a request may still be served before it: ask again until one is refused (at most 200 times).
+    for _ in range(200):
+        refused = requests.get(base + "/api/npcs", timeout=30)
+        if refused.status_code != 200:
+            break
     report["during_drain"] = {"status": refused.status_code, "code": refused.json()["error"]["code"],
                               "retry_after": refused.headers.get("Retry-After")}
     done = None
