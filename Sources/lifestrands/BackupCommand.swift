@@ -19,7 +19,7 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try Runtime.start(dataDirectory: dataDirectory)
         let started = ContinuousClock.now
-        let stamp = Date().formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
+        let stamp = SQLiteBackup.stamp(Date())
         let file = URL(filePath: out, directoryHint: .isDirectory).appending(path: "lifestrands-\(stamp).sqlite")
         let size = try SQLiteBackup.backup(runtime.database, to: file)
         let npcs = try await runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM npc") ?? 0 }

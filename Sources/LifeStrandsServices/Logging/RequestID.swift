@@ -28,12 +28,6 @@ public enum RequestID {
 
     /// A new id: 16 random hex digits.
     static func make() -> String {
-        String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
+        String(format: "%016llx", UInt64.random(in: .min ... .max))
     }
 }

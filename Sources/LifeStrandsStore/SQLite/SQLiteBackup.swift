@@ -8,6 +8,11 @@ public enum SQLiteBackup {
         public var description: String
     }
 
+    /// A moment as file names here carry it: `20261204T183012Z`.
+    public static func stamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
+    }
+
     /// Copies a consistent snapshot of `database` to `destination` while the server goes on writing; the
     /// file appears only once complete. - Returns: its size in bytes.
     public static func backup(_ database: DatabasePool, to destination: URL) throws -> Int64 {
@@ -68,8 +73,7 @@ public enum SQLiteBackup {
         var aside: URL?
         let manager = FileManager.default
         if manager.fileExists(atPath: current.path) {
-            let stamp = date.formatted(.iso8601.year().month().day().dateSeparator(.omitted).time(includingFractionalSeconds: false).timeSeparator(.omitted))
-            let folder = dataDirectory.appending(path: "before-restore-\(stamp)")
+            let folder = dataDirectory.appending(path: "before-restore-\(stamp(date))")
             try manager.createDirectory(at: folder, withIntermediateDirectories: true)
             for suffix in ["", "-wal", "-shm"] {
                 let path = dataDirectory.appending(path: SQLiteDatabase.fileName + suffix)

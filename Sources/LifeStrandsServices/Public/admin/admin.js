@@ -89,11 +89,12 @@ async function refresh() {
 
 async function loadOverview() {
   const health = await api('GET', '/api/monitor/health');
+  showOverall(health);
   if (!health.data?.components) return;
   $('components').replaceChildren(...health.data.components.map((component) =>
     el('div', { class: 'component', 'data-name': component.name },
       el('h4', {}, component.name.replace('_', ' '), badge(component.state)),
-      el('p', { text: component.detail + (component.required ? '' : '') }))));
+      el('p', { text: component.detail }))));
   await Promise.all(charts.map(drawChart));
 }
 
@@ -171,7 +172,11 @@ async function loadCounts() {
   const firing = (alerts.data?.rules || []).filter((rule) => rule.state === 'firing').length;
   $('alert-count').textContent = firing;
   $('alert-count').hidden = !firing;
-  const health = await api('GET', '/api/monitor/health');
+  // The overview reads the health report itself; other tabs fetch it here for the header's badge.
+  if (current !== 'overview') showOverall(await api('GET', '/api/monitor/health'));
+}
+
+function showOverall(health) {
   const overall = health.data?.status || 'unknown';
   $('overall').dataset.state = overall;
   $('overall').textContent = overall;
