@@ -31,8 +31,10 @@ def main(url, token, npc_name, folder):
         driver.get(f"{url}/admin/#token={token}")
         driver.refresh()
         wait.until(lambda d: css("#components .component"))
-        report["components"] = {e.get_attribute("data-name"): e.find_element(By.CSS_SELECTOR, ".badge").text.lower()
-                                for e in css("#components .component")}
+        # The page redraws every 5 s: what it shows is read in one script, never element by element.
+        report["components"] = driver.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll('#components .component')]"
+            ".map(e => [e.dataset.name, e.querySelector('.badge').textContent.toLowerCase()]))")
         wait.until(lambda d: int(d.find_element(By.ID, "chart-conversations").get_attribute("data-points") or 0) >= 2)
         report["chart_points"] = {c: int(driver.find_element(By.ID, c).get_attribute("data-points") or 0)
                                   for c in ("chart-tokens", "chart-ttft", "chart-queue", "chart-conversations")}
@@ -101,8 +103,10 @@ def main(url, token, npc_name, folder):
         wait.until(lambda d: d.find_element(By.ID, "worker-state").text.lower() == "running")
         driver.find_element(By.ID, "worker-toggle").click()
         wait.until(lambda d: d.find_element(By.ID, "worker-state").text.lower() == "paused")
-        report["job_states"] = [r.get_attribute("data-state") for r in css("#job-rows tr")]
-        report["job_counts"] = [b.text for b in css("#job-counts .badge")]
+        report["job_states"] = driver.execute_script(
+            "return [...document.querySelectorAll('#job-rows tr')].map(r => r.dataset.state)")
+        report["job_counts"] = driver.execute_script(
+            "return [...document.querySelectorAll('#job-counts .badge')].map(b => b.textContent)")
         shot("queue")
         driver.find_element(By.ID, "worker-toggle").click()
         wait.until(lambda d: d.find_element(By.ID, "worker-state").text.lower() == "running")
@@ -119,7 +123,8 @@ def main(url, token, npc_name, folder):
         # Alerts: every rule with its state.
         driver.find_element(By.CSS_SELECTOR, "[data-tab=alerts]").click()
         wait.until(lambda d: css("#rule-rows tr"))
-        report["rules"] = {r.get_attribute("data-rule"): r.get_attribute("data-state") for r in css("#rule-rows tr")}
+        report["rules"] = driver.execute_script(
+            "return Object.fromEntries([...document.querySelectorAll('#rule-rows tr')].map(r => [r.dataset.rule, r.dataset.state]))")
         shot("alerts")
 
         # A phone-sized window: nothing wider than the screen.
