@@ -1,6 +1,7 @@
 """Drives the admin panel in headless Chromium through each of its flows, saving a screenshot of each.
 
-Usage: admin_check.py URL TOKEN NPC_NAME SCREENSHOT_FOLDER. Prints a JSON report."""
+Usage: admin_check.py URL TOKEN NPC_NAME SCREENSHOT_FOLDER, or admin_check.py --dead-letter URL TOKEN
+SCREENSHOT_FOLDER for the retry of a dead-lettered job. Prints a JSON report."""
 import json
 import os
 import sys
@@ -10,6 +11,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from ui_check import browser
+
+
+def console_errors(driver):
+    # Refused requests (401s, 422s) are logged by the browser too; anything else is a script error.
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]]
 
 
 def main(url, token, npc_name, folder):
@@ -135,13 +142,54 @@ def main(url, token, npc_name, folder):
         report["narrow_overflow"] = driver.execute_script(
             "return document.documentElement.scrollWidth > window.innerWidth + 1")
         shot("narrow")
-        # Refused requests (the 401s, 422s above) are logged by the browser too; anything else is a script error.
-        report["console_errors"] = [entry["message"] for entry in driver.get_log("browser")
-                                    if entry["level"] == "SEVERE" and "Failed to load resource" not in entry["message"]]
+        report["console_errors"] = console_errors(driver)
+    finally:
+        driver.quit()
+    print(json.dumps(report))
+
+
+def dead_letter(url, token, folder):
+    """The summary queue shows a dead-lettered job with its error; with the worker paused, Retry queues it again."""
+    report = {}
+    driver = browser(1280, 1000)
+    shot = lambda name: driver.save_screenshot(os.path.join(folder, f"admin-{name}.png"))
+    row = lambda state: driver.execute_script(
+        "const r = document.querySelector(`#job-rows tr[data-state=${arguments[0]}]`);"
+        "return r && {job: r.dataset.job, attempts: r.cells[2].textContent, error: r.querySelector('.error-text').textContent}",
+        state)
+
+    def click_retry(d):
+        # A redraw between finding the button and clicking it leaves a stale element: the wait tries again.
+        d.find_element(By.CSS_SELECTOR, "#job-rows tr[data-state=dead] [data-action=retry]").click()
+        return True
+
+    try:
+        wait = WebDriverWait(driver, 120, ignored_exceptions=[StaleElementReferenceException])
+        driver.get(f"{url}/admin/#token={token}")
+        driver.refresh()
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-tab=queue]").is_displayed())
+        driver.find_element(By.CSS_SELECTOR, "[data-tab=queue]").click()
+        dead = wait.until(lambda d: row("dead"))
+        report["dead"] = dead
+        badges = "return [...document.querySelectorAll('#job-counts .badge')].map(b => b.textContent)"
+        report["dead_badges"] = driver.execute_script(badges)
+        shot("dead-letter")
+        wait.until(lambda d: d.find_element(By.ID, "worker-state").text.lower() == "running")
+        driver.find_element(By.ID, "worker-toggle").click()
+        wait.until(lambda d: d.find_element(By.ID, "worker-state").text.lower() == "paused")
+        wait.until(click_retry)
+        report["retried"] = wait.until(lambda d: (r := row("queued")) and r["job"] == dead["job"] and r)
+        report["retried_badges"] = driver.execute_script(badges)
+        report["retry_buttons"] = len(driver.find_elements(By.CSS_SELECTOR, "#job-rows [data-action=retry]"))
+        shot("retried")
+        report["console_errors"] = console_errors(driver)
     finally:
         driver.quit()
     print(json.dumps(report))
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    if sys.argv[1] == "--dead-letter":
+        dead_letter(*sys.argv[2:5])
+    else:
+        main(*sys.argv[1:5])

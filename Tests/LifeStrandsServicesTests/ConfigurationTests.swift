@@ -19,13 +19,13 @@ import TestSupport
             "ENABLE_EMBEDDINGS": "false", "ENABLE_AUTO_SUMMARIES": "0", "SUMMARY_AUTO_APPROVAL_THRESHOLD": "0.65",
             "MAX_CONCURRENT_CONVERSATIONS": "50", "CONVERSATION_TIMEOUT_MINUTES": "45", "MEMORY_MAX_PER_NPC": "75",
             "DATABASE_URL": "postgresql://user:pass@localhost/lifestrands", "PORT": "9000", "LOG_LEVEL": "DEBUG",
-            "LOG_FORMAT": "Text",
+            "LOG_FORMAT": "Text", "SUMMARY_MAX_TOKENS": "512",
         ])
         #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
         #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
         #expect(configuration.modelPath("chat.gguf").hasSuffix("/chat.gguf"))
         #expect(!configuration.enableEmbeddings && !configuration.enableAutoSummaries)
-        #expect(configuration.summaryAutoApprovalThreshold == 0.65)
+        #expect(configuration.summaryAutoApprovalThreshold == 0.65 && configuration.summaryMaxTokens == 512)
         #expect(configuration.maxConcurrentConversations == 50 && configuration.conversationTimeoutMinutes == 45)
         #expect(configuration.memoryMaxPerNPC == 75 && configuration.port == 9000)
         #expect(configuration.databaseURL == "postgresql://user:pass@localhost/lifestrands")
@@ -50,6 +50,7 @@ import TestSupport
         ("PORT", "70000", "PORT=70000 is invalid: expected an integer from 1 to 65535"),
         ("SUMMARY_AUTO_APPROVAL_THRESHOLD", "1.5", "SUMMARY_AUTO_APPROVAL_THRESHOLD=1.5 is invalid: expected a number from 0.0 to 1.0"),
         ("ENABLE_EMBEDDINGS", "maybe", "ENABLE_EMBEDDINGS=maybe is invalid: expected true or false"),
+        ("SUMMARY_MAX_TOKENS", "0", "SUMMARY_MAX_TOKENS=0 is invalid: expected an integer from 1 to 32768"),
         ("MAX_CONCURRENT_CONVERSATIONS", "0", "MAX_CONCURRENT_CONVERSATIONS=0 is invalid: expected an integer from 1 to 1024"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL=mysql://x is invalid: expected a postgres:// or postgresql:// URL, or unset for SQLite"),
         ("JWT_SECRET", "short", "JWT_SECRET=(hidden) is invalid: expected at least 32 bytes"),

@@ -192,7 +192,8 @@ public enum AnalysisError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalid(let issues):
-            "the analysis is invalid: " + issues.map { "\($0.path): \($0.message)" }.joined(separator: "; ")
+            // An issue with the whole analysis has no path to name.
+            "the analysis is invalid: " + issues.map { $0.path.isEmpty ? $0.message : "\($0.path): \($0.message)" }.joined(separator: "; ")
         }
     }
 }

@@ -211,6 +211,7 @@ func summaryService(configuration: Configuration, dependencies: AppDependencies,
             summaries: dependencies.summaries, models: models, events: dependencies.events,
             settings: .init(
                 autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold,
+                maxTokens: configuration.summaryMaxTokens,
                 memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC), embeddings: configuration.enableEmbeddings),
             npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
             metrics: dependencies.metrics, worker: dependencies.summaryWorker)

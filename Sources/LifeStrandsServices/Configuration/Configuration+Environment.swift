@@ -54,6 +54,7 @@ extension Configuration {
         configuration.enableAutoSummaries = try reader.bool("ENABLE_AUTO_SUMMARIES") ?? configuration.enableAutoSummaries
         configuration.summaryAutoApprovalThreshold =
             try reader.number("SUMMARY_AUTO_APPROVAL_THRESHOLD", in: 0...1) ?? configuration.summaryAutoApprovalThreshold
+        configuration.summaryMaxTokens = try reader.integer("SUMMARY_MAX_TOKENS", in: 1...32_768) ?? configuration.summaryMaxTokens
         configuration.maxConcurrentConversations =
             try reader.integer("MAX_CONCURRENT_CONVERSATIONS", in: 1...1024) ?? configuration.maxConcurrentConversations
         configuration.conversationTimeoutMinutes =

@@ -32,6 +32,8 @@ public struct Configuration: Sendable, Equatable {
     public var enableEmbeddings = true
     public var enableAutoSummaries = true
     public var summaryAutoApprovalThreshold = 0.8
+    /// Tokens one analysis may take before it counts as cut off (a failed attempt).
+    public var summaryMaxTokens = 1536
     public var maxConcurrentConversations = 8
     public var conversationTimeoutMinutes = 30
     public var memoryMaxPerNPC = 50

@@ -90,12 +90,17 @@ struct SummaryController {
         .json(try await json(try await summaries.reject(try context.parameters.uuid("id"), at: Date())))
     }
 
-    /// `?state=queued|running|done|dead&limit=` → `{"jobs": [...]}`.
+    /// `?state=queued|running|done|dead&limit=` → `{"jobs": [...], "counts": {state: n}}`; the counts are of
+    /// every job, so a page can show the whole queue beside a filtered, limited list.
     @Sendable func jobs(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = request.query
         let state = try parameters.optionalCase("state", of: SummaryJob.State.self)
         let jobs = try await summaries.jobs(state: state, limit: try Self.limit(parameters))
-        return .json(["jobs": .array(jobs.map(\.json))])
+        let counts = try await summaries.queueStatistics().jobs
+        return .json([
+            "jobs": .array(jobs.map(\.json)),
+            "counts": .object(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, .integer(Int64($0.value))) })),
+        ])
     }
 
     /// `{"npc_id", "user_id", "messages": [{"role": "user"|"npc", "content"}], "model"?: "summary"|"chat"}` →

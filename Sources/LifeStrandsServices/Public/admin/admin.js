@@ -34,7 +34,11 @@ const mib = (bytes) => `${Math.round(bytes / 1048576)} MiB`;
 // MARK: API and sign-in
 
 let token = new URLSearchParams(location.hash.slice(1)).get('token') || sessionStorage.getItem('ls-admin-token') || '';
-if (location.hash.includes('token=')) history.replaceState(null, '', location.pathname);
+if (location.hash.includes('token=')) {
+  // Out of the address bar, where it would be bookmarked; kept for this tab, so a reload stays signed in.
+  sessionStorage.setItem('ls-admin-token', token);
+  history.replaceState(null, '', location.pathname);
+}
 $('token').value = token;
 $('token').addEventListener('change', () => {
   token = $('token').value.trim();
@@ -470,21 +474,16 @@ async function revisionsView(record) {
 // MARK: Summary queue
 
 async function loadQueue() {
-  const [worker, jobs, counts] = await Promise.all([
-    api('GET', '/api/summaries/worker'), api('GET', '/api/summaries/jobs?limit=100'),
-    api('GET', `/api/monitor/series?minutes=1&expr=${encodeURIComponent('lifestrands_summary_jobs')}`),
-  ]);
+  const [worker, jobs] = await Promise.all([api('GET', '/api/summaries/worker'), api('GET', '/api/summaries/jobs?limit=100')]);
   const paused = worker.data?.paused, running = worker.data?.running;
   const workerState = !running ? 'down' : paused ? 'paused' : 'running';
   $('worker-state').dataset.state = workerState;
   $('worker-state').textContent = workerState;
   $('worker-toggle').textContent = paused ? 'Resume' : 'Pause';
   $('worker-toggle').onclick = async () => { await api('POST', `/api/summaries/worker/${paused ? 'resume' : 'pause'}`); loadQueue(); };
-  const last = counts.data?.points?.at(-1)?.series || [];
-  $('job-counts').replaceChildren(...['queued', 'running', 'done', 'dead'].map((state) => {
-    const value = last.find((series) => series.labels.state === state)?.value ?? 0;
-    return badge(value ? state : 'off', `${value} ${state}`);
-  }));
+  const counts = jobs.data?.counts || {};
+  $('job-counts').replaceChildren(...['queued', 'running', 'done', 'dead'].map((state) =>
+    badge(counts[state] ? state : 'off', `${counts[state] ?? 0} ${state}`)));
   $('job-rows').replaceChildren(...(jobs.data?.jobs || []).map((job) => el('tr', { 'data-job': job.job_id, 'data-state': job.state },
     el('td', {}, badge(job.state)), el('td', {}, el('code', { text: job.session_id.slice(0, 8) })),
     el('td', {}, `${job.attempts} of ${job.max_attempts}`), el('td', {}, when(job.created_at)),
