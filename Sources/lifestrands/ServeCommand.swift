@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
             summaries: SQLiteSummaryRepository(database: runtime.database),
             embeddings: SQLiteEmbeddingRepository(database: runtime.database),
             textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models,
-            metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
+            analysis: configuration.analysis, metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
         let server = buildServiceGroup(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {

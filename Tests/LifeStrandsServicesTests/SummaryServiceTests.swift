@@ -31,23 +31,38 @@ import TestSupport
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 
+    /// The analyzer's settings and the worker's, for one test.
+    struct Summarizing {
+        var analysis: ConversationAnalyzer.Settings
+        var worker: SummaryService.Settings
+
+        init(
+            autoApply: Bool = true, threshold: Double = 0.8, maxTokens: Int = 1536, retryDelay: Duration = .seconds(2),
+            memoryPolicy: MemoryPolicy = .init()
+        ) {
+            analysis = .init(autoApply: autoApply, threshold: threshold, maxTokens: maxTokens, memoryPolicy: memoryPolicy)
+            worker = .init(retryDelay: retryDelay)
+        }
+    }
+
     /// - Parameter scripted: answers the summary model gives instead of sampling (chat stays real).
-    func service(_ settings: SummaryService.Settings = .init(), scripted: ScriptedSummaryModel.Answers? = nil) async throws
+    func service(_ settings: Summarizing = .init(), scripted: ScriptedSummaryModel.Answers? = nil) async throws
         -> SummaryService
     {
         let real = try await Self.models.value
         let models: any ModelService = scripted.map { ScriptedSummaryModel(real: real, answers: $0) } ?? real
         return SummaryService(
-            summaries: summaries, models: models, events: events, settings: settings, npcs: npcs, logger: Logger(label: "test"))
+            summaries: summaries, analyzer: ConversationAnalyzer(models: models, settings: settings.analysis), events: events,
+            settings: settings.worker, npcs: npcs, logger: Logger(label: "test"))
     }
 
     /// Runs the conversation's job until it is done or dead: the tiny model's analysis can fail an attempt,
     /// and the next attempt draws anew after a short backoff.
     func settle(
-        _ conversation: UUID, with settings: SummaryService.Settings, scripted: ScriptedSummaryModel.Answers? = nil
+        _ conversation: UUID, with settings: Summarizing, scripted: ScriptedSummaryModel.Answers? = nil
     ) async throws -> SummaryJob {
         var settings = settings
-        settings.retryDelay = .milliseconds(1)
+        settings.worker.retryDelay = .milliseconds(1)
         let summarizer = try await service(settings, scripted: scripted)
         var job = try #require(try await summaries.job(forConversation: conversation))
         try await waitUntil("the summary job is done or dead", timeout: .seconds(480)) {
@@ -126,7 +141,7 @@ import TestSupport
         var analyses: [ConversationAnalysis] = []
         for attempt in 1...3 {
             // The 135M model may still run out of tokens on an attempt: that one is skipped.
-            if let analysis = try? await summarizer.analyze(conversation, transcript: transcript, npc: npc, attempt: attempt) {
+            if let analysis = try? await summarizer.analyzer.analyze(conversation, transcript: transcript, npc: npc, attempt: attempt) {
                 analyses.append(analysis)
             }
         }

@@ -26,7 +26,8 @@ struct TestApp {
         dependencies = AppDependencies(
             npcs: repository, conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
-            textSearch: SQLiteTextSearch(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models)
+            textSearch: SQLiteTextSearch(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models,
+            analysis: configuration.analysis)
         let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority)
         application = Application(router: router)
     }

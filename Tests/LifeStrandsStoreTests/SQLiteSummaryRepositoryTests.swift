@@ -142,6 +142,35 @@ import TestSupport
         await #expect(throws: SummaryError.analysisNotFound(npc.id)) { try await summaries.analysis(npc.id) }
     }
 
+    @Test func theSettlementSeesTheTransactionsNPCAndAThrowingOneChangesNothing() async throws {
+        let (npc, conversation, _) = try await endedConversation()
+        let job = try #require(try await summaries.claimNextJob(at: now))
+        _ = try await npcs.modify(npc.id, change: .patched) { strand in
+            var strand = strand
+            strand.currentStatus.mood = "restless"
+            return strand
+        }
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            try await summaries.complete(job, at: now) { material in
+                #expect(material.npc.revision == 2 && material.npc.strand.currentStatus.mood == "restless")
+                #expect(material.conversation.id == conversation.id && material.transcript.count == 2)
+                throw Refused()
+            }
+        }
+        #expect(try await npcs.npc(npc.id).revision == 2)
+        #expect(try await summaries.job(forConversation: conversation.id)?.state == .running)
+        #expect(try await summaries.analyses(state: nil, npcID: npc.id, limit: 10).isEmpty)
+
+        // The last attempt failed: the conversation is recorded, no analysis kept, the job dead with the error.
+        let failed = SummaryOutcome.evidenceOnly(memoryPolicy: .init(), failure: "cut off")
+        let (_, after) = try #require(try await summaries.complete(job, with: failed, at: now))
+        #expect(after.strand.memories.map(\.kind) == [.conversation, .statement])
+        #expect(try await summaries.analyses(state: nil, npcID: npc.id, limit: 10).isEmpty)
+        let dead = try #require(try await summaries.job(forConversation: conversation.id))
+        #expect(dead.state == .dead && dead.lastError == "cut off")
+    }
+
     @Test func failuresBackOffThenDeadLetterWithTheLastError() async throws {
         let (_, conversation, _) = try await endedConversation()
         var clock = now

@@ -24,6 +24,8 @@ public struct AppDependencies: Sendable {
     public var databaseHealth: any DatabaseHealthCheck
     /// Nil where this process serves no model: its routes then answer 503.
     public var models: (any ModelService)?
+    /// The one analyzer the summary worker, the preview route and reflections share; nil without models.
+    public var analyzer: ConversationAnalyzer?
     /// NPC status changes, for WebSocket subscribers.
     public var events: NPCEvents
     /// What `GET /metrics` reports; `models` is counted into it.
@@ -38,9 +40,10 @@ public struct AppDependencies: Sendable {
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
-        models: (any ModelService)? = nil, events: NPCEvents = NPCEvents(), metrics: ServerMetrics = ServerMetrics(),
-        monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
+        models: (any ModelService)? = nil, analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
+        metrics: ServerMetrics = ServerMetrics(), monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
     ) {
+        self.analyzer = models.map { ConversationAnalyzer(models: $0, settings: analysis) }
         self.metrics = metrics
         self.monitor = monitor
         self.textSearch = textSearch
@@ -130,7 +133,7 @@ public func buildRouter(
     SummaryController(
         summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
         memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
-        analyzer: summaryService(configuration: configuration, dependencies: dependencies, logger: logger),
+        analyzer: dependencies.analyzer,
         maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
     ).addRoutes(to: router.group("api/summaries"))
     MonitorController(
@@ -206,13 +209,10 @@ func server(router: Router<AppRequestContext>, configuration: Configuration) -> 
 
 /// The summary worker, where this process serves models.
 func summaryService(configuration: Configuration, dependencies: AppDependencies, logger: Logger) -> SummaryService? {
-    dependencies.models.map { models in
+    dependencies.analyzer.map { analyzer in
         SummaryService(
-            summaries: dependencies.summaries, models: models, events: dependencies.events,
-            settings: .init(
-                autoApply: configuration.enableAutoSummaries, threshold: configuration.summaryAutoApprovalThreshold,
-                maxTokens: configuration.summaryMaxTokens,
-                memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC), embeddings: configuration.enableEmbeddings),
+            summaries: dependencies.summaries, analyzer: analyzer, events: dependencies.events,
+            settings: .init(embeddings: configuration.enableEmbeddings),
             npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
             metrics: dependencies.metrics, worker: dependencies.summaryWorker)
     }

@@ -13,7 +13,7 @@ struct SummaryController {
     /// `MEMORY_MAX_PER_NPC` and the rest of how memories are kept.
     let memoryPolicy: MemoryPolicy
     /// Runs previews; nil where this process serves no model.
-    let analyzer: SummaryService?
+    let analyzer: ConversationAnalyzer?
     let maxBodyBytes: Int
     /// The worker an admin pauses and resumes.
     let worker: SummaryWorker
@@ -135,14 +135,13 @@ struct SummaryController {
         let npc = try await npcs.npc(npcID)
         let started = ContinuousClock.now
         let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
-        let review = analyzer.settings.rule.review(analysis, transcript: transcript, partner: conversation.userID, strand: npc.strand)
-        let (confident, doubtful) = review.split(analysis, at: analyzer.settings.threshold)
+        let outcome = analyzer.decide(analysis, conversation: conversation, transcript: transcript, npc: npc)
         return .json([
-            "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(review.confidence),
-            "confidence_notes": .array(review.notes.map(JSONValue.string)),
+            "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(outcome.review.confidence),
+            "confidence_notes": .array(outcome.review.notes.map(JSONValue.string)),
             "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)), "evidence": analysis.evidenceJSON,
-            "would_apply": .bool(analyzer.settings.autoApply && !confident.inferencePaths.isEmpty),
-            "would_hold": .array((analyzer.settings.autoApply ? doubtful : analysis).inferencePaths.map(JSONValue.string)),
+            "would_apply": .bool(outcome.apply && outcome.analysis.hasInferences),
+            "would_hold": .array(((outcome.apply ? outcome.held : outcome.analysis)?.inferencePaths ?? []).map(JSONValue.string)),
             "seconds": .number((ContinuousClock.now - started).seconds),
         ])
     }

@@ -46,7 +46,9 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         return (conversation, transcript, npc)
     }
 
-    public func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)? {
+    public func complete(
+        _ job: SummaryJob, at date: Date, _ settle: @Sendable (SummaryMaterial) throws -> SummarySettlement
+    ) async throws -> (before: NPC, after: NPC)? {
         let conversations = SQLiteConversationRepository(database: database)
         let conversation = try await conversations.conversation(job.conversationID)
         let transcript = try await conversations.messages(of: job.conversationID)
@@ -55,44 +57,31 @@ public struct SQLiteSummaryRepository: SummaryRepository {
             let state = try String.fetchOne(db, sql: "SELECT state FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
             guard state != SummaryJob.State.done.rawValue, state != SummaryJob.State.dead.rawValue else { return nil }
             let before = try SQLiteNPCRepository.current(conversation.npcID, db)
-            var strand = before.strand.recordingConversation(
-                conversation, transcript: transcript, summary: outcome.analysis.summary, at: date)
-            if outcome.apply {
-                strand = strand.applying(outcome.analysis, partner: conversation.userID, conversationID: conversation.id, at: date)
-            }
-            strand.memories = outcome.memoryPolicy.pruned(
-                strand.memories, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), now: date,
-                similarity: outcome.similarity)
-            let after = try SQLiteNPCRepository.commit(strand, to: before, change: .summarized, restoredFrom: nil, db)
-            if let failure = outcome.failure {
+            let settlement = try settle(
+                SummaryMaterial(
+                    conversation: conversation, transcript: transcript, npc: before,
+                    access: try SQLiteConversationRepository.recalls(npcID: before.id, db)))
+            let after = try SQLiteNPCRepository.commit(settlement.strand, to: before, change: .summarized, restoredFrom: nil, db)
+            if let record = settlement.record {
                 try db.execute(
-                    sql: "UPDATE summary_job SET state = 'dead', last_error = ?, updated_at = ? WHERE id = ?",
-                    arguments: [String(failure.prefix(2000)), date, job.id.lowercased])
-                return (before, after)
-            }
-            // What waits for review: all of it, or (applied in part) what was not confident enough.
-            let waiting = outcome.apply ? outcome.held : outcome.analysis
-            let holdsInferences = waiting?.hasInferences == true
-            let stored = holdsInferences ? waiting ?? outcome.analysis : outcome.analysis
-            var notes = outcome.review.notes
-            if outcome.apply, holdsInferences, outcome.analysis.hasInferences {
-                notes.append("applied at once, with revision \(after.revision): " + outcome.analysis.inferencePaths.joined(separator: ", "))
+                    sql: """
+                        INSERT INTO conversation_analysis
+                            (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        UUID().lowercased, conversation.id.lowercased, conversation.npcID.lowercased, conversation.userID,
+                        (record.pending ? StoredAnalysis.State.pending : .applied).rawValue, record.analysis.json.jsonText,
+                        record.confidence, JSONValue.array(record.notes.map(JSONValue.string)).jsonText,
+                        record.pending ? nil : after.revision, date,
+                    ])
             }
             try db.execute(
-                sql: """
-                    INSERT INTO conversation_analysis
-                        (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                sql: "UPDATE summary_job SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 arguments: [
-                    UUID().lowercased, conversation.id.lowercased, conversation.npcID.lowercased, conversation.userID,
-                    (holdsInferences ? StoredAnalysis.State.pending : .applied).rawValue, stored.json.jsonText,
-                    outcome.review.confidence, JSONValue.array(notes.map(JSONValue.string)).jsonText,
-                    holdsInferences ? nil : after.revision, date,
+                    (settlement.deadLetter == nil ? SummaryJob.State.done : .dead).rawValue,
+                    settlement.deadLetter.map { String($0.prefix(2000)) }, date, job.id.lowercased,
                 ])
-            try db.execute(
-                sql: "UPDATE summary_job SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
-                arguments: [date, job.id.lowercased])
             return (before, after)
         }
     }
@@ -200,19 +189,17 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         try await database.read { db in try Self.fetchAnalysis(id, db) }
     }
 
-    public func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
-        -> (StoredAnalysis, before: NPC, after: NPC)
-    {
+    public func approve(
+        _ id: UUID, at date: Date,
+        _ decide: @Sendable (StoredAnalysis, NPC, [String: MemoryPolicy.Access]) throws -> (ConversationAnalysis, LifeStrand)
+    ) async throws -> (StoredAnalysis, before: NPC, after: NPC) {
         try await database.write { db in
             var stored = try Self.fetchAnalysis(id, db)
             guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
-            if let edited { stored.analysis = edited }
             let before = try SQLiteNPCRepository.current(stored.npcID, db)
-            var strand = before.strand.applying(
-                stored.analysis, partner: stored.userID, conversationID: stored.conversationID, at: date)
-            strand.memories = policy.pruned(
-                strand.memories, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), now: date)
+            let (analysis, strand) = try decide(stored, before, try SQLiteConversationRepository.recalls(npcID: before.id, db))
             let after = try SQLiteNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, db)
+            stored.analysis = analysis
             stored.state = .approved
             stored.revision = after.revision
             stored.decidedAt = date

@@ -47,45 +47,6 @@ public struct StoredAnalysis: Sendable, Equatable, Identifiable {
     public var decidedAt: Date?
 }
 
-/// What a finished job leaves.
-public struct SummaryOutcome: Sendable {
-    public var analysis: ConversationAnalysis
-    public var review: ConfidenceRule.Review
-    /// Apply the inferences now (confident enough and auto summaries on) or hold them for review.
-    public var apply: Bool
-    /// The cap the NPC's memories are pruned to afterwards.
-    public var memoryPolicy: MemoryPolicy
-    /// How alike two memories are (embedding cosine); nil: shared words.
-    public var similarity: (@Sendable (Memory, Memory) -> Double?)?
-    /// Why the analysis failed on the job's last attempt: the conversation is still recorded (its evidence
-    /// is never lost), no analysis is stored, and the job is dead-lettered with this error.
-    public var failure: String?
-    /// With `apply`, the inferences not confident enough to apply with the rest: they are stored as the
-    /// pending analysis, for review, while `analysis` is applied now.
-    public var held: ConversationAnalysis?
-
-    public init(
-        analysis: ConversationAnalysis, review: ConfidenceRule.Review, apply: Bool, held: ConversationAnalysis? = nil,
-        memoryPolicy: MemoryPolicy = .init(), similarity: (@Sendable (Memory, Memory) -> Double?)? = nil,
-        failure: String? = nil
-    ) {
-        self.analysis = analysis
-        self.review = review
-        self.apply = apply
-        self.held = held
-        self.memoryPolicy = memoryPolicy
-        self.similarity = similarity
-        self.failure = failure
-    }
-
-    /// The conversation recorded without an analysis, after the last attempt failed with `error`.
-    public static func evidenceOnly(memoryPolicy: MemoryPolicy, failure error: String) -> SummaryOutcome {
-        SummaryOutcome(
-            analysis: ConversationAnalysis(summary: "", confidence: 0), review: .init(confidence: 0), apply: false,
-            memoryPolicy: memoryPolicy, failure: error)
-    }
-}
-
 /// How the summary queue stands: for metrics, health and alerts.
 public struct SummaryQueueStatistics: Sendable, Equatable {
     /// Jobs in each state (every state present, zero where none).
@@ -111,11 +72,13 @@ public protocol SummaryRepository: Sendable {
     func claimNextJob(at date: Date) async throws -> SummaryJob?
     /// The conversation a job is about, its transcript, and the NPC as it is now.
     func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC)
-    /// In one transaction: records the conversation on the NPC (relationship, conversation memory), applies
-    /// or holds the inferences, stores the analysis and marks the job done. A job already done changes
-    /// nothing and returns nil; otherwise the NPC before and after. An outcome with a `failure` records
-    /// the conversation alone and dead-letters the job.
-    func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)?
+    /// Settles a job in one transaction: `settle` sees the conversation and the NPC as they are in it, and
+    /// says what to write: the next Life Strand (a new revision), the analysis to keep, and whether the job
+    /// is done or dead-lettered. A job already settled changes nothing and returns nil; otherwise the NPC
+    /// before and after. A throwing `settle` changes nothing.
+    func complete(
+        _ job: SummaryJob, at date: Date, _ settle: @Sendable (SummaryMaterial) throws -> SummarySettlement
+    ) async throws -> (before: NPC, after: NPC)?
     /// Counts a failed attempt: the job runs again after `retryAfter`, or is dead once out of attempts.
     /// A job already done or dead is returned as it is.
     func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob
@@ -124,16 +87,38 @@ public protocol SummaryRepository: Sendable {
     func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis]
     /// - Throws: `SummaryError.analysisNotFound`.
     func analysis(_ id: UUID) async throws -> StoredAnalysis
-    /// Applies a pending analysis (or `edited`, in its place) as a new revision, memories pruned to `policy`.
+    /// Approves a pending analysis in one transaction: `decide` sees it and the NPC as it is (with its memories'
+    /// recall record), and returns the analysis as approved and the next Life Strand, stored as a new revision.
     /// - Throws: `SummaryError.notPending` once decided.
-    func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
-        -> (StoredAnalysis, before: NPC, after: NPC)
+    func approve(
+        _ id: UUID, at date: Date,
+        _ decide: @Sendable (StoredAnalysis, NPC, [String: MemoryPolicy.Access]) throws -> (ConversationAnalysis, LifeStrand)
+    ) async throws -> (StoredAnalysis, before: NPC, after: NPC)
     func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis
     /// Queues a dead-lettered job again with all its attempts, due now.
     /// - Throws: `SummaryError.jobNotFound`, or `.jobNotDead` for a job in another state.
     func retry(job id: UUID, at date: Date) async throws -> SummaryJob
     /// Deletes the jobs in `states` (never running ones, which a worker holds) and returns how many.
     func clearJobs(in states: Set<SummaryJob.State>) async throws -> Int
+}
+
+extension SummaryRepository {
+    /// Settles a job with `outcome`: the conversation recorded, the inferences applied or held, memories pruned.
+    public func complete(_ job: SummaryJob, with outcome: SummaryOutcome, at date: Date) async throws -> (before: NPC, after: NPC)? {
+        try await complete(job, at: date) { outcome.settle($0, at: date) }
+    }
+
+    /// Applies a pending analysis (or `edited`, in its place) as a new revision, memories pruned to `policy`.
+    public func approve(_ id: UUID, edited: ConversationAnalysis?, policy: MemoryPolicy, at date: Date) async throws
+        -> (StoredAnalysis, before: NPC, after: NPC)
+    {
+        try await approve(id, at: date) { stored, npc, access in
+            let analysis = edited ?? stored.analysis
+            let strand = npc.strand.approving(
+                analysis, partner: stored.userID, conversationID: stored.conversationID, policy: policy, access: access, at: date)
+            return (analysis, strand)
+        }
+    }
 }
 
 /// What can go wrong reviewing analyses.
