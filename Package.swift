@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "LifeStrands", resources: [.copy("Resources/analysis-vocabulary.json")], swiftSettings: swiftSettings),
@@ -38,7 +39,10 @@ let package = Package(
         ),
         .target(
             name: "LifeStrandsStore",
-            dependencies: ["LifeStrands", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LifeStrands", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

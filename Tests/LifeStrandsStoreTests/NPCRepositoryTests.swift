@@ -5,14 +5,11 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite(.unit) struct SQLiteNPCRepositoryTests {
-    let repository: SQLiteNPCRepository
-
-    init() throws {
-        repository = SQLiteNPCRepository(database: try SQLiteDatabase.inMemory())
-    }
-
-    @Test func createThenReadGivesTheSameLifeStrandAtRevisionOne() async throws {
+/// Every NPC store behaves alike: each test runs against SQLite (unit tier) and PostgreSQL (integration tier).
+@Suite(.timeLimit(.minutes(5))) struct NPCRepositoryTests {
+    @Test(arguments: StoreBackend.underTest) func createThenReadGivesTheSameLifeStrandAtRevisionOne(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         let created = try await repository.create(Fixtures.elena, id: id)
         let read = try await repository.npc(id)
@@ -21,13 +18,17 @@ import TestSupport
         #expect(read.strand.json == Fixtures.elenaJSON)
     }
 
-    @Test func creatingAnExistingIDConflicts() async throws {
+    @Test(arguments: StoreBackend.underTest) func creatingAnExistingIDConflicts(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
         await #expect(throws: NPCError.alreadyExists(id)) { try await repository.create(Fixtures.elena, id: id) }
     }
 
-    @Test func everyChangeIsANewRevisionAndHistoryIsKept() async throws {
+    @Test(arguments: StoreBackend.underTest) func everyChangeIsANewRevisionAndHistoryIsKept(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
         var tired = Fixtures.elena
@@ -49,7 +50,9 @@ import TestSupport
         #expect(try await repository.revision(2, of: id).strand == tired)
     }
 
-    @Test func restoreWritesTheOldContentAsANewRevision() async throws {
+    @Test(arguments: StoreBackend.underTest) func restoreWritesTheOldContentAsANewRevision(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
         var renamed = Fixtures.elena
@@ -64,7 +67,9 @@ import TestSupport
         #expect(try await repository.revisions(of: id).count == 3)
     }
 
-    @Test func aFailingChangeLeavesTheNPCAsItWas() async throws {
+    @Test(arguments: StoreBackend.underTest) func aFailingChangeLeavesTheNPCAsItWas(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         struct Refused: Error {}
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
@@ -75,7 +80,9 @@ import TestSupport
         #expect(try await repository.revisions(of: id).count == 1)
     }
 
-    @Test func missingNPCsAndRevisionsAreNotFound() async throws {
+    @Test(arguments: StoreBackend.underTest) func missingNPCsAndRevisionsAreNotFound(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         await #expect(throws: NPCError.notFound(id)) { try await repository.npc(id) }
         await #expect(throws: NPCError.notFound(id)) { try await repository.delete(id) }
@@ -86,7 +93,9 @@ import TestSupport
         await #expect(throws: NPCError.revisionNotFound(id, revision: 9)) { try await repository.restore(id, revision: 9) }
     }
 
-    @Test func deleteRemovesTheNPCAndItsHistory() async throws {
+    @Test(arguments: StoreBackend.underTest) func deleteRemovesTheNPCAndItsHistory(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
         _ = try await repository.replace(id, with: Fixtures.elena)
@@ -97,7 +106,9 @@ import TestSupport
         #expect(try await repository.revisions(of: id).count == 1)
     }
 
-    @Test func listFiltersAndPaginates() async throws {
+    @Test(arguments: StoreBackend.underTest) func listFiltersAndPaginates(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let people: [(String, String, String, [String])] = [
             ("Elena Rodriguez", "Marine Biologist", "Coastal Research Station", ["curious"]),
             ("Tomas Varga", "Boat Captain", "Coastal Research Station", ["loyal", "funny"]),
@@ -137,7 +148,9 @@ import TestSupport
         #expect(seen == people.map(\.0))
     }
 
-    @Test func importRecreatesTheHistoryUnderTheSameID() async throws {
+    @Test(arguments: StoreBackend.underTest) func importRecreatesTheHistoryUnderTheSameID(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let repository = store.npcs
         let id = UUID()
         _ = try await repository.create(Fixtures.elena, id: id)
         var older = Fixtures.elena
@@ -145,7 +158,8 @@ import TestSupport
         _ = try await repository.replace(id, with: older)
         let history = try await repository.revisions(of: id)
 
-        let other = SQLiteNPCRepository(database: try SQLiteDatabase.inMemory())
+        let otherStore = try await backend.open()
+        let other = otherStore.npcs
         let imported = try await other.importNPC(id: id, revisions: history)
         #expect(imported.revision == 2 && imported.strand.background.age == 33)
         #expect(try await other.revisions(of: id).map(\.strand) == history.map(\.strand))

@@ -41,6 +41,3 @@ public struct SQLiteHealthCheck: DatabaseHealthCheck {
     }
 }
 
-/// Whether `error` is the database failing (SQLite's error, from any store), rather than a refusal of
-/// the request such as a missing NPC.
-public func isDatabaseFailure(_ error: any Error) -> Bool { error is DatabaseError }

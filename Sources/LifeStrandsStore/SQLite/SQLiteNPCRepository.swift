@@ -13,7 +13,7 @@ public struct SQLiteNPCRepository: NPCRepository {
     public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
         try await database.write { db in
             guard try Self.exists(id, db) == false else { throw NPCError.alreadyExists(id) }
-            let now = Date()
+            let now = StoredValue.now()
             let npc = NPC(id: id, revision: 1, createdAt: now, updatedAt: now, strand: strand)
             try Self.insert(npc, db)
             try Self.appendRevision(NPCRevision(npcID: id, number: 1, change: .created, createdAt: now, strand: strand), db)
@@ -35,7 +35,7 @@ public struct SQLiteNPCRepository: NPCRepository {
             }
             if let name = query.name {
                 conditions.append("name LIKE ? ESCAPE '\\'")
-                arguments += ["%" + Self.escapeLike(name) + "%"]
+                arguments += ["%" + StoredValue.escapeLike(name) + "%"]
             }
             if let location = query.location {
                 conditions.append("location = ? COLLATE NOCASE")
@@ -181,7 +181,7 @@ public struct SQLiteNPCRepository: NPCRepository {
     ) throws -> NPC {
         var next = current
         next.revision += 1
-        next.updatedAt = Date()
+        next.updatedAt = StoredValue.now()
         next.strand = strand
         try db.execute(
             sql: """
@@ -228,10 +228,5 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     private static func decode(_ text: String) throws -> LifeStrand {
         try LifeStrand(json: JSONParser.parse(text))
-    }
-
-    private static func escapeLike(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-            .replacingOccurrences(of: "_", with: "\\_")
     }
 }

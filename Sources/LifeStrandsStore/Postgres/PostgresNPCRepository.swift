@@ -1,0 +1,211 @@
+public import Foundation
+public import LifeStrands
+import PostgresNIO
+
+/// Life Strands in PostgreSQL: the current state in `npc`, every revision in `npc_revision`. Changes lock
+/// the NPC's row (`FOR UPDATE`), so two instances changing one NPC take turns, as SQLite's single writer does.
+public struct PostgresNPCRepository: NPCRepository {
+    private let store: PostgresStore
+
+    public init(store: PostgresStore) {
+        self.store = store
+    }
+
+    public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
+        let now = StoredValue.now()
+        let npc = NPC(id: id, revision: 1, createdAt: now, updatedAt: now, strand: strand)
+        do {
+            try await store.transaction { connection in
+                try await Self.insert(npc, connection)
+                try await Self.appendRevision(
+                    NPCRevision(npcID: id, number: 1, change: .created, createdAt: now, strand: strand), connection)
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw NPCError.alreadyExists(id)
+        }
+        return npc
+    }
+
+    public func npc(_ id: UUID) async throws -> NPC {
+        try await store.read { connection in try await Self.current(id, connection, locking: false) }
+    }
+
+    public func list(_ query: NPCQuery) async throws -> NPCPage {
+        var conditions: [String] = []
+        var binds = PostgresBindings()
+        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+            binds.append(value)
+            return "$\(binds.count)"
+        }
+        if let cursor = query.cursor { conditions.append("seq > \(bind(cursor.position))") }
+        if let name = query.name { conditions.append("name ILIKE \(bind("%" + StoredValue.escapeLike(name) + "%")) ESCAPE '\\'") }
+        if let location = query.location { conditions.append("lower(location) = lower(\(bind(location)))") }
+        if let occupation = query.occupation { conditions.append("lower(occupation) = lower(\(bind(occupation)))") }
+        if let trait = query.trait {
+            conditions.append(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(strand->'personality'->'traits') AS t WHERE lower(t) = lower(\(bind(trait))))")
+        }
+        let limit = max(1, min(query.limit, NPCQuery.maximumLimit))
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        // One row past the page tells whether another page follows.
+        let sql = """
+            SELECT seq, id, name, occupation, location, mood, revision, updated_at FROM npc
+            \(whereClause) ORDER BY seq LIMIT \(limit + 1)
+            """
+        let rows = try await store.read { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: store.logger)
+                .collect((Int64, UUID, String, String?, String?, String?, Int, Date).self)
+        }
+        let page = rows.prefix(limit)
+        let npcs = page.map { row in
+            NPCSummary(
+                id: row.1, name: row.2, occupation: row.3, location: row.4, mood: row.5, revision: row.6, updatedAt: row.7)
+        }
+        let next = rows.count > limit ? page.last.map { NPCCursor(position: $0.0) } : nil
+        return NPCPage(npcs: npcs, nextCursor: next)
+    }
+
+    public func modify(
+        _ id: UUID, change: RevisionChange, ifRevision expected: Int?,
+        _ transform: @Sendable (LifeStrand) throws -> LifeStrand
+    ) async throws -> NPC {
+        try await store.transaction { connection in
+            let current = try await Self.current(id, connection, ifRevision: expected)
+            return try await Self.commit(try transform(current.strand), to: current, change: change, restoredFrom: nil, connection)
+        }
+    }
+
+    public func delete(_ id: UUID) async throws {
+        let deleted = try await store.transaction { connection in
+            try await connection.query("DELETE FROM npc WHERE id = \(id) RETURNING id", logger: store.logger).collect(UUID.self)
+        }
+        guard !deleted.isEmpty else { throw NPCError.notFound(id) }
+    }
+
+    public func revisions(of id: UUID, after: Int, limit: Int) async throws -> [NPCRevision] {
+        try await store.read { connection in
+            _ = try await Self.current(id, connection, locking: false)
+            return try await connection.query(
+                """
+                SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
+                WHERE npc_id = \(id) AND revision > \(after) ORDER BY revision LIMIT \(Int64(min(limit, Int(Int64.max))))
+                """, logger: store.logger
+            ).collect((UUID, Int, String, Int?, String, Date).self).map(Self.revision)
+        }
+    }
+
+    public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
+        try await store.read { connection in try await Self.revision(number, of: id, connection) }
+    }
+
+    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
+        try await store.transaction { connection in
+            let current = try await Self.current(id, connection, ifRevision: expected)
+            let old = try await Self.revision(number, of: id, connection)
+            return try await Self.commit(old.strand, to: current, change: .restored, restoredFrom: number, connection)
+        }
+    }
+
+    public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
+        guard let first = revisions.first, let last = revisions.last else { throw NPCError.revisionNotFound(id, revision: 1) }
+        let npc = NPC(id: id, revision: last.number, createdAt: first.createdAt, updatedAt: last.createdAt, strand: last.strand)
+        do {
+            try await store.transaction { connection in
+                try await Self.insert(npc, connection)
+                for revision in revisions {
+                    var revision = revision
+                    revision.npcID = id
+                    try await Self.appendRevision(revision, connection)
+                }
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw NPCError.alreadyExists(id)
+        }
+        return npc
+    }
+
+    // MARK: - Rows
+
+    /// The NPC as it is, locked for the transaction, which must be at revision `expected` when one is given.
+    static func current(_ id: UUID, _ connection: PostgresConnection, ifRevision expected: Int?) async throws -> NPC {
+        let npc = try await current(id, connection, locking: true)
+        if let expected, expected != npc.revision {
+            throw NPCError.revisionMismatch(id, expected: expected, current: npc.revision)
+        }
+        return npc
+    }
+
+    static func current(_ id: UUID, _ connection: PostgresConnection, locking: Bool) async throws -> NPC {
+        let query: PostgresQuery =
+            locking
+            ? "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id) FOR UPDATE"
+            : "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id)"
+        guard let row = try await connection.query(query, logger: .postgresQuiet).collect((Int, Date, Date, String).self).first
+        else { throw NPCError.notFound(id) }
+        return NPC(id: id, revision: row.0, createdAt: row.1, updatedAt: row.2, strand: try decode(row.3))
+    }
+
+    /// Stores `strand` as the NPC's next revision.
+    static func commit(
+        _ strand: LifeStrand, to current: NPC, change: RevisionChange, restoredFrom: Int?, _ connection: PostgresConnection
+    ) async throws -> NPC {
+        var next = current
+        next.revision += 1
+        next.updatedAt = StoredValue.now()
+        next.strand = strand
+        try await connection.query(
+            """
+            UPDATE npc SET name = \(strand.name), occupation = \(strand.background.occupation),
+                location = \(strand.background.location), mood = \(strand.currentStatus.mood), revision = \(next.revision),
+                strand = \(strand.json.jsonText)::jsonb, updated_at = \(next.updatedAt)
+            WHERE id = \(current.id)
+            """, logger: .postgresQuiet)
+        try await appendRevision(
+            NPCRevision(
+                npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom, createdAt: next.updatedAt,
+                strand: strand), connection)
+        return next
+    }
+
+    private static func revision(_ number: Int, of id: UUID, _ connection: PostgresConnection) async throws -> NPCRevision {
+        _ = try await current(id, connection, locking: false)
+        guard
+            let row = try await connection.query(
+                """
+                SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
+                WHERE npc_id = \(id) AND revision = \(number)
+                """, logger: .postgresQuiet
+            ).collect((UUID, Int, String, Int?, String, Date).self).first
+        else { throw NPCError.revisionNotFound(id, revision: number) }
+        return try revision(row)
+    }
+
+    private static func revision(_ row: (UUID, Int, String, Int?, String, Date)) throws -> NPCRevision {
+        NPCRevision(
+            npcID: row.0, number: row.1, change: try StoredValue.choice(row.2, "npc_revision.change"), restoredFrom: row.3,
+            createdAt: row.5, strand: try decode(row.4))
+    }
+
+    private static func insert(_ npc: NPC, _ connection: PostgresConnection) async throws {
+        let strand = npc.strand
+        try await connection.query(
+            """
+            INSERT INTO npc (id, name, occupation, location, mood, revision, strand, created_at, updated_at)
+            VALUES (\(npc.id), \(strand.name), \(strand.background.occupation), \(strand.background.location),
+                \(strand.currentStatus.mood), \(npc.revision), \(strand.json.jsonText)::jsonb, \(npc.createdAt), \(npc.updatedAt))
+            """, logger: .postgresQuiet)
+    }
+
+    private static func appendRevision(_ revision: NPCRevision, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
+            VALUES (\(revision.npcID), \(revision.number), \(revision.change.rawValue), \(revision.restoredFrom),
+                \(revision.strand.json.jsonText)::jsonb, \(revision.createdAt))
+            """, logger: .postgresQuiet)
+    }
+
+    private static func decode(_ text: String) throws -> LifeStrand {
+        try LifeStrand(json: JSONParser.parse(text))
+    }
+}

@@ -1,0 +1,133 @@
+public import Foundation
+public import Logging
+public import PostgresNIO
+
+/// A PostgreSQL database (`DATABASE_URL=postgresql://…`): a connection pool, and the schema brought up to
+/// date under an advisory lock, so that several instances starting together migrate it once.
+///
+/// The pool works while `run()` does: the server runs it in its service group, tests in a task.
+public struct PostgresStore: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+
+    /// - Throws: `PostgresURLError` naming what the URL lacks.
+    public init(url: String, logger: Logger = Logger(label: "lifestrands.postgres")) throws {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        self.logger = logger
+    }
+
+    /// Runs the pool until the task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// `postgres://` or `postgresql://user[:password]@host[:port]/database`, without TLS (loopback or a
+    /// private network; `sslmode=require` is refused rather than ignored).
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
+        else { throw PostgresURLError(url: url, problem: "expected postgres:// or postgresql://") }
+        guard let host = components.host, !host.isEmpty else { throw PostgresURLError(url: url, problem: "it names no host") }
+        guard let user = components.user, !user.isEmpty else { throw PostgresURLError(url: url, problem: "it names no user") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw PostgresURLError(url: url, problem: "it names no database") }
+        if let mode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value, !["disable", "prefer", "allow"].contains(mode) {
+            throw PostgresURLError(url: url, problem: "sslmode=\(mode) is not supported: TLS is not built")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password, database: database,
+            tls: .disable)
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = 20
+        return configuration
+    }
+
+    /// Applies the migrations this database lacks, in order, each in its own transaction, while holding
+    /// the migration lock; returns the versions applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))", logger: logger)
+            do {
+                let applied = try await migrate(on: connection)
+                try await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
+                return applied
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private func migrate(on connection: PostgresConnection) async throws -> [Int] {
+        try await connection.query(
+            """
+            CREATE TABLE IF NOT EXISTS schema_migration (
+                version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            """, logger: logger)
+        var done = Set<Int>()
+        for try await version in try await connection.query("SELECT version FROM schema_migration", logger: logger).decode(Int.self) {
+            done.insert(version)
+        }
+        var applied: [Int] = []
+        for migration in PostgresMigrations.all where !done.contains(migration.version) {
+            try await connection.withTransaction(logger: logger) { connection in
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migration (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+            }
+            applied.append(migration.version)
+        }
+        return applied
+    }
+
+    /// Names of the migrations applied so far, oldest first.
+    public func appliedMigrations() async throws -> [String] {
+        var names: [String] = []
+        for try await (version, name) in try await client.query(
+            "SELECT version, name FROM schema_migration ORDER BY version", logger: logger
+        ).decode((Int, String).self) {
+            names.append("v\(version)-\(name)")
+        }
+        return names
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. What `body`
+    /// threw (an `NPCError`, say) reaches the caller as it was, not wrapped.
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error
+        }
+    }
+
+    /// Runs `body` on a pooled connection, outside any transaction.
+    func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in try await body(connection) }
+    }
+}
+
+/// A `DATABASE_URL` that cannot be used, and why.
+public struct PostgresURLError: Error, CustomStringConvertible, Equatable {
+    public let url: String
+    public let problem: String
+
+    public var description: String { "DATABASE_URL cannot be used: \(problem)" }
+}
+
+extension Logger {
+    /// For queries inside the repositories' transactions: postgres-nio's own lines are debug chatter, and
+    /// its errors are thrown to the caller, who reports them.
+    static let postgresQuiet = Logger(label: "lifestrands.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+}
+
+extension PostgresRowSequence {
+    /// Every row, decoded as `types`.
+    func collect<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) async throws -> [(repeat each Column)] {
+        var rows: [(repeat each Column)] = []
+        for try await row in decode(types) { rows.append(row) }
+        return rows
+    }
+}
