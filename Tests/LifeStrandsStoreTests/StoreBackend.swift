@@ -17,15 +17,20 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     var testDescription: String { rawValue }
 
     /// A fresh, empty store with the current schema.
-    func open() async throws -> TestStore {
+    func open(lease: Duration = SummaryJob.defaultLease) async throws -> TestStore {
         switch self {
         case .sqlite:
-            return TestStore(npcs: SQLiteNPCRepository(database: try SQLiteDatabase.inMemory()), stop: {})
+            let database = try SQLiteDatabase.inMemory()
+            return TestStore(
+                npcs: SQLiteNPCRepository(database: database), conversations: SQLiteConversationRepository(database: database),
+                summaries: SQLiteSummaryRepository(database: database, lease: lease), stop: {})
         case .postgres:
             let store = try PostgresStore(url: try await PostgresCluster.shared.freshDatabase())
             let running = Task { await store.run() }
             try await store.migrate()
-            return TestStore(npcs: PostgresNPCRepository(store: store), stop: { running.cancel() })
+            return TestStore(
+                npcs: PostgresNPCRepository(store: store), conversations: PostgresConversationRepository(store: store),
+                summaries: PostgresSummaryRepository(store: store, lease: lease), stop: { running.cancel() })
         }
     }
 }
@@ -33,10 +38,17 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
 /// One test's store; its connections close when the test lets go of it.
 final class TestStore: Sendable {
     let npcs: any NPCRepository
+    let conversations: any ConversationRepository
+    let summaries: any SummaryRepository
     private let stop: @Sendable () -> Void
 
-    init(npcs: any NPCRepository, stop: @escaping @Sendable () -> Void) {
+    init(
+        npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
+        stop: @escaping @Sendable () -> Void
+    ) {
         self.npcs = npcs
+        self.conversations = conversations
+        self.summaries = summaries
         self.stop = stop
     }
 

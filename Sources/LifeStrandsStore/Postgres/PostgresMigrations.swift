@@ -44,5 +44,78 @@ enum PostgresMigrations {
                 )
                 """,
             ]),
+        Migration(
+            version: 2, name: "conversation",
+            statements: [
+                """
+                CREATE TABLE conversation (
+                    id UUID PRIMARY KEY,
+                    npc_id UUID NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    started_at TIMESTAMPTZ NOT NULL,
+                    last_activity_at TIMESTAMPTZ NOT NULL,
+                    ended_at TIMESTAMPTZ,
+                    end_reason TEXT
+                )
+                """,
+                "CREATE INDEX conversation_user ON conversation (user_id, started_at)",
+                "CREATE INDEX conversation_npc ON conversation (npc_id, started_at)",
+                "CREATE INDEX conversation_activity ON conversation (state, last_activity_at)",
+                """
+                CREATE TABLE conversation_message (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    id UUID NOT NULL UNIQUE,
+                    conversation_id UUID NOT NULL REFERENCES conversation(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    prompt_content TEXT,
+                    complete BOOLEAN NOT NULL,
+                    usage JSONB,
+                    created_at TIMESTAMPTZ NOT NULL
+                )
+                """,
+                "CREATE INDEX conversation_message_order ON conversation_message (conversation_id, seq)",
+                """
+                CREATE TABLE memory_access (
+                    npc_id UUID NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                    memory_id TEXT NOT NULL,
+                    last_accessed_at TIMESTAMPTZ NOT NULL,
+                    access_count INTEGER NOT NULL,
+                    PRIMARY KEY (npc_id, memory_id)
+                )
+                """,
+                """
+                CREATE TABLE summary_job (
+                    id UUID PRIMARY KEY,
+                    conversation_id UUID NOT NULL UNIQUE REFERENCES conversation(id) ON DELETE CASCADE,
+                    state TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    next_run_at TIMESTAMPTZ NOT NULL,
+                    last_error TEXT,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    updated_at TIMESTAMPTZ NOT NULL,
+                    request_id TEXT
+                )
+                """,
+                "CREATE INDEX summary_job_due ON summary_job (state, next_run_at)",
+                """
+                CREATE TABLE conversation_analysis (
+                    id UUID PRIMARY KEY,
+                    conversation_id UUID NOT NULL UNIQUE REFERENCES conversation(id) ON DELETE CASCADE,
+                    npc_id UUID NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    analysis JSONB NOT NULL,
+                    confidence DOUBLE PRECISION NOT NULL,
+                    notes JSONB NOT NULL,
+                    revision INTEGER,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    decided_at TIMESTAMPTZ
+                )
+                """,
+                "CREATE INDEX conversation_analysis_state ON conversation_analysis (state, created_at)",
+            ]),
     ]
 }

@@ -31,30 +31,24 @@ public struct PostgresNPCRepository: NPCRepository {
     }
 
     public func list(_ query: NPCQuery) async throws -> NPCPage {
-        var conditions: [String] = []
-        var binds = PostgresBindings()
-        func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
-            binds.append(value)
-            return "$\(binds.count)"
-        }
-        if let cursor = query.cursor { conditions.append("seq > \(bind(cursor.position))") }
-        if let name = query.name { conditions.append("name ILIKE \(bind("%" + StoredValue.escapeLike(name) + "%")) ESCAPE '\\'") }
-        if let location = query.location { conditions.append("lower(location) = lower(\(bind(location)))") }
-        if let occupation = query.occupation { conditions.append("lower(occupation) = lower(\(bind(occupation)))") }
+        var filter = PostgresFilter()
+        if let cursor = query.cursor { filter.add("seq > ?", cursor.position) }
+        if let name = query.name { filter.add("name ILIKE ? ESCAPE '\\'", "%" + StoredValue.escapeLike(name) + "%") }
+        if let location = query.location { filter.add("lower(location) = lower(?)", location) }
+        if let occupation = query.occupation { filter.add("lower(occupation) = lower(?)", occupation) }
         if let trait = query.trait {
-            conditions.append(
-                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(strand->'personality'->'traits') AS t WHERE lower(t) = lower(\(bind(trait))))")
+            filter.add(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements_text(strand->'personality'->'traits') AS t WHERE lower(t) = lower(?))", trait)
         }
         let limit = max(1, min(query.limit, NPCQuery.maximumLimit))
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         // One row past the page tells whether another page follows.
         let sql = """
             SELECT seq, id, name, occupation, location, mood, revision, updated_at FROM npc
-            \(whereClause) ORDER BY seq LIMIT \(limit + 1)
+            \(filter.whereClause) ORDER BY seq LIMIT \(limit + 1)
             """
         let rows = try await store.read { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: store.logger)
-                .collect((Int64, UUID, String, String?, String?, String?, Int, Date).self)
+            try await connection.query(filter.query(sql), logger: .postgresQuiet)
+                .allRows().decoded((Int64, UUID, String, String?, String?, String?, Int, Date).self)
         }
         let page = rows.prefix(limit)
         let npcs = page.map { row in
@@ -77,21 +71,29 @@ public struct PostgresNPCRepository: NPCRepository {
 
     public func delete(_ id: UUID) async throws {
         let deleted = try await store.transaction { connection in
-            try await connection.query("DELETE FROM npc WHERE id = \(id) RETURNING id", logger: store.logger).collect(UUID.self)
+            try await connection.query("DELETE FROM npc WHERE id = \(id) RETURNING id", logger: store.logger).allRows().decoded(UUID.self)
         }
         guard !deleted.isEmpty else { throw NPCError.notFound(id) }
     }
 
     public func revisions(of id: UUID, after: Int, limit: Int) async throws -> [NPCRevision] {
-        try await store.read { connection in
-            _ = try await Self.current(id, connection, locking: false)
-            return try await connection.query(
-                """
-                SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
-                WHERE npc_id = \(id) AND revision > \(after) ORDER BY revision LIMIT \(Int64(min(limit, Int(Int64.max))))
-                """, logger: store.logger
-            ).collect((UUID, Int, String, Int?, String, Date).self).map(Self.revision)
-        }
+        try await store.read { connection in try await Self.revisions(of: id, after: after, limit: limit, connection) }
+    }
+
+    // Swift 6.3.1's optimizer crashes (signal 11, splitting this coroutine) building it for release.
+    @_optimize(none)
+    private static func revisions(of id: UUID, after: Int, limit: Int, _ connection: PostgresConnection) async throws
+        -> [NPCRevision]
+    {
+        _ = try await current(id, connection, locking: false)
+        let count = Int64(clamping: limit)
+        let rows = try await connection.query(
+            """
+            SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
+            WHERE npc_id = \(id) AND revision > \(after) ORDER BY revision LIMIT \(count)
+            """, logger: .postgresQuiet
+        ).allRows().decoded((UUID, Int, String, Int?, String, Date).self)
+        return try rows.map(revision)
     }
 
     public func revision(_ number: Int, of id: UUID) async throws -> NPCRevision {
@@ -140,7 +142,7 @@ public struct PostgresNPCRepository: NPCRepository {
             locking
             ? "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id) FOR UPDATE"
             : "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id)"
-        guard let row = try await connection.query(query, logger: .postgresQuiet).collect((Int, Date, Date, String).self).first
+        guard let row = try await connection.query(query, logger: .postgresQuiet).allRows().decoded((Int, Date, Date, String).self).first
         else { throw NPCError.notFound(id) }
         return NPC(id: id, revision: row.0, createdAt: row.1, updatedAt: row.2, strand: try decode(row.3))
     }
@@ -175,7 +177,7 @@ public struct PostgresNPCRepository: NPCRepository {
                 SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
                 WHERE npc_id = \(id) AND revision = \(number)
                 """, logger: .postgresQuiet
-            ).collect((UUID, Int, String, Int?, String, Date).self).first
+            ).allRows().decoded((UUID, Int, String, Int?, String, Date).self).first
         else { throw NPCError.revisionNotFound(id, revision: number) }
         return try revision(row)
     }

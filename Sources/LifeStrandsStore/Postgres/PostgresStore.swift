@@ -65,7 +65,7 @@ public struct PostgresStore: Sendable {
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """, logger: logger)
         var done = Set<Int>()
-        for try await version in try await connection.query("SELECT version FROM schema_migration", logger: logger).decode(Int.self) {
+        for version in try await connection.query("SELECT version FROM schema_migration", logger: logger).allRows().decoded(Int.self) {
             done.insert(version)
         }
         var applied: [Int] = []
@@ -85,9 +85,9 @@ public struct PostgresStore: Sendable {
     /// Names of the migrations applied so far, oldest first.
     public func appliedMigrations() async throws -> [String] {
         var names: [String] = []
-        for try await (version, name) in try await client.query(
+        for (version, name) in try await client.query(
             "SELECT version, name FROM schema_migration ORDER BY version", logger: logger
-        ).decode((Int, String).self) {
+        ).allRows().decoded((Int, String).self) {
             names.append("v\(version)-\(name)")
         }
         return names
@@ -97,7 +97,7 @@ public struct PostgresStore: Sendable {
     /// threw (an `NPCError`, say) reaches the caller as it was, not wrapped.
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            return try await client.withTransaction(logger: logger, isolation: nil) { connection in try await body(connection) }
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error
         }
@@ -105,7 +105,7 @@ public struct PostgresStore: Sendable {
 
     /// Runs `body` on a pooled connection, outside any transaction.
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await body(connection) }
+        try await client.withConnection(isolation: nil) { connection in try await body(connection) }
     }
 }
 
@@ -123,11 +123,39 @@ extension Logger {
     static let postgresQuiet = Logger(label: "lifestrands.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 }
 
+/// A WHERE clause built from the filters a caller gave, with their values bound.
+struct PostgresFilter {
+    private var conditions: [String] = []
+    private(set) var binds = PostgresBindings()
+
+    /// The next placeholder (`$n`), bound to `value`.
+    mutating func bind(_ value: some PostgresDynamicTypeEncodable) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    /// Adds `condition`, in which `?` stands for `value`.
+    mutating func add(_ condition: String, _ value: some PostgresDynamicTypeEncodable) {
+        conditions.append(condition.replacingOccurrences(of: "?", with: bind(value)))
+    }
+
+    var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
+
+    func query(_ sql: String) -> PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+}
+
 extension PostgresRowSequence {
-    /// Every row, decoded as `types`.
-    func collect<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) async throws -> [(repeat each Column)] {
-        var rows: [(repeat each Column)] = []
-        for try await row in decode(types) { rows.append(row) }
+    /// Every row, to be decoded by `decoded`.
+    func allRows() async throws -> [PostgresRow] {
+        var rows: [PostgresRow] = []
+        for try await row in self { rows.append(row) }
         return rows
+    }
+}
+
+extension [PostgresRow] {
+    /// Every row, decoded as `types`.
+    func decoded<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws -> [(repeat each Column)] {
+        try map { try $0.decode(types) }
     }
 }

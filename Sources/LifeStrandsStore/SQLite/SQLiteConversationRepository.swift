@@ -162,9 +162,6 @@ public struct SQLiteConversationRepository: ConversationRepository {
         return access
     }
 
-    /// Attempts a summary job gets before it is dead-lettered.
-    public static let summaryAttempts = 4
-
     /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
     /// conversation in which the player said nothing has nothing to summarise.
     private static func enqueueSummary(of id: String, at date: Date, requestID: String?, _ db: Database) throws {
@@ -175,7 +172,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
                 SELECT ?, ?, 'queued', 0, ?, ?, ?, ?, ?
                 WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = ? AND role = 'user')
                 """,
-            arguments: [UUID().lowercased, id, summaryAttempts, date, date, date, requestID, id])
+            arguments: [UUID().lowercased, id, SummaryJob.attemptsAllowed, date, date, date, requestID, id])
     }
 
     // MARK: Rows

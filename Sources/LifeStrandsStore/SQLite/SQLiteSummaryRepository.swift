@@ -6,9 +6,12 @@ public import LifeStrands
 /// the conversations and NPCs they change, so finishing a job is one transaction.
 public struct SQLiteSummaryRepository: SummaryRepository {
     private let database: any DatabaseWriter
+    /// How long a claimed job is its worker's; one still running after that is taken again.
+    private let lease: Duration
 
-    public init(database: any DatabaseWriter) {
+    public init(database: any DatabaseWriter, lease: Duration = SummaryJob.defaultLease) {
         self.database = database
+        self.lease = lease
     }
 
     public func requeueAbandoned(at date: Date) async throws -> Int {
@@ -22,19 +25,22 @@ public struct SQLiteSummaryRepository: SummaryRepository {
 
     public func claimNextJob(at date: Date) async throws -> SummaryJob? {
         try await database.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM summary_job WHERE state = 'queued' AND next_run_at <= ? ORDER BY next_run_at LIMIT 1",
-                    arguments: [date])
-            else { return nil }
-            var job = try Self.job(row)
-            job.state = .running
-            job.attempts += 1
-            job.updatedAt = date
-            try db.execute(
-                sql: "UPDATE summary_job SET state = 'running', attempts = ?, updated_at = ? WHERE id = ?",
-                arguments: [job.attempts, date, job.id.lowercased])
-            return job
+            // A running job is due again once its lease lapses: its worker stopped.
+            while let row = try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM summary_job WHERE state IN ('queued', 'running') AND next_run_at <= ? ORDER BY next_run_at LIMIT 1",
+                arguments: [date])
+            {
+                let found = try Self.job(row)
+                let claim = found.claimed(at: date, lease: lease)
+                try db.execute(
+                    sql: "UPDATE summary_job SET state = ?, attempts = ?, next_run_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                    arguments: [
+                        claim.state.rawValue, claim.attempts, claim.nextRunAt, claim.lastError, date, claim.id.lowercased,
+                    ])
+                if claim.state == .running { return claim }
+            }
+            return nil
         }
     }
 
@@ -91,12 +97,8 @@ public struct SQLiteSummaryRepository: SummaryRepository {
             // A job that settled meanwhile stays settled: a late failure must not queue it again.
             let stored = try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
                 .map(Self.job)
-            if let stored, stored.state == .done || stored.state == .dead { return stored }
-            var failed = job
-            failed.state = job.attempts >= job.maxAttempts ? .dead : .queued
-            failed.lastError = String(error.prefix(2000))
-            failed.nextRunAt = date.addingTimeInterval(Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18)
-            failed.updatedAt = date
+            if let stored, !stored.isHeld(by: job) { return stored }
+            let failed = job.failed(error: error, retryAfter: retryAfter, at: date)
             try db.execute(
                 sql: "UPDATE summary_job SET state = ?, last_error = ?, next_run_at = ?, updated_at = ? WHERE id = ?",
                 arguments: [failed.state.rawValue, failed.lastError, failed.nextRunAt, date, job.id.lowercased])

@@ -20,6 +20,49 @@ public struct SummaryJob: Sendable, Equatable, Identifiable {
     public var updatedAt: Date
     /// The request that ended the conversation, for the job's log lines; nil when it timed out.
     public var requestID: String?
+
+    /// Attempts a summary job gets before it is dead-lettered, runs a crashed worker left unfinished included.
+    public static let attemptsAllowed = 4
+
+    /// How long a claimed job belongs to its worker: an analysis takes seconds, so one still running after
+    /// this had its worker stop (a crash, `kill -9`), and another worker takes it.
+    public static let defaultLease: Duration = .seconds(600)
+
+    /// This job (queued, or running with a lapsed lease) claimed by a worker at `date`: the next attempt,
+    /// leased until `date + lease`. A lapsed job already out of attempts is dead-lettered instead.
+    public func claimed(at date: Date, lease: Duration) -> SummaryJob {
+        var next = self
+        next.updatedAt = date
+        if state == .running, attempts >= maxAttempts {
+            next.state = .dead
+            next.lastError = "its worker stopped during the last attempt (\(attempts) of \(maxAttempts))"
+            return next
+        }
+        next.state = .running
+        next.attempts += 1
+        next.nextRunAt = date.addingTimeInterval(lease.timeInterval)
+        return next
+    }
+
+    /// This claim failed at `date`: queued again after `retryAfter`, or dead once out of attempts.
+    public func failed(error: String, retryAfter: Duration, at date: Date) -> SummaryJob {
+        var next = self
+        next.state = attempts >= maxAttempts ? .dead : .queued
+        next.lastError = String(error.prefix(2000))
+        next.nextRunAt = date.addingTimeInterval(retryAfter.timeInterval)
+        next.updatedAt = date
+        return next
+    }
+
+    /// Whether this stored job is still the claim `job`: not settled, and not claimed again since (its
+    /// lease lapsed and another worker took it).
+    public func isHeld(by job: SummaryJob) -> Bool {
+        state == .running && attempts == job.attempts
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// An analysis as stored: applied at once, or held for review and then approved or rejected.
@@ -66,9 +109,11 @@ public struct SummaryQueueStatistics: Sendable, Equatable {
 /// The summary queue and the analyses it produces, next to the conversations and NPCs they change.
 public protocol SummaryRepository: Sendable {
     func queueStatistics() async throws -> SummaryQueueStatistics
-    /// Puts jobs a dead process left running back in the queue (run once at start-up).
+    /// Puts back in the queue, at once, the running jobs this store knows no worker holds (run at start-up):
+    /// in SQLite, served by one process, every running job; in PostgreSQL none, whose lapsed leases do it.
     func requeueAbandoned(at date: Date) async throws -> Int
-    /// Claims the next due job, or nil.
+    /// Claims the next due job, or nil: a queued one, or a running one whose lease lapsed (its worker
+    /// stopped), which is then dead-lettered if that was its last attempt.
     func claimNextJob(at date: Date) async throws -> SummaryJob?
     /// The conversation a job is about, its transcript, and the NPC as it is now.
     func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC)

@@ -5,19 +5,13 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite(.unit) struct SQLiteConversationRepositoryTests {
-    let database: DatabaseQueue
-    let npcs: SQLiteNPCRepository
-    let conversations: SQLiteConversationRepository
+/// Every conversation store behaves alike: SQLite in the unit tier, PostgreSQL in the integration tier.
+@Suite(.timeLimit(.minutes(5))) struct ConversationRepositoryTests {
     let start = Date(timeIntervalSince1970: 1_800_000_000)
 
-    init() throws {
-        database = try SQLiteDatabase.inMemory()
-        npcs = SQLiteNPCRepository(database: database)
-        conversations = SQLiteConversationRepository(database: database)
-    }
-
-    @Test func aTranscriptKeepsItsOrderRolesCompletenessAndUsage() async throws {
+    @Test(arguments: StoreBackend.underTest) func aTranscriptKeepsItsOrderRolesCompletenessAndUsage(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let conversation = try await conversations.start(npcID: npc.id, userID: "user123", activeLimit: 8, at: start)
         let usage = MessageUsage(
@@ -42,7 +36,9 @@ import TestSupport
         #expect(abs(read.lastActivityAt.timeIntervalSince(start + 5)) < 0.01)
     }
 
-    @Test func theActiveLimitHoldsAndEndingFreesAPlace() async throws {
+    @Test(arguments: StoreBackend.underTest) func theActiveLimitHoldsAndEndingFreesAPlace(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let first = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 2, at: start)
         _ = try await conversations.start(npcID: npc.id, userID: "b", activeLimit: 2, at: start)
@@ -56,7 +52,9 @@ import TestSupport
         _ = try await conversations.start(npcID: npc.id, userID: "c", activeLimit: 2, at: start)
     }
 
-    @Test func anEndedSessionRefusesThePlayerButKeepsALateReply() async throws {
+    @Test(arguments: StoreBackend.underTest) func anEndedSessionRefusesThePlayerButKeepsALateReply(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let conversation = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 8, at: start)
         _ = try await conversations.end(conversation.id, reason: .ended, at: start)
@@ -67,7 +65,9 @@ import TestSupport
         #expect(try await conversations.messages(of: conversation.id).map(\.content) == ["Goodbye."])
     }
 
-    @Test func unknownNPCsAndSessionsAreNotFound() async throws {
+    @Test(arguments: StoreBackend.underTest) func unknownNPCsAndSessionsAreNotFound(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let missing = UUID()
         await #expect(throws: NPCError.notFound(missing)) {
             try await conversations.start(npcID: missing, userID: "a", activeLimit: 8, at: start)
@@ -78,7 +78,9 @@ import TestSupport
         }
     }
 
-    @Test func idleSessionsEndByTimeoutAndBusyOnesStay() async throws {
+    @Test(arguments: StoreBackend.underTest) func idleSessionsEndByTimeoutAndBusyOnesStay(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let idle = try await conversations.start(npcID: npc.id, userID: "idle", activeLimit: 8, at: start)
         let busy = try await conversations.start(npcID: npc.id, userID: "busy", activeLimit: 8, at: start)
@@ -90,7 +92,9 @@ import TestSupport
         #expect(try await conversations.conversation(busy.id).state == .active)
     }
 
-    @Test func listingFiltersByPlayerAndNPCNewestFirst() async throws {
+    @Test(arguments: StoreBackend.underTest) func listingFiltersByPlayerAndNPCNewestFirst(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let elena = try await npcs.create(Fixtures.elena, id: UUID())
         let other = try await npcs.create(LifeStrand(name: "Tomas Varga"), id: UUID())
         let a = try await conversations.start(npcID: elena.id, userID: "p1", activeLimit: 8, at: start)
@@ -102,7 +106,9 @@ import TestSupport
         #expect(try await conversations.list(userID: nil, npcID: nil, limit: 2).count == 2)
     }
 
-    @Test func deletingAnNPCRemovesItsConversations() async throws {
+    @Test(arguments: StoreBackend.underTest) func deletingAnNPCRemovesItsConversations(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let conversation = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 8, at: start)
         try await npcs.delete(npc.id)
@@ -112,29 +118,3 @@ import TestSupport
     }
 }
 
-/// A stored value no code writes is reported as corruption, naming its column, never read as a default.
-@Suite(.unit) struct StrictDecodingTests {
-    @Test func anUnknownStoredStateIsAnErrorNamingTheColumn() async throws {
-        let database = try SQLiteDatabase.inMemory()
-        let npcs = SQLiteNPCRepository(database: database)
-        let conversations = SQLiteConversationRepository(database: database)
-        let npc = try await npcs.create(Fixtures.elena, id: UUID())
-        let conversation = try await conversations.start(npcID: npc.id, userID: "ana", activeLimit: 8, at: Date())
-        try await database.write { db in
-            try db.execute(sql: "UPDATE conversation SET state = 'paused' WHERE id = ?", arguments: [conversation.id.lowercased])
-            try db.execute(sql: "UPDATE npc_revision SET change = 'teleported' WHERE npc_id = ?", arguments: [npc.id.lowercased])
-        }
-        do {
-            _ = try await conversations.conversation(conversation.id)
-            Issue.record("a corrupt state was read")
-        } catch {
-            #expect("\(error)".contains("conversation.state holds paused, not one of active, ended"), "\(error)")
-        }
-        do {
-            _ = try await npcs.revisions(of: npc.id)
-            Issue.record("a corrupt revision change was read")
-        } catch {
-            #expect("\(error)".contains("npc_revision.change holds teleported"), "\(error)")
-        }
-    }
-}

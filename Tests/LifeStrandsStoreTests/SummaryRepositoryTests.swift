@@ -5,11 +5,8 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-@Suite(.unit) struct SQLiteSummaryRepositoryTests {
-    let database: DatabaseQueue
-    let npcs: SQLiteNPCRepository
-    let conversations: SQLiteConversationRepository
-    let summaries: SQLiteSummaryRepository
+/// Every summary store behaves alike: SQLite in the unit tier, PostgreSQL in the integration tier.
+@Suite(.timeLimit(.minutes(5))) struct SummaryRepositoryTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
     let analysis = ConversationAnalysis(
         summary: "Ana told Elena she lost her boat.", newMemories: [.init(content: "Ana lost her boat", importance: 7)],
@@ -17,15 +14,9 @@ import TestSupport
         statusChanges: .init(mood: "sombre"), confidence: 0.9)
     let review = ConfidenceRule.Review(confidence: 0.9, notes: [])
 
-    init() throws {
-        database = try SQLiteDatabase.inMemory()
-        npcs = SQLiteNPCRepository(database: database)
-        conversations = SQLiteConversationRepository(database: database)
-        summaries = SQLiteSummaryRepository(database: database)
-    }
-
     /// An NPC and an ended conversation with one exchange; its job.
-    func endedConversation(user: String = "ana") async throws -> (NPC, Conversation, SummaryJob) {
+    func endedConversation(_ store: TestStore, user: String = "ana") async throws -> (NPC, Conversation, SummaryJob) {
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
         let npc = try await npcs.create(Fixtures.elena, id: UUID())
         let conversation = try await conversations.start(npcID: npc.id, userID: user, activeLimit: 8, at: now)
         try await conversations.append(
@@ -35,8 +26,10 @@ import TestSupport
         return (npc, conversation, try #require(try await summaries.job(forConversation: conversation.id)))
     }
 
-    @Test func endingAConversationQueuesItsSummaryOnceAndOnlyIfThePlayerSpoke() async throws {
-        let (npc, conversation, job) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func endingAConversationQueuesItsSummaryOnceAndOnlyIfThePlayerSpoke(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, conversation, job) = try await endedConversation(store)
         #expect(job.state == .queued && job.attempts == 0 && job.maxAttempts == 4)
         _ = try await conversations.end(conversation.id, reason: .ended, at: now)
         #expect(try await summaries.jobs(state: nil, limit: 10).count == 1)
@@ -51,8 +44,10 @@ import TestSupport
         #expect(try await summaries.job(forConversation: idle.id)?.state == .queued)
     }
 
-    @Test func aConfidentAnalysisIsAppliedOnceEvenWhenItsJobRunsTwice() async throws {
-        let (npc, conversation, _) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func aConfidentAnalysisIsAppliedOnceEvenWhenItsJobRunsTwice(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, conversation, _) = try await endedConversation(store)
         let job = try #require(try await summaries.claimNextJob(at: now))
         #expect(job.state == .running && job.attempts == 1)
         #expect(try await summaries.claimNextJob(at: now) == nil)
@@ -79,8 +74,10 @@ import TestSupport
         #expect(try await summaries.claimNextJob(at: now + 60) == nil)
     }
 
-    @Test func aDoubtfulAnalysisRecordsTheConversationAndHoldsItsInferencesForReview() async throws {
-        let (npc, _, _) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func aDoubtfulAnalysisRecordsTheConversationAndHoldsItsInferencesForReview(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, _, _) = try await endedConversation(store)
         let job = try #require(try await summaries.claimNextJob(at: now))
         let (_, after) = try #require(
             try await summaries.complete(job, with: .init(analysis: analysis, review: review, apply: false), at: now))
@@ -98,8 +95,10 @@ import TestSupport
         await #expect(throws: SummaryError.notPending(pending.id, .approved)) { try await summaries.reject(pending.id, at: now) }
     }
 
-    @Test func appliedInPartTheDoubtfulRestWaitsForReview() async throws {
-        let (npc, _, _) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func appliedInPartTheDoubtfulRestWaitsForReview(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, _, _) = try await endedConversation(store)
         let job = try #require(try await summaries.claimNextJob(at: now))
         var confident = analysis
         confident.statusChanges = .init()
@@ -118,8 +117,10 @@ import TestSupport
         #expect(approved.strand.memories.filter { $0.kind == .observation }.count == 1)
     }
 
-    @Test func anEditedAnalysisIsAppliedInsteadAndARejectedOneNever() async throws {
-        let (npc, _, _) = try await endedConversation(user: "ana")
+    @Test(arguments: StoreBackend.underTest) func anEditedAnalysisIsAppliedInsteadAndARejectedOneNever(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, _, _) = try await endedConversation(store, user: "ana")
         let first = try #require(try await summaries.claimNextJob(at: now))
         _ = try await summaries.complete(first, with: .init(analysis: analysis, review: review, apply: false), at: now)
         let pending = try #require(try await summaries.analyses(state: .pending, npcID: npc.id, limit: 10).first)
@@ -131,7 +132,7 @@ import TestSupport
         #expect(applied.strand.currentStatus.mood == "hopeful")
         #expect(applied.strand.memories.map(\.kind) == [.conversation, .statement])
 
-        let (other, _, _) = try await endedConversation(user: "bo")
+        let (other, _, _) = try await endedConversation(store, user: "bo")
         let second = try #require(try await summaries.claimNextJob(at: now))
         _ = try await summaries.complete(second, with: .init(analysis: analysis, review: review, apply: false), at: now)
         let held = try #require(try await summaries.analyses(state: .pending, npcID: other.id, limit: 10).first)
@@ -142,8 +143,10 @@ import TestSupport
         await #expect(throws: SummaryError.analysisNotFound(npc.id)) { try await summaries.analysis(npc.id) }
     }
 
-    @Test func theSettlementSeesTheTransactionsNPCAndAThrowingOneChangesNothing() async throws {
-        let (npc, conversation, _) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func theSettlementSeesTheTransactionsNPCAndAThrowingOneChangesNothing(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (npc, conversation, _) = try await endedConversation(store)
         let job = try #require(try await summaries.claimNextJob(at: now))
         _ = try await npcs.modify(npc.id, change: .patched) { strand in
             var strand = strand
@@ -171,8 +174,10 @@ import TestSupport
         #expect(dead.state == .dead && dead.lastError == "cut off")
     }
 
-    @Test func failuresBackOffThenDeadLetterWithTheLastError() async throws {
-        let (_, conversation, _) = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func failuresBackOffThenDeadLetterWithTheLastError(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        let (_, conversation, _) = try await endedConversation(store)
         var clock = now
         for attempt in 1...4 {
             let job = try #require(try await summaries.claimNextJob(at: clock), "attempt \(attempt)")
@@ -197,16 +202,55 @@ import TestSupport
         #expect(try await summaries.claimNextJob(at: clock)?.attempts == 1)
     }
 
-    @Test func clearingTheQueueLeavesRunningJobs() async throws {
-        _ = try await endedConversation()
+    @Test(arguments: StoreBackend.underTest) func clearingTheQueueLeavesRunningJobs(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations, summaries) = (store.npcs, store.conversations, store.summaries)
+        _ = try await endedConversation(store)
         let running = try #require(try await summaries.claimNextJob(at: now))
-        _ = try await endedConversation()
+        _ = try await endedConversation(store)
         #expect(try await summaries.clearJobs(in: [.queued, .dead, .running]) == 1)
         #expect(try await summaries.jobs(state: nil, limit: 10).map(\.id) == [running.id])
     }
 
+    @Test(arguments: StoreBackend.underTest) func aJobWhoseWorkerStoppedIsTakenAgainWhenItsLeaseLapses(_ backend: StoreBackend) async throws {
+        let store = try await backend.open(lease: .seconds(60))
+        let summaries = store.summaries
+        let (_, conversation, _) = try await endedConversation(store)
+        var clock = now
+        for attempt in 1...4 {
+            let job = try #require(try await summaries.claimNextJob(at: clock), "attempt \(attempt)")
+            #expect(job.attempts == attempt && job.state == .running)
+            // Its worker holds it for the lease, then stops without a word.
+            #expect(try await summaries.claimNextJob(at: clock + 59) == nil)
+            clock += 61
+        }
+        // Its last attempt's lease lapsed too: it is dead, saying why, and nothing is left to claim.
+        #expect(try await summaries.claimNextJob(at: clock) == nil)
+        let dead = try #require(try await summaries.job(forConversation: conversation.id))
+        #expect(dead.state == .dead && dead.lastError == "its worker stopped during the last attempt (4 of 4)")
+    }
+
+    @Test(arguments: StoreBackend.underTest) func aLateFailureFromALapsedClaimLeavesTheNewClaimAlone(_ backend: StoreBackend) async throws {
+        let store = try await backend.open(lease: .seconds(60))
+        let summaries = store.summaries
+        _ = try await endedConversation(store)
+        let first = try #require(try await summaries.claimNextJob(at: now))
+        let second = try #require(try await summaries.claimNextJob(at: now + 61))
+        #expect(second.id == first.id && second.attempts == 2)
+        let stale = try await summaries.fail(first, error: "slow worker", retryAfter: .seconds(1), at: now + 62)
+        #expect(stale.state == .running && stale.attempts == 2)
+        #expect(try await summaries.claimNextJob(at: now + 63) == nil)
+    }
+}
+
+/// SQLite is served by one process: at start-up, any job left running was its own, cut short.
+@Suite(.unit) struct SQLiteSummaryRestartTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
     @Test func jobsADeadProcessLeftRunningAreQueuedAgain() async throws {
-        _ = try await endedConversation()
+        let store = try await StoreBackend.sqlite.open()
+        _ = try await SummaryRepositoryTests().endedConversation(store)
+        let summaries = store.summaries
         let job = try #require(try await summaries.claimNextJob(at: now))
         #expect(try await summaries.requeueAbandoned(at: now) == 1)
         let again = try #require(try await summaries.claimNextJob(at: now))

@@ -1,0 +1,205 @@
+public import Foundation
+public import LifeStrands
+import PostgresNIO
+
+/// Conversations in PostgreSQL: sessions in `conversation`, transcripts in `conversation_message`.
+public struct PostgresConversationRepository: ConversationRepository {
+    private let store: PostgresStore
+
+    public init(store: PostgresStore) {
+        self.store = store
+    }
+
+    /// `pg_advisory_xact_lock`'s key for starting sessions ("lsstart").
+    private static let startLock: Int64 = 0x6C73_7374_6172_74
+
+    public func start(npcID: UUID, userID: String, activeLimit: Int, playerLimit: Int, at date: Date) async throws
+        -> Conversation
+    {
+        try await store.transaction { connection in
+            guard try await connection.query("SELECT 1 FROM npc WHERE id = \(npcID)", logger: .postgresQuiet).allRows().decoded(Int.self).first != nil
+            else { throw NPCError.notFound(npcID) }
+            // Starts take turns, so that two on different instances cannot both take the last place.
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.startLock))", logger: .postgresQuiet)
+            let (active, players) = try await connection.query(
+                """
+                SELECT COUNT(*), COUNT(*) FILTER (WHERE user_id = \(userID)) FROM conversation WHERE state = 'active'
+                """, logger: .postgresQuiet
+            ).allRows().decoded((Int, Int).self).first ?? (0, 0)
+            guard active < activeLimit else { throw ConversationError.tooManyActive(limit: activeLimit) }
+            guard players < playerLimit else { throw ConversationError.tooManyForPlayer(limit: playerLimit) }
+            let conversation = Conversation(id: UUID(), npcID: npcID, userID: userID, startedAt: date, lastActivityAt: date)
+            try await connection.query(
+                """
+                INSERT INTO conversation (id, npc_id, user_id, state, started_at, last_activity_at)
+                VALUES (\(conversation.id), \(npcID), \(userID), 'active', \(date), \(date))
+                """, logger: .postgresQuiet)
+            return conversation
+        }
+    }
+
+    public func conversation(_ id: UUID) async throws -> Conversation {
+        try await store.read { connection in try await Self.fetch(id, connection) }
+    }
+
+    public func messages(of id: UUID) async throws -> [ConversationMessage] {
+        try await store.read { connection in try await Self.messages(of: id, connection) }
+    }
+
+    static func messages(of id: UUID, _ connection: PostgresConnection) async throws -> [ConversationMessage] {
+        _ = try await fetch(id, connection)
+        return try await connection.query(
+            """
+            SELECT id, role, content, prompt_content, complete, usage::text, created_at FROM conversation_message
+            WHERE conversation_id = \(id) ORDER BY seq
+            """, logger: .postgresQuiet
+        ).allRows().decoded((UUID, String, String, String?, Bool, String?, Date).self).map { row in
+            ConversationMessage(
+                id: row.0, conversationID: id, role: try StoredValue.choice(row.1, "conversation_message.role"), content: row.2,
+                promptContent: row.3, complete: row.4, createdAt: row.6,
+                usage: try row.5.map { try JSONDecoder().decode(MessageUsage.self, from: Data($0.utf8)) })
+        }
+    }
+
+    public func activeCount() async throws -> Int {
+        try await store.read { connection in
+            try await connection.query("SELECT COUNT(*) FROM conversation WHERE state = 'active'", logger: .postgresQuiet)
+                .allRows().decoded(Int.self).first ?? 0
+        }
+    }
+
+    public func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation] {
+        var filter = PostgresFilter()
+        if let userID { filter.add("user_id = ?", userID) }
+        if let npcID { filter.add("npc_id = ?", npcID) }
+        let sql = "\(Self.select) \(filter.whereClause) ORDER BY started_at DESC LIMIT \(max(1, limit))"
+        return try await store.read { connection in
+            try await connection.query(filter.query(sql), logger: .postgresQuiet)
+                .allRows().decoded(Self.Row.self).map(Self.conversation)
+        }
+    }
+
+    public func append(_ message: ConversationMessage) async throws {
+        let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try await store.transaction { connection in
+            guard
+                let state = try await connection.query(
+                    "SELECT state FROM conversation WHERE id = \(message.conversationID) FOR UPDATE", logger: .postgresQuiet
+                ).allRows().decoded(String.self).first
+            else { throw ConversationError.notFound(message.conversationID) }
+            guard state == Conversation.State.active.rawValue || message.role == .npc else {
+                throw ConversationError.ended(message.conversationID)
+            }
+            try await connection.query(
+                """
+                INSERT INTO conversation_message (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
+                VALUES (\(message.id), \(message.conversationID), \(message.role.rawValue), \(message.content),
+                    \(message.promptContent), \(message.complete), \(usage)::jsonb, \(message.createdAt))
+                """, logger: .postgresQuiet)
+            try await connection.query(
+                """
+                UPDATE conversation SET last_activity_at = GREATEST(last_activity_at, \(message.createdAt))
+                WHERE id = \(message.conversationID)
+                """, logger: .postgresQuiet)
+        }
+    }
+
+    public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date, requestID: String?) async throws
+        -> Conversation
+    {
+        try await store.transaction { connection in
+            let ended = try await connection.query(
+                """
+                UPDATE conversation SET state = 'ended', ended_at = \(date), end_reason = \(reason.rawValue)
+                WHERE id = \(id) AND state = 'active' RETURNING id
+                """, logger: .postgresQuiet
+            ).allRows().decoded(UUID.self)
+            if !ended.isEmpty { try await Self.enqueueSummary(of: id, at: date, requestID: requestID, connection) }
+            return try await Self.fetch(id, connection)
+        }
+    }
+
+    public func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation] {
+        try await store.transaction { connection in
+            let ids = try await connection.query(
+                """
+                UPDATE conversation SET state = 'ended', ended_at = \(date), end_reason = 'timeout'
+                WHERE state = 'active' AND last_activity_at < \(cutoff) RETURNING id
+                """, logger: .postgresQuiet
+            ).allRows().decoded(UUID.self)
+            var ended: [Conversation] = []
+            for id in ids {
+                try await Self.enqueueSummary(of: id, at: date, requestID: nil, connection)
+                ended.append(try await Self.fetch(id, connection))
+            }
+            return ended
+        }
+    }
+
+    public func recordRecall(npcID: UUID, memoryIDs: [String], at date: Date) async throws {
+        guard !memoryIDs.isEmpty else { return }
+        try await store.transaction { connection in
+            for id in memoryIDs {
+                try await connection.query(
+                    """
+                    INSERT INTO memory_access (npc_id, memory_id, last_accessed_at, access_count) VALUES (\(npcID), \(id), \(date), 1)
+                    ON CONFLICT (npc_id, memory_id)
+                    DO UPDATE SET last_accessed_at = excluded.last_accessed_at, access_count = memory_access.access_count + 1
+                    """, logger: .postgresQuiet)
+            }
+        }
+    }
+
+    public func recalls(npcID: UUID) async throws -> [String: MemoryPolicy.Access] {
+        try await store.read { connection in try await Self.recalls(npcID: npcID, connection) }
+    }
+
+    static func recalls(npcID: UUID, _ connection: PostgresConnection) async throws -> [String: MemoryPolicy.Access] {
+        var access: [String: MemoryPolicy.Access] = [:]
+        for (memory, last, count) in try await connection.query(
+            "SELECT memory_id, last_accessed_at, access_count FROM memory_access WHERE npc_id = \(npcID)", logger: .postgresQuiet
+        ).allRows().decoded((String, Date, Int).self) {
+            access[memory] = .init(lastAccessedAt: last, count: count)
+        }
+        return access
+    }
+
+    /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
+    /// conversation in which the player said nothing has nothing to summarise.
+    private static func enqueueSummary(of id: UUID, at date: Date, requestID: String?, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO summary_job (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at, request_id)
+            SELECT \(UUID()), \(id), 'queued', 0, \(SummaryJob.attemptsAllowed), \(date), \(date), \(date), \(requestID)
+            WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = \(id) AND role = 'user')
+            ON CONFLICT (conversation_id) DO NOTHING
+            """, logger: .postgresQuiet)
+    }
+
+    // MARK: Rows
+
+    private typealias Row = (UUID, UUID, String, String, Date, Date, Date?, String?, Int)
+
+    private static let select = """
+        SELECT id, npc_id, user_id, state, started_at, last_activity_at, ended_at, end_reason,
+            (SELECT COUNT(*) FROM conversation_message m WHERE m.conversation_id = conversation.id) AS message_count
+        FROM conversation
+        """
+
+    static func fetch(_ id: UUID, _ connection: PostgresConnection) async throws -> Conversation {
+        guard
+            let row = try await connection.query(
+                PostgresQuery(unsafeSQL: "\(select) WHERE id = $1", binds: { var b = PostgresBindings(); b.append(id); return b }()),
+                logger: .postgresQuiet
+            ).allRows().decoded(Row.self).first
+        else { throw ConversationError.notFound(id) }
+        return try conversation(row)
+    }
+
+    private static func conversation(_ row: Row) throws -> Conversation {
+        Conversation(
+            id: row.0, npcID: row.1, userID: row.2, state: try StoredValue.choice(row.3, "conversation.state"), startedAt: row.4,
+            lastActivityAt: row.5, endedAt: row.6,
+            endReason: try row.7.map { try StoredValue.choice($0, "conversation.end_reason") }, messageCount: row.8)
+    }
+}

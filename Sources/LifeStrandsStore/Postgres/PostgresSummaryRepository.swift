@@ -1,0 +1,265 @@
+public import Foundation
+public import LifeStrands
+import PostgresNIO
+
+/// The summary queue and analyses in PostgreSQL, beside the conversations and NPCs they change. Workers
+/// on any number of instances claim jobs with `FOR UPDATE SKIP LOCKED`, so no two run one job at once;
+/// a claim is a lease, and a job whose worker stopped is taken again once it lapses.
+public struct PostgresSummaryRepository: SummaryRepository {
+    private let store: PostgresStore
+    private let lease: Duration
+
+    public init(store: PostgresStore, lease: Duration = SummaryJob.defaultLease) {
+        self.store = store
+        self.lease = lease
+    }
+
+    /// Other instances may be working their jobs: only lapsed leases say a worker stopped.
+    public func requeueAbandoned(at date: Date) async throws -> Int { 0 }
+
+    public func claimNextJob(at date: Date) async throws -> SummaryJob? {
+        try await store.transaction { connection in
+            while let found = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM summary_job WHERE state IN ('queued', 'running') AND next_run_at <= \(date)
+                ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, logger: .postgresQuiet
+            ).allRows().decoded(Self.JobRow.self).first.map(Self.job) {
+                let claim = try found.claimed(at: date, lease: lease)
+                try await connection.query(
+                    """
+                    UPDATE summary_job SET state = \(claim.state.rawValue), attempts = \(claim.attempts),
+                        next_run_at = \(claim.nextRunAt), last_error = \(claim.lastError), updated_at = \(date)
+                    WHERE id = \(claim.id)
+                    """, logger: .postgresQuiet)
+                if claim.state == .running { return claim }
+            }
+            return nil
+        }
+    }
+
+    public func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC) {
+        try await store.read { connection in
+            let conversation = try await PostgresConversationRepository.fetch(job.conversationID, connection)
+            let transcript = try await PostgresConversationRepository.messages(of: job.conversationID, connection)
+            let npc = try await PostgresNPCRepository.current(conversation.npcID, connection, locking: false)
+            return (conversation, transcript, npc)
+        }
+    }
+
+    public func complete(
+        _ job: SummaryJob, at date: Date, _ settle: @Sendable (SummaryMaterial) throws -> SummarySettlement
+    ) async throws -> (before: NPC, after: NPC)? {
+        try await store.transaction { connection in
+            // Settled already (a second run of the same job): the NPC changed once, and stays so.
+            guard
+                let state = try await connection.query(
+                    "SELECT state FROM summary_job WHERE id = \(job.id) FOR UPDATE", logger: .postgresQuiet
+                ).allRows().decoded(String.self).first,
+                state != SummaryJob.State.done.rawValue, state != SummaryJob.State.dead.rawValue
+            else { return nil }
+            let conversation = try await PostgresConversationRepository.fetch(job.conversationID, connection)
+            let transcript = try await PostgresConversationRepository.messages(of: job.conversationID, connection)
+            let before = try await PostgresNPCRepository.current(conversation.npcID, connection, ifRevision: nil)
+            let settlement = try settle(
+                SummaryMaterial(
+                    conversation: conversation, transcript: transcript, npc: before,
+                    access: try await PostgresConversationRepository.recalls(npcID: before.id, connection)))
+            let after = try await PostgresNPCRepository.commit(
+                settlement.strand, to: before, change: .summarized, restoredFrom: nil, connection)
+            if let record = settlement.record {
+                let notes = JSONValue.array(record.notes.map(JSONValue.string)).jsonText
+                try await connection.query(
+                    """
+                    INSERT INTO conversation_analysis
+                        (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
+                    VALUES (\(UUID()), \(conversation.id), \(conversation.npcID), \(conversation.userID),
+                        \((record.pending ? StoredAnalysis.State.pending : .applied).rawValue), \(record.analysis.json.jsonText)::jsonb,
+                        \(record.confidence), \(notes)::jsonb, \(record.pending ? nil : after.revision), \(date))
+                    """, logger: .postgresQuiet)
+            }
+            let settled = (settlement.deadLetter == nil ? SummaryJob.State.done : .dead).rawValue
+            try await connection.query(
+                """
+                UPDATE summary_job SET state = \(settled), last_error = \(settlement.deadLetter.map { String($0.prefix(2000)) }),
+                    updated_at = \(date)
+                WHERE id = \(job.id)
+                """, logger: .postgresQuiet)
+            return (before, after)
+        }
+    }
+
+    public func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob {
+        try await store.transaction { connection in
+            // A job settled meanwhile, or claimed again after its lease lapsed, is not this claim's to fail.
+            if let stored = try await Self.fetchJob(job.id, connection, locking: true), !stored.isHeld(by: job) { return stored }
+            let failed = job.failed(error: error, retryAfter: retryAfter, at: date)
+            try await connection.query(
+                """
+                UPDATE summary_job SET state = \(failed.state.rawValue), last_error = \(failed.lastError),
+                    next_run_at = \(failed.nextRunAt), updated_at = \(date)
+                WHERE id = \(job.id)
+                """, logger: .postgresQuiet)
+            return failed
+        }
+    }
+
+    public func retry(job id: UUID, at date: Date) async throws -> SummaryJob {
+        try await store.transaction { connection in
+            guard let job = try await Self.fetchJob(id, connection, locking: true) else { throw SummaryError.jobNotFound(id) }
+            guard job.state == .dead else { throw SummaryError.jobNotDead(id, job.state) }
+            try await connection.query(
+                "UPDATE summary_job SET state = 'queued', attempts = 0, next_run_at = \(date), updated_at = \(date) WHERE id = \(id)",
+                logger: .postgresQuiet)
+            return try await Self.fetchJob(id, connection, locking: false)!
+        }
+    }
+
+    public func clearJobs(in states: Set<SummaryJob.State>) async throws -> Int {
+        let cleared = states.subtracting([.running]).map(\.rawValue).sorted()
+        guard !cleared.isEmpty else { return 0 }
+        return try await store.transaction { connection in
+            try await connection.query(
+                "DELETE FROM summary_job WHERE state = ANY(\(cleared)) RETURNING id", logger: .postgresQuiet
+            ).allRows().decoded(UUID.self).count
+        }
+    }
+
+    public func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob] {
+        try await store.read { connection in
+            let rows =
+                if let state {
+                    try await connection.query(
+                        """
+                        SELECT \(unescaped: Self.columns) FROM summary_job WHERE state = \(state.rawValue)
+                        ORDER BY created_at DESC LIMIT \(max(1, limit))
+                        """, logger: .postgresQuiet)
+                } else {
+                    try await connection.query(
+                        "SELECT \(unescaped: Self.columns) FROM summary_job ORDER BY created_at DESC LIMIT \(max(1, limit))",
+                        logger: .postgresQuiet)
+                }
+            return try await rows.allRows().decoded(Self.JobRow.self).map(Self.job)
+        }
+    }
+
+    public func queueStatistics() async throws -> SummaryQueueStatistics {
+        try await store.read { connection in
+            var jobs = Dictionary(uniqueKeysWithValues: SummaryJob.State.allCases.map { ($0, 0) })
+            for (state, count) in try await connection.query(
+                "SELECT state, COUNT(*) FROM summary_job GROUP BY state", logger: .postgresQuiet
+            ).allRows().decoded((String, Int).self) {
+                jobs[try StoredValue.choice(state, "summary_job.state") as SummaryJob.State] = count
+            }
+            let oldest = try await connection.query(
+                "SELECT MIN(created_at) FROM summary_job WHERE state = 'queued'", logger: .postgresQuiet
+            ).allRows().decoded(Date?.self).first ?? nil
+            let pending = try await connection.query(
+                "SELECT COUNT(*) FROM conversation_analysis WHERE state = 'pending'", logger: .postgresQuiet
+            ).allRows().decoded(Int.self).first ?? 0
+            return SummaryQueueStatistics(jobs: jobs, oldestQueuedAt: oldest, pendingAnalyses: pending)
+        }
+    }
+
+    public func job(forConversation id: UUID) async throws -> SummaryJob? {
+        try await store.read { connection in
+            try await connection.query(
+                "SELECT \(unescaped: Self.columns) FROM summary_job WHERE conversation_id = \(id)", logger: .postgresQuiet
+            ).allRows().decoded(Self.JobRow.self).first.map(Self.job)
+        }
+    }
+
+    public func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis] {
+        var filter = PostgresFilter()
+        if let state { filter.add("state = ?", state.rawValue) }
+        if let npcID { filter.add("npc_id = ?", npcID) }
+        let sql = "SELECT \(Self.analysisColumns) FROM conversation_analysis \(filter.whereClause) ORDER BY created_at DESC LIMIT \(max(1, limit))"
+        return try await store.read { connection in
+            try await connection.query(filter.query(sql), logger: .postgresQuiet)
+                .allRows().decoded(Self.AnalysisRow.self).map(Self.analysis)
+        }
+    }
+
+    public func analysis(_ id: UUID) async throws -> StoredAnalysis {
+        try await store.read { connection in try await Self.fetchAnalysis(id, connection, locking: false) }
+    }
+
+    public func approve(
+        _ id: UUID, at date: Date,
+        _ decide: @Sendable (StoredAnalysis, NPC, [String: MemoryPolicy.Access]) throws -> (ConversationAnalysis, LifeStrand)
+    ) async throws -> (StoredAnalysis, before: NPC, after: NPC) {
+        try await store.transaction { connection in
+            var stored = try await Self.fetchAnalysis(id, connection, locking: true)
+            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
+            let before = try await PostgresNPCRepository.current(stored.npcID, connection, ifRevision: nil)
+            let (analysis, strand) = try decide(
+                stored, before, try await PostgresConversationRepository.recalls(npcID: before.id, connection))
+            let after = try await PostgresNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, connection)
+            stored.analysis = analysis
+            stored.state = .approved
+            stored.revision = after.revision
+            stored.decidedAt = date
+            try await connection.query(
+                """
+                UPDATE conversation_analysis SET state = 'approved', analysis = \(analysis.json.jsonText)::jsonb,
+                    revision = \(after.revision), decided_at = \(date)
+                WHERE id = \(id)
+                """, logger: .postgresQuiet)
+            return (stored, before, after)
+        }
+    }
+
+    public func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis {
+        try await store.transaction { connection in
+            var stored = try await Self.fetchAnalysis(id, connection, locking: true)
+            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
+            stored.state = .rejected
+            stored.decidedAt = date
+            try await connection.query(
+                "UPDATE conversation_analysis SET state = 'rejected', decided_at = \(date) WHERE id = \(id)", logger: .postgresQuiet)
+            return stored
+        }
+    }
+
+    // MARK: Rows
+
+    private typealias JobRow = (UUID, UUID, String, Int, Int, Date, String?, Date, Date, String?)
+    private static let columns =
+        "id, conversation_id, state, attempts, max_attempts, next_run_at, last_error, created_at, updated_at, request_id"
+
+    private static func fetchJob(_ id: UUID, _ connection: PostgresConnection, locking: Bool) async throws -> SummaryJob? {
+        try await connection.query(
+            "SELECT \(unescaped: columns) FROM summary_job WHERE id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")",
+            logger: .postgresQuiet
+        ).allRows().decoded(JobRow.self).first.map(job)
+    }
+
+    private static func job(_ row: JobRow) throws -> SummaryJob {
+        SummaryJob(
+            id: row.0, conversationID: row.1, state: try StoredValue.choice(row.2, "summary_job.state"), attempts: row.3,
+            maxAttempts: row.4, nextRunAt: row.5, lastError: row.6, createdAt: row.7, updatedAt: row.8, requestID: row.9)
+    }
+
+    private typealias AnalysisRow = (UUID, UUID, UUID, String, String, String, Double, String, Int?, Date, Date?)
+    private static let analysisColumns =
+        "id, conversation_id, npc_id, user_id, state, analysis::text, confidence, notes::text, revision, created_at, decided_at"
+
+    private static func fetchAnalysis(_ id: UUID, _ connection: PostgresConnection, locking: Bool) async throws -> StoredAnalysis {
+        guard
+            let row = try await connection.query(
+                "SELECT \(unescaped: analysisColumns) FROM conversation_analysis WHERE id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")",
+                logger: .postgresQuiet
+            ).allRows().decoded(AnalysisRow.self).first
+        else { throw SummaryError.analysisNotFound(id) }
+        return try analysis(row)
+    }
+
+    private static func analysis(_ row: AnalysisRow) throws -> StoredAnalysis {
+        StoredAnalysis(
+            id: row.0, conversationID: row.1, npcID: row.2, userID: row.3,
+            state: try StoredValue.choice(row.4, "conversation_analysis.state"),
+            analysis: try ConversationAnalysis(json: try JSONParser.parse(row.5)), confidence: row.6,
+            notes: try JSONParser.parse(row.7).arrayValue?.compactMap(\.stringValue) ?? [], revision: row.8, createdAt: row.9,
+            decidedAt: row.10)
+    }
+}
