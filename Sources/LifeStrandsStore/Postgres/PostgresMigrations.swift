@@ -117,5 +117,34 @@ enum PostgresMigrations {
                 """,
                 "CREATE INDEX conversation_analysis_state ON conversation_analysis (state, created_at)",
             ]),
+        Migration(
+            version: 3, name: "search",
+            statements: [
+                "CREATE EXTENSION IF NOT EXISTS vector",
+                // all-MiniLM-L6-v2's 384 dimensions, unit vectors: cosine distance, through HNSW.
+                """
+                CREATE TABLE embedding (
+                    npc_id UUID NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    item_id TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    vector vector(384) NOT NULL,
+                    PRIMARY KEY (npc_id, kind, item_id)
+                )
+                """,
+                "CREATE INDEX embedding_vector ON embedding USING hnsw (vector vector_cosine_ops)",
+                // Word search over the same texts, stemmed as English, ranked by ts_rank.
+                """
+                CREATE TABLE strand_text (
+                    npc_id UUID NOT NULL REFERENCES npc(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    item_id TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    words tsvector GENERATED ALWAYS AS (to_tsvector('english', text)) STORED
+                )
+                """,
+                "CREATE INDEX strand_text_npc ON strand_text (npc_id)",
+                "CREATE INDEX strand_text_words ON strand_text USING gin (words)",
+            ]),
     ]
 }

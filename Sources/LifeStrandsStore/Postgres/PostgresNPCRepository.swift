@@ -162,6 +162,7 @@ public struct PostgresNPCRepository: NPCRepository {
                 strand = \(strand.json.jsonText)::jsonb, updated_at = \(next.updatedAt)
             WHERE id = \(current.id)
             """, logger: .postgresQuiet)
+        try await PostgresTextSearch.reindex(strand, of: current.id, connection)
         try await appendRevision(
             NPCRevision(
                 npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom, createdAt: next.updatedAt,
@@ -196,6 +197,7 @@ public struct PostgresNPCRepository: NPCRepository {
             VALUES (\(npc.id), \(strand.name), \(strand.background.occupation), \(strand.background.location),
                 \(strand.currentStatus.mood), \(npc.revision), \(strand.json.jsonText)::jsonb, \(npc.createdAt), \(npc.updatedAt))
             """, logger: .postgresQuiet)
+        try await PostgresTextSearch.reindex(strand, of: npc.id, connection)
     }
 
     private static func appendRevision(_ revision: NPCRevision, _ connection: PostgresConnection) async throws {

@@ -5,18 +5,9 @@ import LifeStrandsStore
 import Testing
 import TestSupport
 
-/// Word search over FTS5, kept in step with every Life Strand write.
-@Suite(.unit) struct SQLiteTextSearchTests {
-    let database: DatabaseQueue
-    let npcs: SQLiteNPCRepository
-    let search: SQLiteTextSearch
-
-    init() throws {
-        database = try SQLiteDatabase.inMemory()
-        npcs = SQLiteNPCRepository(database: database)
-        search = SQLiteTextSearch(database: database)
-    }
-
+/// Word search (SQLite FTS5, PostgreSQL full text search), kept in step with every Life Strand write; and
+/// the embeddings and health beside it.
+@Suite(.timeLimit(.minutes(5))) struct SearchRepositoryTests {
     static let bram = LifeStrand(
         name: "Bram Holloway", background: .init(occupation: "innkeeper"),
         knowledge: [KnowledgeItem(id: "k1", topic: "Kroniell", content: "a walled city to the north")],
@@ -26,7 +17,9 @@ import TestSupport
             Memory(id: "m3", content: "Talked with tess about horses, ale, rain and the roads north."),
         ])
 
-    @Test func findsByStemmedWordsBestFirstWithinOneNPC() async throws {
+    @Test(arguments: StoreBackend.underTest) func findsByStemmedWordsBestFirstWithinOneNPC(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, search) = (store.npcs, store.textSearch)
         let id = UUID()
         _ = try await npcs.create(Self.bram, id: id)
         _ = try await npcs.create(Self.bram, id: UUID())
@@ -34,13 +27,15 @@ import TestSupport
         #expect(hits.map(\.text.itemID) == ["m1", "m3"])
         #expect(hits.allSatisfy { $0.npcID == id })
         #expect(hits[0].score > hits[1].score)
-        // Porter stemming: "floods" meets "flooding".
+        // Stemming: "floods" meets "flooding".
         #expect(try await search.search("flooding", kind: .memory, npcID: id, limit: 5).map(\.text.itemID) == ["m2"])
         #expect(try await search.search("kroniell", kind: .knowledge, npcID: id, limit: 5).map(\.text.itemID) == ["k1"])
         #expect(try await search.search("kroniell", kind: .memory, npcID: nil, limit: 10).count == 2)
     }
 
-    @Test func followsEveryWriteAndDelete() async throws {
+    @Test(arguments: StoreBackend.underTest) func followsEveryWriteAndDelete(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, search) = (store.npcs, store.textSearch)
         let id = UUID()
         _ = try await npcs.create(Self.bram, id: id)
         _ = try await npcs.modify(id, change: .patched) { strand in
@@ -55,12 +50,36 @@ import TestSupport
         #expect(try await search.search("cider", kind: .memory, npcID: nil, limit: 5).isEmpty)
     }
 
-    @Test func whatAPlayerTypesIsNeverReadAsQuerySyntax() async throws {
+    @Test(arguments: StoreBackend.underTest) func whatAPlayerTypesIsNeverReadAsQuerySyntax(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, search) = (store.npcs, store.textSearch)
         let id = UUID()
         _ = try await npcs.create(Self.bram, id: id)
         for query in [#"born" OR "*"#, "NEAR(born kroniell)", "-kroniell", "cellar^2 {x}", "\"\"\"", "AND OR NOT", "a"] {
             _ = try await search.search(query, kind: .memory, npcID: id, limit: 5)
         }
         #expect(try await search.search("the and of", kind: .memory, npcID: id, limit: 5).isEmpty)
+    }
+
+    @Test(arguments: StoreBackend.underTest) func embeddingsRoundTripAndGoWithTheirNPC(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let id = try await store.npcs.create(Self.bram, id: UUID()).id
+        let vector = (0..<384).map { Float(sin(Double($0))) / 13.8 }
+        let stored = [
+            StoredEmbedding(npcID: id, text: EmbeddedText(kind: .persona, itemID: "", text: "Bram Holloway. innkeeper"), vector: vector),
+            StoredEmbedding(npcID: id, text: EmbeddedText(kind: .memory, itemID: "m2", text: "The cellar floods"), vector: vector.reversed()),
+        ]
+        try await store.embeddings.replaceEmbeddings(of: id, with: stored)
+        let read = try await store.embeddings.embeddings(of: id).sorted { $0.text.kind.rawValue > $1.text.kind.rawValue }
+        #expect(read == stored)
+        try await store.embeddings.replaceEmbeddings(of: id, with: Array(stored.prefix(1)))
+        #expect(try await store.embeddings.allEmbeddings() == Array(stored.prefix(1)))
+        let health = await store.health.health()
+        #expect(health.isHealthy && health.detail == "1 NPCs" && !health.migrations.isEmpty, "\(health)")
+        try await store.npcs.delete(id)
+        #expect(try await store.embeddings.allEmbeddings().isEmpty)
+        // An NPC deleted before its embeddings arrive keeps none.
+        try await store.embeddings.replaceEmbeddings(of: id, with: stored)
+        #expect(try await store.embeddings.allEmbeddings().isEmpty)
     }
 }
