@@ -17,12 +17,13 @@ struct BackupCommand: AsyncParsableCommand {
     @Option(help: "Folder the backup is written to.") var out = "backups"
 
     func run() async throws {
-        let runtime = try Runtime.start(dataDirectory: dataDirectory)
+        let runtime = try await Runtime.start(dataDirectory: dataDirectory)
         let started = ContinuousClock.now
         let stamp = SQLiteBackup.stamp(Date())
         let file = URL(filePath: out, directoryHint: .isDirectory).appending(path: "lifestrands-\(stamp).sqlite")
-        let size = try SQLiteBackup.backup(runtime.database, to: file)
-        let npcs = try await runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM npc") ?? 0 }
+        let database = try runtime.sqlite(for: "backup")
+        let size = try SQLiteBackup.backup(database, to: file)
+        let npcs = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM npc") ?? 0 }
         let elapsed = ContinuousClock.now - started
         print("backup: \(file.path) \(formatBytes(size)), \(npcs) NPCs, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
     }
@@ -83,8 +84,8 @@ struct QueuesCommand: AsyncParsableCommand {
         @Flag(help: "Do not ask for confirmation.") var yes = false
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: dataDirectory)
-            let summaries = SQLiteSummaryRepository(database: runtime.database)
+            let runtime = try await Runtime.start(dataDirectory: dataDirectory)
+            let summaries = runtime.repositories.summaries
             let counts = try await summaries.queueStatistics().jobs
             let queued = counts[.queued] ?? 0, dead = counts[.dead] ?? 0
             guard queued + dead > 0 else {
@@ -92,7 +93,7 @@ struct QueuesCommand: AsyncParsableCommand {
                 return
             }
             if !yes {
-                print("reset-queues: delete \(queued) queued and \(dead) dead summary jobs in \(runtime.database.path)? Type yes: ", terminator: "")
+                print("reset-queues: delete \(queued) queued and \(dead) dead summary jobs in \(runtime.location)? Type yes: ", terminator: "")
                 guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
                     throw CommandFailure("reset-queues: nothing deleted")
                 }

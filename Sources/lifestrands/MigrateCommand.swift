@@ -10,8 +10,8 @@ struct MigrateCommand: AsyncParsableCommand {
     var dataDirectory: String?
 
     func run() async throws {
-        let runtime = try Runtime.start(dataDirectory: dataDirectory)
-        let applied = try SQLiteDatabase.appliedMigrations(runtime.database)
-        print("database \(runtime.database.path): migrations applied: \(applied.joined(separator: ", "))")
+        let runtime = try await Runtime.start(dataDirectory: dataDirectory)
+        let applied = await runtime.repositories.health.health().migrations
+        print("database \(runtime.location): migrations applied: \(applied.joined(separator: ", "))")
     }
 }

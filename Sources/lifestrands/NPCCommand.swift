@@ -20,7 +20,7 @@ struct NPCCommand: AsyncParsableCommand {
         @Argument(help: "Life Strand JSON file") var file: String
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: options.dataDirectory)
+            let runtime = try await Runtime.start(dataDirectory: options.dataDirectory)
             let strand: LifeStrand
             do { strand = try LifeStrand(json: try readJSON(file)) } catch let error as LifeStrandValidationError {
                 throw validationFailure(error, in: file)
@@ -39,7 +39,7 @@ struct NPCCommand: AsyncParsableCommand {
         @Option(help: "A personality trait") var trait: String?
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: options.dataDirectory)
+            let runtime = try await Runtime.start(dataDirectory: options.dataDirectory)
             var query = NPCQuery(name: name, location: location, occupation: occupation, trait: trait,
                 limit: NPCQuery.maximumLimit)
             var rows: [[String]] = [["ID", "NAME", "OCCUPATION", "LOCATION", "MOOD", "REV"]]
@@ -66,7 +66,7 @@ struct NPCCommand: AsyncParsableCommand {
         @Argument(help: "NPC id") var id: String
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: options.dataDirectory)
+            let runtime = try await Runtime.start(dataDirectory: options.dataDirectory)
             let npc = try await runtime.npcs.npc(try parseID(id))
             print(npc.strand.json.prettyJSONText)
         }
@@ -79,7 +79,7 @@ struct NPCCommand: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "File to write (default: standard output)") var output: String?
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: options.dataDirectory)
+            let runtime = try await Runtime.start(dataDirectory: options.dataDirectory)
             let npcID = try parseID(id)
             let export = NPCExport(npcID: npcID, revisions: try await runtime.npcs.revisions(of: npcID))
             let text = export.json.prettyJSONText + "\n"
@@ -99,7 +99,7 @@ struct NPCCommand: AsyncParsableCommand {
         @Argument(help: "Export JSON file (- for stdin)") var file: String
 
         func run() async throws {
-            let runtime = try Runtime.start(dataDirectory: options.dataDirectory)
+            let runtime = try await Runtime.start(dataDirectory: options.dataDirectory)
             let export: NPCExport
             do { export = try NPCExport(json: try readJSON(file)) } catch let error as LifeStrandValidationError {
                 throw validationFailure(error, in: file)

@@ -7,11 +7,36 @@ import Logging
 
 /// What every command needs: the configuration, a logger and the opened store.
 struct Runtime {
+    /// The database the configuration names.
+    enum Database {
+        /// The embedded file in the data folder.
+        case sqlite(DatabasePool)
+        /// `DATABASE_URL`; its pool runs until the process ends.
+        case postgres(PostgresStore)
+    }
+
     let configuration: LifeStrandsServices.Configuration
     let logger: Logger
-    let database: DatabasePool
+    let database: Database
+    let repositories: Repositories
 
-    var npcs: SQLiteNPCRepository { SQLiteNPCRepository(database: database) }
+    var npcs: any NPCRepository { repositories.npcs }
+
+    /// Where the data is, for messages: the SQLite file, or the PostgreSQL URL without its password.
+    var location: String {
+        switch database {
+        case .sqlite(let pool): pool.path
+        case .postgres: configuration.databaseURL.map(Self.redacted) ?? "PostgreSQL"
+        }
+    }
+
+    /// The SQLite database, for what only it offers so far (`backup`, `restore`).
+    func sqlite(for command: String) throws -> DatabasePool {
+        guard case .sqlite(let pool) = database else {
+            throw CommandFailure("\(command) works on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore")
+        }
+        return pool
+    }
 
     /// The configuration from the environment and `./.env`; a bad value is one line naming the variable.
     static func loadConfiguration() throws -> LifeStrandsServices.Configuration {
@@ -23,22 +48,43 @@ struct Runtime {
         }
     }
 
-    /// Loads the configuration from the environment and `./.env`, then opens (and migrates) the database.
-    /// A bad value ends the process with one line naming the variable.
-    static func start(dataDirectory: String? = nil) throws -> Runtime {
+    /// Loads the configuration from the environment and `./.env`, then opens (and migrates) the database:
+    /// PostgreSQL when `DATABASE_URL` is set, else the SQLite file in the data folder. A bad value, or a
+    /// database that cannot be reached, ends the process with one line saying which.
+    static func start(dataDirectory: String? = nil) async throws -> Runtime {
         var configuration = try loadConfiguration()
         if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
         bootstrapLogging(format: configuration.logFormat, level: configuration.logLevel)
         let logger = Logger(label: "lifestrands")
-        if configuration.databaseURL != nil {
-            throw CommandFailure(
-                "DATABASE_URL is set, but PostgreSQL storage is not built yet: unset it to use the embedded SQLite database")
-        }
         if configuration.redisURL != nil {
             logger.warning("REDIS_URL is set but unused: Life Strands needs no Redis")
         }
-        let database = try SQLiteDatabase.open(dataDirectory: configuration.dataDirectory)
-        return Runtime(configuration: configuration, logger: logger, database: database)
+        guard let url = configuration.databaseURL else {
+            let pool = try SQLiteDatabase.open(dataDirectory: configuration.dataDirectory)
+            return Runtime(configuration: configuration, logger: logger, database: .sqlite(pool), repositories: .sqlite(pool))
+        }
+        let store: PostgresStore
+        do {
+            store = try PostgresStore(url: url, logger: Logger(label: "lifestrands.postgres"))
+        } catch {
+            throw CommandFailure("configuration: \(error)")
+        }
+        // The pool serves while it runs: for as long as the command does.
+        Task { await store.run() }
+        do {
+            let applied = try await store.migrate()
+            if !applied.isEmpty { logger.info("PostgreSQL migrated", metadata: ["ls_versions": "\(applied)"]) }
+        } catch {
+            throw CommandFailure("DATABASE_URL \(redacted(url)): the database cannot be used: \(String(describing: error).prefix(500))")
+        }
+        return Runtime(configuration: configuration, logger: logger, database: .postgres(store), repositories: .postgres(store))
+    }
+
+    /// `url` with its password, if any, replaced.
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? url
     }
 }
 

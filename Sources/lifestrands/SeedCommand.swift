@@ -14,7 +14,7 @@ struct SeedCommand: AsyncParsableCommand {
     @Argument(help: "Sample file") var file = "samples/npcs.json"
 
     func run() async throws {
-        let runtime = try Runtime.start(dataDirectory: dataDirectory)
+        let runtime = try await Runtime.start(dataDirectory: dataDirectory)
         guard let entries = try readJSON(file).arrayValue else {
             throw CommandFailure("\(file): must be a JSON array of {\"npc_id\", \"life_strand\"}")
         }
@@ -35,6 +35,6 @@ struct SeedCommand: AsyncParsableCommand {
                 print("exists  \(id.lowercased)  \(strand.name)")
             }
         }
-        print("seeded \(created) new NPC\(created == 1 ? "" : "s") of \(entries.count) in \(runtime.configuration.dataDirectory.path(percentEncoded: false))")
+        print("seeded \(created) new NPC\(created == 1 ? "" : "s") of \(entries.count) in \(runtime.location)")
     }
 }

@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
     var dataDirectory: String?
 
     func run() async throws {
-        let runtime = try Runtime.start(dataDirectory: dataDirectory)
+        let runtime = try await Runtime.start(dataDirectory: dataDirectory)
         var configuration = runtime.configuration
         if let host { configuration.host = host }
         if let port {
@@ -42,10 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let dependencies = AppDependencies(
-            npcs: runtime.npcs, conversations: SQLiteConversationRepository(database: runtime.database),
-            summaries: SQLiteSummaryRepository(database: runtime.database),
-            embeddings: SQLiteEmbeddingRepository(database: runtime.database),
-            textSearch: SQLiteTextSearch(database: runtime.database), databaseHealth: SQLiteHealthCheck(database: runtime.database), models: models,
+            npcs: runtime.npcs, conversations: runtime.repositories.conversations, summaries: runtime.repositories.summaries,
+            embeddings: runtime.repositories.embeddings, textSearch: runtime.repositories.textSearch,
+            databaseHealth: runtime.repositories.health, models: models,
             analysis: configuration.analysis, metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
         let server = buildServiceGroup(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger

@@ -1,0 +1,26 @@
+public import GRDB
+
+/// Every repository of one database: the embedded SQLite file, or PostgreSQL.
+public struct Repositories: Sendable {
+    public var npcs: any NPCRepository
+    public var conversations: any ConversationRepository
+    public var summaries: any SummaryRepository
+    public var embeddings: any EmbeddingRepository
+    public var textSearch: any TextSearchRepository
+    public var health: any DatabaseHealthCheck
+
+    public static func sqlite(_ database: any DatabaseWriter, lease: Duration = SummaryJob.defaultLease) -> Repositories {
+        Repositories(
+            npcs: SQLiteNPCRepository(database: database), conversations: SQLiteConversationRepository(database: database),
+            summaries: SQLiteSummaryRepository(database: database, lease: lease),
+            embeddings: SQLiteEmbeddingRepository(database: database), textSearch: SQLiteTextSearch(database: database),
+            health: SQLiteHealthCheck(database: database))
+    }
+
+    public static func postgres(_ store: PostgresStore, lease: Duration = SummaryJob.defaultLease) -> Repositories {
+        Repositories(
+            npcs: PostgresNPCRepository(store: store), conversations: PostgresConversationRepository(store: store),
+            summaries: PostgresSummaryRepository(store: store, lease: lease), embeddings: PostgresEmbeddingRepository(store: store),
+            textSearch: PostgresTextSearch(store: store), health: PostgresHealthCheck(store: store))
+    }
+}
