@@ -59,9 +59,10 @@ struct Runtime {
         if configuration.redisURL != nil {
             logger.warning("REDIS_URL is set but unused: Life Strands needs no Redis")
         }
+        let lease = Duration.seconds(configuration.summaryJobLeaseSeconds)
         guard let url = configuration.databaseURL else {
             let pool = try SQLiteDatabase.open(dataDirectory: configuration.dataDirectory)
-            return Runtime(configuration: configuration, logger: logger, database: .sqlite(pool), repositories: .sqlite(pool))
+            return Runtime(configuration: configuration, logger: logger, database: .sqlite(pool), repositories: .sqlite(pool, lease: lease))
         }
         let store: PostgresStore
         do {
@@ -77,7 +78,7 @@ struct Runtime {
         } catch {
             throw CommandFailure("DATABASE_URL \(redacted(url)): the database cannot be used: \(String(describing: error).prefix(500))")
         }
-        return Runtime(configuration: configuration, logger: logger, database: .postgres(store), repositories: .postgres(store))
+        return Runtime(configuration: configuration, logger: logger, database: .postgres(store), repositories: .postgres(store, lease: lease))
     }
 
     /// `url` with its password, if any, replaced.

@@ -41,11 +41,13 @@ struct ServeCommand: AsyncParsableCommand {
         // One registry for the server's own metrics and those libraries record through swift-metrics.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let dependencies = AppDependencies(
+        let embedded = AppDependencies(
             npcs: runtime.npcs, conversations: runtime.repositories.conversations, summaries: runtime.repositories.summaries,
             embeddings: runtime.repositories.embeddings, textSearch: runtime.repositories.textSearch,
             databaseHealth: runtime.repositories.health, models: models,
             analysis: configuration.analysis, metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
+        var dependencies = embedded
+        if case .postgres(let store) = runtime.database { dependencies.postgres = store }
         let server = buildServiceGroup(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {

@@ -36,6 +36,8 @@ public struct AppDependencies: Sendable {
     public var summaryWorker = SummaryWorker()
     /// Draining for a shutdown, and the requests and replies still under way.
     public var lifecycle = ServerLifecycle()
+    /// Set when the store is PostgreSQL, which other instances may share: NPC events are relayed to them.
+    public var postgres: PostgresStore?
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
@@ -163,6 +165,9 @@ public func buildServiceGroup(
             logger: logger, metrics: dependencies.metrics))
     if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
+    }
+    if let postgres = dependencies.postgres {
+        services.append(EventRelayService(store: postgres, events: dependencies.events, npcs: dependencies.npcs, logger: logger))
     }
     if let models = dependencies.models, configuration.enableEmbeddings {
         services.append(

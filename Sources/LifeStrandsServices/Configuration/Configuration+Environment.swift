@@ -55,6 +55,8 @@ extension Configuration {
         configuration.summaryAutoApprovalThreshold =
             try reader.number("SUMMARY_AUTO_APPROVAL_THRESHOLD", in: 0...1) ?? configuration.summaryAutoApprovalThreshold
         configuration.summaryMaxTokens = try reader.integer("SUMMARY_MAX_TOKENS", in: 1...32_768) ?? configuration.summaryMaxTokens
+        configuration.summaryJobLeaseSeconds =
+            try reader.integer("SUMMARY_JOB_LEASE_SECONDS", in: 5...86_400) ?? configuration.summaryJobLeaseSeconds
         configuration.maxConcurrentConversations =
             try reader.integer("MAX_CONCURRENT_CONVERSATIONS", in: 1...1024) ?? configuration.maxConcurrentConversations
         configuration.conversationTimeoutMinutes =

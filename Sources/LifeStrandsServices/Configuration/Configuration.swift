@@ -34,6 +34,8 @@ public struct Configuration: Sendable, Equatable {
     public var summaryAutoApprovalThreshold = 0.8
     /// Tokens one analysis may take before it counts as cut off (a failed attempt).
     public var summaryMaxTokens = 1536
+    /// How long a claimed summary job is its worker's before another worker may take it.
+    public var summaryJobLeaseSeconds = 600
     public var maxConcurrentConversations = 8
     public var conversationTimeoutMinutes = 30
     public var memoryMaxPerNPC = 50

@@ -15,7 +15,14 @@ public final class NPCEvents: Sendable {
         let continuation: AsyncStream<StatusUpdate>.Continuation
     }
 
+    /// What other instances must hear of: published here, not delivered from elsewhere.
+    public enum Event: Sendable, Equatable {
+        case status(npcID: UUID)
+        case change(npcID: UUID)
+    }
+
     private let listeners = Mutex<[UUID: Listener]>([:])
+    private let outboxes = Mutex<[UUID: AsyncStream<Event>.Continuation]>([:])
     private let changeListeners = Mutex<[UUID: AsyncStream<UUID>.Continuation]>([:])
 
     public init() {}
@@ -36,8 +43,27 @@ public final class NPCEvents: Sendable {
     }
 
     public func publish(_ update: StatusUpdate) {
+        deliver(update)
+        send(.status(npcID: update.npcID))
+    }
+
+    /// Hands `update` to this instance's listeners only: it came from another instance.
+    public func deliver(_ update: StatusUpdate) {
         let targets = listeners.withLock { $0.values.filter { $0.npcID == update.npcID }.map(\.continuation) }
         for continuation in targets { continuation.yield(update) }
+    }
+
+    /// Every event published in this instance from now on, for relaying to the others.
+    public func outbox() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(1024))
+        let id = UUID()
+        outboxes.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in _ = self?.outboxes.withLock { $0.removeValue(forKey: id) } }
+        return stream
+    }
+
+    private func send(_ event: Event) {
+        for continuation in outboxes.withLock({ Array($0.values) }) { continuation.yield(event) }
     }
 
     /// The id of every NPC that changes (created, changed, deleted) from now on, until the stream is dropped.
@@ -50,6 +76,12 @@ public final class NPCEvents: Sendable {
     }
 
     public func publishChange(_ npcID: UUID) {
+        deliverChange(npcID)
+        send(.change(npcID: npcID))
+    }
+
+    /// Hands a change to this instance's listeners only: it came from another instance.
+    public func deliverChange(_ npcID: UUID) {
         for continuation in changeListeners.withLock({ Array($0.values) }) { continuation.yield(npcID) }
     }
 

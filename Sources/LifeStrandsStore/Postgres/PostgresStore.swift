@@ -93,6 +93,21 @@ public struct PostgresStore: Sendable {
         return names
     }
 
+    /// Sends `payload` to every session listening on `channel` (at most 8,000 bytes: ids, not content).
+    public func notify(_ channel: String, _ payload: String) async throws {
+        try await client.query("SELECT pg_notify(\(channel), \(payload))", logger: .postgresQuiet)
+    }
+
+    /// Calls `receive` with each notification's payload on `channel`, on a connection of its own, until
+    /// the task is cancelled.
+    public func listen(_ channel: String, _ receive: @Sendable (String) async -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                for try await notification in notifications { await receive(notification.payload) }
+            }
+        }
+    }
+
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. What `body`
     /// threw (an `NPCError`, say) reaches the caller as it was, not wrapped.
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {

@@ -1,0 +1,67 @@
+import Foundation
+public import LifeStrands
+public import LifeStrandsStore
+public import Logging
+public import ServiceLifecycle
+
+/// NPC events across instances sharing one PostgreSQL database, through `LISTEN/NOTIFY`: what is
+/// published here is sent on, and what another instance sent is delivered to the listeners here. The
+/// payload carries ids only (NOTIFY's limit is 8,000 bytes); a status is read back from the store.
+public struct EventRelayService: Service {
+    static let channel = "lifestrands_npc_events"
+
+    let store: PostgresStore
+    let events: NPCEvents
+    let npcs: any NPCRepository
+    let logger: Logger
+    /// This instance, so that it skips its own notifications.
+    let instance = UUID()
+
+    public init(store: PostgresStore, events: NPCEvents, npcs: any NPCRepository, logger: Logger) {
+        self.store = store
+        self.events = events
+        self.npcs = npcs
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let outbox = events.outbox()
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask {
+                    for await event in outbox {
+                        do {
+                            try await store.notify(Self.channel, payload(event))
+                        } catch {
+                            logger.warning("an NPC event was not sent to other instances", metadata: ["ls_error": "\(error)"])
+                        }
+                    }
+                }
+                group.addTask { try await store.listen(Self.channel) { await receive($0) } }
+            }
+        }
+    }
+
+    func payload(_ event: NPCEvents.Event) -> String {
+        switch event {
+        case .status(let id): #"{"instance":"\#(instance.lowercased)","kind":"status","npc_id":"\#(id.lowercased)"}"#
+        case .change(let id): #"{"instance":"\#(instance.lowercased)","kind":"change","npc_id":"\#(id.lowercased)"}"#
+        }
+    }
+
+    func receive(_ payload: String) async {
+        guard let json = try? JSONParser.parse(payload), json["instance"]?.stringValue != instance.lowercased,
+            let id = json["npc_id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        else { return }
+        switch json["kind"]?.stringValue {
+        case "status":
+            // Deleted since, or the database briefly away: there is nothing to tell.
+            guard let npc = try? await npcs.npc(id) else { return }
+            events.deliver(.init(npcID: id, status: npc.strand.currentStatus))
+        case "change":
+            events.deliverChange(id)
+        default:
+            return
+        }
+    }
+}
