@@ -65,6 +65,19 @@ import TestSupport
         }
     }
 
+    @Test func aNULCharacterIsRefusedNamingWhereNoStoreCouldKeepIt() async throws {
+        try await TestApp().test { client in
+            let created = try await client.call(
+                .post, "/api/npcs", body: #"{"name": "Elena", "memories": [{"content": "a\u0000b"}]}"#)
+            #expect(created.status == .unprocessableContent)
+            let issues = created.error?["details"]?["issues"]?.arrayValue ?? []
+            #expect(issues.first?["path"] == "memories[0].content", "\(issues)")
+            #expect(issues.first?["message"] == "must not contain the NUL character (U+0000)")
+            let listed = try await client.call(.get, "/api/npcs")
+            #expect(listed["npcs"]?.arrayValue?.isEmpty == true)
+        }
+    }
+
     @Test func deleteRemovesTheNPC() async throws {
         try await TestApp().test { client in
             let id = try await client.createNPC(Fixtures.elenaJSON)

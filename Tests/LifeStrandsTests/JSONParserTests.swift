@@ -105,3 +105,13 @@ import TestSupport
         #expect(NPCCursor(token: "bnBjOi0x") == nil)  // "npc:-1"
     }
 }
+
+@Suite(.unit) struct JSONNULTests {
+    @Test func theFirstNULCharacterIsFoundByPath() throws {
+        #expect(try JSONParser.parse(#"{"a": [1, {"b": "ok"}], "c": "fine"}"#).pathOfNUL == nil)
+        #expect(try JSONParser.parse(#"{"a": [1, {"b": "x\u0000"}]}"#).pathOfNUL == "a[1].b")
+        #expect(try JSONParser.parse(#"[["\u0000"]]"#).pathOfNUL == "[0][0]")
+        #expect(try JSONParser.parse(#"{"k\u0000": 1}"#).pathOfNUL == "k\u{0}")
+        #expect(try JSONParser.parse(#""\u0000""#).pathOfNUL == "")
+    }
+}

@@ -118,3 +118,24 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// Where the first string or key holding U+0000 is (`""` for the value itself), or nil when none
+    /// does. PostgreSQL's text and jsonb cannot keep that character, so no store of ours accepts it.
+    public var pathOfNUL: String? {
+        switch self {
+        case .string(let text): text.unicodeScalars.contains("\u{0}") ? "" : nil
+        case .array(let elements):
+            elements.indices.lazy.compactMap { index in elements[index].pathOfNUL.map { "[\(index)]" + Self.member($0) } }.first
+        case .object(let members):
+            members.keys.sorted().lazy.compactMap { key in
+                key.unicodeScalars.contains("\u{0}") ? key : members[key]!.pathOfNUL.map { key + Self.member($0) }
+            }.first
+        default: nil
+        }
+    }
+
+    private static func member(_ path: String) -> String {
+        path.isEmpty || path.hasPrefix("[") ? path : "." + path
+    }
+}

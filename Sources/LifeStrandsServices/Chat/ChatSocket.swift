@@ -175,7 +175,7 @@ private struct ChatSocketSession {
                 code: "frame_too_large",
                 message: "a frame may hold at most \(ChatSocketController.maxMessageBytes) bytes; this one has \(text.utf8.count)")
         }
-        let frame = try JSONParser.parse(text)
+        let frame = try JSONParser.parse(text).refusingNUL()
         guard frame.objectValue != nil else {
             throw SocketFrameError(code: "invalid_frame", message: "a frame must be a JSON object with a \"type\"")
         }

@@ -4,10 +4,20 @@ import LifeStrands
 
 extension Request {
     /// The body parsed as JSON, refusing more than `limit` bytes.
-    /// - Throws: `NIOTooManyBytesError` (413) or `JSONSyntaxError` (400, with line and column).
+    /// - Throws: `NIOTooManyBytesError` (413), `JSONSyntaxError` (400, with line and column), or 422 for a
+    ///   NUL character.
     func jsonBody(limit: Int) async throws -> JSONValue {
         let buffer = try await body.collect(upTo: limit)
-        return try JSONParser.parse(buffer.readableBytesView)
+        return try JSONParser.parse(buffer.readableBytesView).refusingNUL()
+    }
+}
+
+extension JSONValue {
+    /// This value, unless a string in it holds U+0000, which no store keeps. - Throws: 422 naming where.
+    func refusingNUL() throws -> JSONValue {
+        guard let path = pathOfNUL else { return self }
+        throw RequestValidationError(
+            issues: [ValidationIssue(path: path.isEmpty ? "body" : path, message: "must not contain the NUL character (U+0000)")])
     }
 }
 

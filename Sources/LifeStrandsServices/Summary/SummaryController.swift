@@ -75,7 +75,7 @@ struct SummaryController {
         let body = try await request.body.collect(upTo: maxBodyBytes)
         var edited: ConversationAnalysis?
         if body.readableBytes > 0 {
-            let json = try JSONParser.parse(body.readableBytesView)
+            let json = try JSONParser.parse(body.readableBytesView).refusingNUL()
             if let analysis = json["analysis"], analysis != .null { edited = try ConversationAnalysis(json: analysis) }
         }
         let (stored, before, after) = try await summaries.approve(id, edited: edited, policy: memoryPolicy, at: Date())

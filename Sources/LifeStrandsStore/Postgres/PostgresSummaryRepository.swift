@@ -25,7 +25,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
                 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, logger: .postgresQuiet
             ).allRows().decoded(Self.JobRow.self).first.map(Self.job) {
-                let claim = try found.claimed(at: date, lease: lease)
+                let claim = found.claimed(at: date, lease: lease)
                 try await connection.query(
                     """
                     UPDATE summary_job SET state = \(claim.state.rawValue), attempts = \(claim.attempts),
