@@ -16,7 +16,7 @@ CLI_BUILD = $(if $(wildcard .build/release/lifestrands),,build)
 INSTALL_RPATH := -Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
 PORT ?= 8000
 
-.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory clean \
+.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory bench-vectors clean \
 	dev-up dev-down dev-restart logs monitor backup restore reset-queues prod-build test-load test-coverage
 
 setup:
@@ -112,6 +112,11 @@ bench-summary: release
 bench-memory: release
 	baseline="$$(bash scripts/bench-memory-baseline.sh)" && python3 scripts/bench_memory.py \
 		--lifestrands .build/release/lifestrands --baseline "$$baseline" --markdown docs/memory.md
+
+# Top-10 vector search over 100k memories: pgvector HNSW and exact beside the embedded SIMD scan,
+# p50/p99 and recall@10, on a PostgreSQL the script starts and stops.
+bench-vectors: release
+	bash scripts/bench-vectors.sh $(if $(count),--count $(count))
 
 bench-model: release
 	@bash scripts/bench-setup.sh

@@ -8,6 +8,7 @@ struct LifeStrandsCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, NPCCommand.self, SeedCommand.self, ChatCommand.self, ModelCommand.self,
             HealthCommand.self, TokenCommand.self, BackupCommand.self, RestoreCommand.self, QueuesCommand.self,
+            VectorBenchCommand.self,
         ]
     )
 }
