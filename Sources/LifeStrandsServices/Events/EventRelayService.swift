@@ -37,7 +37,17 @@ public struct EventRelayService: Service {
                         }
                     }
                 }
-                group.addTask { try await store.listen(Self.channel) { await receive($0) } }
+                group.addTask {
+                    // A lost connection is logged and listened on again: the server serves on meanwhile.
+                    while !Task.isCancelled {
+                        do {
+                            try await store.listen(Self.channel) { await receive($0) }
+                        } catch where !Task.isCancelled {
+                            logger.warning("listening for other instances' NPC events failed; listening again", metadata: ["ls_error": "\(error)"])
+                        }
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
             }
         }
     }
