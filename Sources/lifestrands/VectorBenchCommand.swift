@@ -86,7 +86,7 @@ struct VectorBenchCommand: AsyncParsableCommand {
                 let batch = start..<min(start + 1000, count)
                 let ids = batch.map { $0 }
                 let npcNumbers = batch.map { $0 % npcs }
-                let literals = batch.map { Self.literal(vectors[$0]) }
+                let literals = batch.map { PostgresEmbeddingRepository.literal(vectors[$0]) }
                 try await connection.query(
                     "INSERT INTO bench_memory SELECT * FROM unnest(\(ids)::int[], \(npcNumbers)::int[], \(literals)::text[]::vector[])",
                     logger: Self.quiet)
@@ -104,7 +104,7 @@ struct VectorBenchCommand: AsyncParsableCommand {
                 var times: [Duration] = []
                 var found = 0
                 for (number, probe) in probes.enumerated() {
-                    let literal = Self.literal(probe)
+                    let literal = PostgresEmbeddingRepository.literal(probe)
                     let owner = number % npcs
                     let query: PostgresQuery =
                         switch scope {
@@ -172,8 +172,6 @@ struct VectorBenchCommand: AsyncParsableCommand {
         let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
         return vector.map { $0 / norm }
     }
-
-    static func literal(_ vector: [Float]) -> String { "[" + vector.map { "\($0)" }.joined(separator: ",") + "]" }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.1f", duration.seconds) }
 }

@@ -53,10 +53,13 @@ public struct EventRelayService: Service {
     }
 
     func payload(_ event: NPCEvents.Event) -> String {
-        switch event {
-        case .status(let id): #"{"instance":"\#(instance.lowercased)","kind":"status","npc_id":"\#(id.lowercased)"}"#
-        case .change(let id): #"{"instance":"\#(instance.lowercased)","kind":"change","npc_id":"\#(id.lowercased)"}"#
-        }
+        let (kind, id) =
+            switch event {
+            case .status(let id): ("status", id)
+            case .change(let id): ("change", id)
+            }
+        let payload: JSONValue = ["instance": .string(instance.lowercased), "kind": .string(kind), "npc_id": .string(id.lowercased)]
+        return payload.jsonText
     }
 
     func receive(_ payload: String) async {

@@ -187,11 +187,11 @@ public struct PostgresConversationRepository: ConversationRepository {
         """
 
     static func fetch(_ id: UUID, _ connection: PostgresConnection) async throws -> Conversation {
+        var filter = PostgresFilter()
+        filter.add("id = ?", id)
         guard
-            let row = try await connection.query(
-                PostgresQuery(unsafeSQL: "\(select) WHERE id = $1", binds: { var b = PostgresBindings(); b.append(id); return b }()),
-                logger: .postgresQuiet
-            ).allRows().decoded(Row.self).first
+            let row = try await connection.query(filter.query("\(select) \(filter.whereClause)"), logger: .postgresQuiet)
+                .allRows().decoded(Row.self).first
         else { throw ConversationError.notFound(id) }
         return try conversation(row)
     }

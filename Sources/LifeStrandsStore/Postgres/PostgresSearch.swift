@@ -51,7 +51,7 @@ public struct PostgresEmbeddingRepository: EmbeddingRepository {
     }
 
     /// pgvector's text form, `[0.1,0.2,…]`.
-    static func literal(_ vector: [Float]) -> String {
+    public static func literal(_ vector: [Float]) -> String {
         "[" + vector.map { "\($0)" }.joined(separator: ",") + "]"
     }
 
