@@ -17,7 +17,7 @@ INSTALL_RPATH := -Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
 PORT ?= 8000
 
 .PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory bench-vectors clean \
-	dev-up dev-down dev-restart logs monitor backup restore reset-queues prod-build test-load test-coverage
+	dev-up dev-down dev-restart logs psql monitor backup restore reset-queues prod-build test-load test-coverage
 
 setup:
 	@bash scripts/setup.sh
@@ -57,18 +57,23 @@ npc-list: build
 health-check: $(CLI_BUILD)
 	@$(CLI) health
 
-# The server in the background, its pid in run/lifestrands.pid and its log in run/lifestrands.log.
+# PostgreSQL and the six services in the background (mode=embedded: one server on SQLite), pids and
+# logs in run/. `make logs s=chat` follows one service's log, `make psql` opens a shell on the database.
+DEV = DEV_MODE=$(or $(mode),distributed) bash scripts/dev.sh
 dev-up: release
-	@bash scripts/dev.sh up
+	@$(if $(filter embedded,$(mode)),,bash scripts/setup.sh --postgres >/dev/null &&) $(DEV) up
 
 dev-down:
-	@bash scripts/dev.sh down
+	@$(DEV) down
 
 dev-restart: release
-	@bash scripts/dev.sh restart
+	@$(if $(filter embedded,$(mode)),,bash scripts/setup.sh --postgres >/dev/null &&) $(DEV) restart
 
 logs:
-	@bash scripts/dev.sh logs
+	@$(DEV) logs $(s)
+
+psql:
+	@$(DEV) psql
 
 monitor: $(CLI_BUILD)
 	@echo "admin panel: http://127.0.0.1:$(PORT)/admin/"
@@ -82,7 +87,7 @@ backup: $(CLI_BUILD)
 
 # make restore file=backups/….sqlite [stop=yes]: refuses while the dev server runs unless stop=yes.
 restore: release
-	@bash scripts/dev.sh restore "$(file)" "$(stop)"
+	@$(DEV) restore "$(file)" "$(stop)"
 
 # Deletes queued and dead summary jobs (never running ones) after asking; `make reset-queues yes=1` does not ask.
 reset-queues: $(CLI_BUILD)

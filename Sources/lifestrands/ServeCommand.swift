@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Hummingbird
 import LifeStrandsServices
@@ -6,6 +6,8 @@ import LifeStrandsStore
 import Logging
 import Metrics
 import ServiceLifecycle
+
+extension ServiceName: ExpressibleByArgument {}
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +17,22 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to serve on; 0 takes a free one (default: PORT, else 8000).") var port: Int?
     @Option(name: .customLong("data-dir"), help: "Folder for the database (default: DATA_DIR, else ./data).")
     var dataDirectory: String?
+    @Option(
+        help: ArgumentHelp(
+            "Run one service of six (distributed mode, on DATABASE_URL): gateway, model, chat, npc, summary or monitor.",
+            discussion: "Its port defaults to the one of its own URL (MODEL_SERVICE_URL, …; 8000–8005)."))
+    var service: ServiceName?
 
     func run() async throws {
         let runtime = try await Runtime.start(dataDirectory: dataDirectory)
         var configuration = runtime.configuration
+        configuration.service = service
+        if let service {
+            guard configuration.databaseURL != nil else {
+                throw CommandFailure("--service \(service): the services share their state through PostgreSQL; set DATABASE_URL=postgresql://…")
+            }
+            configuration.port = configuration.serviceURLs[service]?.first?.port ?? service.defaultPort
+        }
         if let host { configuration.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535") }
@@ -32,27 +46,47 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // In the log: standard output carries only the serving line, which scripts wait for.
         runtime.logger.notice("\(configuration.authenticationSummary)")
-        let models: LocalModelService
-        do {
-            models = try await LocalModelService(configuration: configuration, logger: runtime.logger)
-        } catch {
-            throw CommandFailure("\(error)")
+        let tokens: ServiceTokens?
+        if let service, let authority {
+            guard configuration.jwtSecret != nil else {
+                throw CommandFailure("--service \(service): services sign their tokens to each other with JWT_SECRET; set it beside JWT_JWKS_FILE")
+            }
+            tokens = ServiceTokens(authority: authority, subject: service)
+        } else {
+            tokens = nil
+        }
+        let peers = Dictionary(
+            uniqueKeysWithValues: configuration.serviceURLs.map { ($0, ServiceClient($0, urls: $1, tokens: tokens)) })
+        let models: (any ModelService)?
+        switch service {
+        case nil, .model?:
+            do {
+                models = try await LocalModelService(configuration: configuration, logger: runtime.logger)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        case .gateway?: models = nil
+        case .chat?, .npc?, .summary?, .monitor?: models = HTTPModelService(client: peers[.model]!, configuration: configuration)
         }
         // One registry for the server's own metrics and those libraries record through swift-metrics.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let embedded = AppDependencies(
+        var dependencies = AppDependencies(
             npcs: runtime.npcs, conversations: runtime.repositories.conversations, summaries: runtime.repositories.summaries,
             embeddings: runtime.repositories.embeddings, textSearch: runtime.repositories.textSearch,
-            databaseHealth: runtime.repositories.health, models: models,
+            databaseHealth: runtime.repositories.health, vectorSearch: runtime.repositories.vectorSearch, models: models,
             analysis: configuration.analysis, metrics: metrics, monitor: Monitor(rules: try configurationRules(configuration)))
-        var dependencies = embedded
         if case .postgres(let store) = runtime.database { dependencies.postgres = store }
+        if service != nil { dependencies.peers = peers }
         let server = buildServiceGroup(
             configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
         ) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.
+            if let service {
+                FileHandle.standardOutput.write(Data("Life Strands \(service) service is serving on \(url)\n".utf8))
+                return
+            }
             let line = "Life Strands is serving on \(url)  (NPCs: \(url)/api/npcs, conversations: \(url)/api/conversations, models: \(url)/api/models/status)\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }

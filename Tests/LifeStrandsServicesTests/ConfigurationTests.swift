@@ -32,6 +32,21 @@ import TestSupport
         #expect(configuration.logLevel == .debug && configuration.logFormat == .text)
     }
 
+    @Test func eachServiceIsOnItsOwnPortUnlessItsURLSaysOtherwise() throws {
+        let defaults = try Configuration.load(environment: [:])
+        #expect(ServiceName.allCases.map(\.defaultPort) == Array(8000...8005))
+        #expect(defaults.serviceURLs[.summary] == [URL(string: "http://127.0.0.1:8004")!] && defaults.service == nil)
+        let configured = try Configuration.load(environment: [
+            "CHAT_SERVICE_URL": "http://10.0.0.5:9002, http://10.0.0.6:9002", "MODEL_SERVICE_URL": "https://models.internal",
+        ])
+        #expect(configured.serviceURLs[.chat]?.map(\.absoluteString) == ["http://10.0.0.5:9002", "http://10.0.0.6:9002"])
+        #expect(configured.serviceURLs[.model]?.map(\.absoluteString) == ["https://models.internal"])
+        #expect(configured.runs(.chat) && configured.runs(.gateway), "without --service, all six")
+        var one = configured
+        one.service = .npc
+        #expect(one.runs(.npc) && !one.runs(.gateway) && !one.runs(.chat))
+    }
+
     @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
         let dotEnv = """
             # local settings
@@ -58,6 +73,7 @@ import TestSupport
         ("LOG_FORMAT", "xml", "LOG_FORMAT=xml is invalid: expected one of json, text"),
         ("MONITOR_INTERVAL_SECONDS", "0", "MONITOR_INTERVAL_SECONDS=0 is invalid: expected an integer from 1 to 3600"),
         ("ALERT_WEBHOOK_URL", "ftp://hooks", "ALERT_WEBHOOK_URL=ftp://hooks is invalid: expected an http:// or https:// URL"),
+        ("CHAT_SERVICE_URL", "http://a:8002,chat", "CHAT_SERVICE_URL=http://a:8002,chat is invalid: expected http:// or https:// URLs, comma-separated"),
     ])
     func aBadValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {
         let error = #expect(throws: ConfigurationError.self) { try Configuration.load(environment: [variable: value]) }

@@ -11,15 +11,21 @@ import TestSupport
 final class LiveServer {
     let workingDirectory: URL
     let environment: [String: String]
+    /// `serve`'s arguments after the port and the data folder: `--service chat`, say.
+    let arguments: [String]
+    /// The port to serve on; 0 takes a free one.
+    let port: Int
     private var process: Process?
     private(set) var url = ""
     /// What serve printed on standard output when it started.
     private(set) var printed = ""
 
-    init(environment: [String: String] = [:]) async throws {
+    init(environment: [String: String] = [:], arguments: [String] = [], port: Int = 0) async throws {
         workingDirectory = FileManager.default.temporaryDirectory.appending(path: "ls-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workingDirectory, withIntermediateDirectories: true)
         self.environment = environment
+        self.arguments = arguments
+        self.port = port
         try await start()
     }
 
@@ -27,9 +33,11 @@ final class LiveServer {
     func start() async throws {
         let server = Process()
         server.executableURL = CLI.binary
-        server.arguments = ["serve", "--port", "0", "--data-dir", "data"]
+        server.arguments = ["serve", "--port", "\(port)", "--data-dir", "data"] + arguments
         server.currentDirectoryURL = workingDirectory
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DATA") && $0.key != "PORT" }
+        var env = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("DATA") && $0.key != "PORT" && !$0.key.hasSuffix("_SERVICE_URL")
+        }
         env.merge(environment) { $1 }
         server.environment = env
         let printed = workingDirectory.appending(path: "server.out")

@@ -56,7 +56,7 @@ import TestSupport
         defer { cli.remove() }
         let port = try freeLoopbackPort()
         let environment = [
-            "LIFESTRANDS_BIN": CLI.binary.path, "RUN_DIR": cli.workingDirectory.appending(path: "run").path,
+            "LIFESTRANDS_BIN": CLI.binary.path, "DEV_MODE": "embedded", "RUN_DIR": cli.workingDirectory.appending(path: "run").path,
             "DATA_DIR": cli.workingDirectory.appending(path: "data").path, "PORT": "\(port)",
         ]
         let script = Fixtures.repository.appending(path: "scripts/dev.sh").path

@@ -252,6 +252,10 @@ import TestSupport
             #expect(sameOrigin.status == .created)
             #expect(sameOrigin.headers[.xContentTypeOptions] == "nosniff")
             #expect(sameOrigin.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            // A WebSocket client's own origin (the gateway's, say) is no page's: pages' are http(s).
+            let socketClient = try await client.call(
+                .post, "/api/npcs", json: Fixtures.elenaJSON, headers: [.origin: "ws://127.0.0.1", Self.host: "127.0.0.1:8002"])
+            #expect(socketClient.status == .created)
         }
         try await TestApp(configure: { $0.corsAllowedOrigins = ["http://game.example"] }).test { client in
             let allowed = try await client.call(

@@ -3,21 +3,34 @@ import LifeStrands
 import Testing
 import TestSupport
 
-/// The whole flow, once on the embedded SQLite file and once on PostgreSQL with pgvector
-/// (`DATABASE_URL`): an NPC is created, a player converses over HTTP and over the WebSocket, the
-/// conversation ends, its summary changes the NPC, and what the player said is found by search.
+/// The whole flow, on the embedded SQLite file, on PostgreSQL with pgvector (`DATABASE_URL`), and in the
+/// distributed mode (six services, each its own process, behind the gateway): an NPC is created, a player
+/// converses over HTTP and over the WebSocket, the conversation ends, its summary changes the NPC, and
+/// what the player said is found by search.
 @Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct StoreFlowLiveTests {
-    enum Store: String, CaseIterable, Sendable {
-        case sqlite, postgresql
+    enum Wiring: String, CaseIterable, Sendable {
+        case sqlite, postgresql, distributed
     }
 
-    @Test(arguments: Store.allCases) func anNPCLearnsFromAConversationAndWhatWasSaidIsSearchable(_ store: Store) async throws {
-        var environment: [String: String] = [:]
-        if store == .postgresql { environment["DATABASE_URL"] = try await PostgresCluster.shared.freshDatabase() }
-        let server = try await LiveServer(environment: environment)
-        defer { server.remove() }
+    @Test(arguments: Wiring.allCases) func anNPCLearnsFromAConversationAndWhatWasSaidIsSearchable(_ wiring: Wiring) async throws {
+        var services: LiveServices?
+        let server: LiveServer
+        switch wiring {
+        case .sqlite: server = try await LiveServer()
+        case .postgresql: server = try await LiveServer(environment: ["DATABASE_URL": try await PostgresCluster.shared.freshDatabase()])
+        case .distributed:
+            services = try await LiveServices()
+            server = services!.gateway()
+        }
+        defer { services?.remove() ?? server.remove() }
         let health = try await server.call("GET", "/health").body
-        #expect(health["database"]?["kind"]?.stringValue == store.rawValue, "\(health)")
+        #expect(health["database"]?["kind"]?.stringValue == (wiring == .sqlite ? "sqlite" : "postgresql"), "\(health)")
+        if let services {
+            let report = try await server.call("GET", "/api/monitor/health").body
+            let states = (report["components"]?.arrayValue ?? []).filter { $0["name"]?.stringValue?.hasPrefix("service:") == true }
+            #expect(states.count == 6 && states.allSatisfy { $0["state"] == "ok" }, "\(report)\n\(services.log)")
+        }
+        let log = { services?.log ?? server.log.suffix(2000).description }
 
         let npcID = try #require(
             try await server.call("POST", "/api/npcs", json: ConversationLiveTests.tomas).body["npc_id"]?.stringValue)
@@ -27,7 +40,7 @@ import TestSupport
 
         // A second player over the WebSocket, status updates included.
         let socket = try await server.python(Fixtures.directory.appending(path: "socket_client.py").path, [server.url, npcID])
-        try #require(socket.status == 0, "\(socket.stderr)\n\(server.log.suffix(2000))")
+        try #require(socket.status == 0, "\(socket.stderr)\n\(log())")
         let report = try JSONParser.parse(socket.stdout)
         #expect((report["tokens"]?.arrayValue?.count ?? 0) > 1)
         #expect(report["status_update"]?["status"]?["mood"] == "elated")
@@ -39,7 +52,7 @@ import TestSupport
                 .first { $0["session_id"]?.stringValue == session }
             return job?["state"] == "done" || job?["state"] == "dead"
         }
-        #expect(job?["state"] == "done", "\(String(describing: job))")
+        #expect(job?["state"] == "done", "\(String(describing: job))\n\(log())")
         let strand = try await server.call("GET", "/api/npcs/\(npcID)").body["life_strand"]
         let memories = strand?["memories"]?.arrayValue ?? []
         #expect(memories.contains { $0["kind"] == "conversation" && $0["content"]?.stringValue?.contains("Gaviota") == true })

@@ -17,8 +17,10 @@ public struct AppDependencies: Sendable {
     public var summaries: any SummaryRepository
     /// Stored embeddings of personas, memories and knowledge.
     public var embeddings: any EmbeddingRepository
-    /// The same embeddings in memory, for search.
-    public var vectors: VectorIndex
+    /// The same embeddings in memory, for search, where the store cannot search them itself.
+    public var vectors: VectorIndex?
+    /// Vector search: the store's (pgvector), else `vectors`.
+    public var vectorSearch: any VectorSearch
     /// Word search over the same texts, fused with vector search in recall.
     public var textSearch: any TextSearchRepository
     public var databaseHealth: any DatabaseHealthCheck
@@ -38,11 +40,13 @@ public struct AppDependencies: Sendable {
     public var lifecycle = ServerLifecycle()
     /// Set when the store is PostgreSQL, which other instances may share: NPC events are relayed to them.
     public var postgres: PostgresStore?
+    /// The other services, where this process runs one service of six (the gateway routes to them).
+    public var peers: [ServiceName: ServiceClient] = [:]
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
-        models: (any ModelService)? = nil, analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
+        vectorSearch: (any VectorSearch)? = nil, models: (any ModelService)? = nil, analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
         metrics: ServerMetrics = ServerMetrics(), monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
     ) {
         self.analyzer = models.map { ConversationAnalyzer(models: $0, settings: analysis) }
@@ -54,7 +58,9 @@ public struct AppDependencies: Sendable {
         self.conversations = conversations
         self.summaries = summaries
         self.embeddings = embeddings
-        self.vectors = VectorIndex()
+        let vectors = vectorSearch == nil ? VectorIndex() : nil
+        self.vectors = vectors
+        self.vectorSearch = vectorSearch ?? vectors!
         self.databaseHealth = databaseHealth
         self.models = models.map { MeteredModelService($0, metrics: metrics) }
     }
@@ -74,6 +80,7 @@ public func buildRouter(
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    let runs = configuration.runs
     // Outermost, so every log line of the request, metrics' included, carries its id.
     router.add(middleware: RequestLogMiddleware())
     // Then every answer is counted with its final status, by route template (never by id).
@@ -82,11 +89,10 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware(metrics: dependencies.metrics))
     // Draining for a shutdown, new requests get 503; those under way are counted until written.
     router.add(middleware: DrainMiddleware(lifecycle: dependencies.lifecycle))
-    router.add(
-        middleware: BrowserGuard(
-            policy: BrowserPolicy(
-                allowedOrigins: configuration.corsAllowedOrigins, allowedHosts: configuration.allowedHosts,
-                loopback: configuration.bindsLoopback)))
+    let browsers = BrowserPolicy(
+        allowedOrigins: configuration.corsAllowedOrigins, allowedHosts: configuration.allowedHosts,
+        loopback: configuration.bindsLoopback)
+    router.add(middleware: BrowserGuard(policy: browsers))
     if !configuration.corsAllowedOrigins.isEmpty {
         // Only origins `BrowserGuard` admitted get this far: echoing the origin back is safe.
         router.add(
@@ -99,50 +105,69 @@ public func buildRouter(
     // which roles may pass (`Authorize`).
     router.add(middleware: AuthenticationMiddleware(authority: authority))
     let limiter = RateLimiter(limits: configuration.rateLimits)
-    router.add(middleware: RateLimitMiddleware(limiter: limiter))
-    // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
-    if let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil) {
-        router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
+    // Limits apply where players come in: behind a gateway, every request would come from its address.
+    if runs(.gateway) { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
+    if configuration.service == .gateway {
+        router.add(middleware: GatewayProxy(clients: dependencies.peers))
+        if let chat = dependencies.peers[.chat] { GatewaySocket(chat: chat, browsers: browsers).addRoutes(to: router) }
+    }
+    if runs(.gateway) {
+        // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
+        if let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil) {
+            router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
+        }
+        router.get("openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
     }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
     MetricsController(reader: dependencies.metricsReader).addRoutes(to: router)
-    router.get("openapi.json") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-    }
     // Every change made through this process announces status changes to WebSocket subscribers.
     let npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
-    NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: router.group("api/npcs"))
     let recall = Recall(
-        texts: dependencies.textSearch, vectors: dependencies.vectors,
+        texts: dependencies.textSearch, vectors: dependencies.vectorSearch,
         models: configuration.enableEmbeddings ? dependencies.models : nil)
-    SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group("api/npcs"))
-    ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: router.group("api/models"))
-    let chat = ChatService(
-        npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
-        settings: .init(
-            activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
-        logger: logger, lifecycle: dependencies.lifecycle)
-    ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
-        .addRoutes(to: router.group("api/conversations"))
-    ChatSocketController(
-        chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, metrics: dependencies.metrics,
-        browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
-    ).addRoutes(to: router)
-    SummaryController(
-        summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
-        memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
-        analyzer: dependencies.analyzer,
-        maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
-    ).addRoutes(to: router.group("api/summaries"))
-    MonitorController(
-        monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
-        summaries: dependencies.summaries, worker: dependencies.summaryWorker, runsWorker: dependencies.models != nil,
-        embeddings: configuration.enableEmbeddings, interval: .seconds(configuration.monitorIntervalSeconds)
-    ).addRoutes(to: router.group("api/monitor"))
+    if runs(.npc) {
+        NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
+            .addRoutes(to: router.group("api/npcs"))
+        SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group("api/npcs"))
+    }
+    if runs(.model) {
+        ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
+            .addRoutes(to: router.group("api/models"))
+    }
+    if runs(.chat) {
+        let chat = ChatService(
+            npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
+            settings: .init(
+                activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
+            logger: logger, lifecycle: dependencies.lifecycle)
+        ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
+            .addRoutes(to: router.group("api/conversations"))
+        ChatSocketController(
+            chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, metrics: dependencies.metrics,
+            browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
+        ).addRoutes(to: router)
+    }
+    if runs(.summary) {
+        SummaryController(
+            summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
+            memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
+            analyzer: dependencies.analyzer,
+            maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
+        ).addRoutes(to: router.group("api/summaries"))
+    }
+    if runs(.monitor) {
+        MonitorController(
+            monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
+            summaries: dependencies.summaries, worker: dependencies.summaryWorker,
+            runsWorker: runs(.summary) && dependencies.models != nil,
+            embeddings: configuration.enableEmbeddings, peers: dependencies.peers,
+            interval: .seconds(configuration.monitorIntervalSeconds)
+        ).addRoutes(to: router.group("api/monitor"))
+    }
     return router
 }
 
@@ -159,31 +184,39 @@ public func buildServiceGroup(
     let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
     var services: [any Service] = []
     if let models = dependencies.models { services.append(EngineService(models: models, logger: logger)) }
-    services.append(
-        ConversationTimeoutService(
-            conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
-            logger: logger, metrics: dependencies.metrics))
-    if let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
+    let runs = configuration.runs
+    if runs(.chat) {
+        services.append(
+            ConversationTimeoutService(
+                conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
+                logger: logger, metrics: dependencies.metrics))
+    }
+    if runs(.summary), let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
         services.append(summaries)
     }
-    if let postgres = dependencies.postgres {
+    // Those that change NPCs announce it; the chat service tells its WebSocket subscribers.
+    if let postgres = dependencies.postgres, runs(.chat) || runs(.npc) || runs(.summary) {
         services.append(EventRelayService(store: postgres, events: dependencies.events, npcs: dependencies.npcs, logger: logger))
     }
-    if let models = dependencies.models, configuration.enableEmbeddings {
+    if runs(.npc), let models = dependencies.models, configuration.enableEmbeddings {
         services.append(
             EmbeddingService(
                 npcs: dependencies.npcs, embeddings: dependencies.embeddings, models: models, index: dependencies.vectors,
                 events: dependencies.events, logger: logger))
     }
-    services.append(
-        MonitorService(
-            reader: dependencies.metricsReader, monitor: dependencies.monitor,
-            interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
+    if runs(.monitor) {
+        services.append(
+            MonitorService(
+                reader: dependencies.metricsReader, monitor: dependencies.monitor,
+                interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
+    }
     services.append(
         Application(
             router: router,
             server: server(router: router, configuration: configuration),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "lifestrands"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: configuration.service.map { "lifestrands-\($0)" } ?? "lifestrands"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 await onServerRunning("http://\(configuration.host):\(port)")

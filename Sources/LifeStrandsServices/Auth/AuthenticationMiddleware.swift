@@ -13,7 +13,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
     ) async throws -> Response {
         var context = context
         if let authority {
-            if let token = try Self.token(in: request) { context.principal = try await authority.verify(token) }
+            if let token = try Self.token(in: request) {
+                context.principal = try await authority.verify(token)
+                context.bearerToken = token
+            }
         } else {
             context.principal = .local
         }

@@ -28,13 +28,7 @@ struct ChatSocketController {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.group().add(middleware: Authorize.anyone).ws("ws") { request, context in
-            if let origin = request.headers[.origin],
-                !browsers.admits(origin: origin, host: request.headers[.hostHeader] ?? request.head.authority)
-            {
-                throw APIError(
-                    .forbidden, code: "origin_not_allowed",
-                    message: "pages from \(origin) may not open this WebSocket; add it to CORS_ALLOWED_ORIGINS")
-            }
+            try browsers.checkSocketOrigin(of: request)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let caller = context.requestContext.principal else { return }

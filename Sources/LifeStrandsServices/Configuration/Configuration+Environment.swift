@@ -45,6 +45,17 @@ extension Configuration {
         configuration.summaryModel = try reader.string("SUMMARY_MODEL") ?? configuration.summaryModel
         configuration.embeddingModel = try reader.string("EMBEDDING_MODEL") ?? configuration.embeddingModel
         configuration.minVRAMMB = try reader.integer("MIN_VRAM_MB", in: 0...10_000_000) ?? configuration.minVRAMMB
+        for service in ServiceName.allCases {
+            guard let text = try reader.string(service.urlVariable) else { continue }
+            let urls = text.split(separator: ",").map { URL(string: $0.trimmingCharacters(in: .whitespaces)) }
+            guard !urls.isEmpty,
+                urls.allSatisfy({ $0.map { ["http", "https"].contains($0.scheme?.lowercased()) && $0.host != nil } ?? false })
+            else {
+                throw ConfigurationError(
+                    variable: service.urlVariable, value: text, expected: "http:// or https:// URLs, comma-separated")
+            }
+            configuration.serviceURLs[service] = urls.compactMap { $0 }
+        }
         configuration.databaseURL = try reader.string("DATABASE_URL")
         if let url = configuration.databaseURL, !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
             throw ConfigurationError(

@@ -59,6 +59,11 @@ public struct Configuration: Sendable, Equatable {
     public var maxWaitingGenerations = 32
     /// Seconds a chat generation may wait for a sequence; past it the answer is 503. 0: no limit.
     public var maxGenerationWaitSeconds = 60
+    /// The one service this process runs (`serve --service`); nil runs all six in one process.
+    public var service: ServiceName?
+    /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one
+    /// service are comma-separated and taken in turn.
+    public var serviceURLs = ServiceName.defaultURLs
     /// Read only to say it is unused: Life Strands needs no Redis.
     public var redisURL: String?
 

@@ -9,6 +9,8 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     /// Set by `AuthenticationMiddleware` before any route runs; nil for a request without a token, which
     /// only public routes accept.
     public var principal: Principal?
+    /// The bearer token `principal` was verified from, passed on by the gateway to the service it routes to.
+    var bearerToken: String?
     /// Set by `RequestLogMiddleware`: the id this request's log lines carry, kept here for a WebSocket
     /// connection, which outlives the request's task.
     public var requestID: String?

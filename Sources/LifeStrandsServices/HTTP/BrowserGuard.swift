@@ -34,8 +34,20 @@ public struct BrowserPolicy: Sendable, Equatable {
     func admits(origin: String, host: String?) -> Bool {
         if allowedOrigins.contains(origin) { return true }
         guard let url = URL(string: origin), let originHost = url.host(), let host else { return false }
+        // No page has a ws: origin; WebSocket clients send one of their own, the gateway's among them.
+        if ["ws", "wss"].contains(url.scheme?.lowercased()) { return true }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
         return originAuthority.lowercased() == host.lowercased()
+    }
+
+    /// Refuses a WebSocket upgrade from a page of another origin. - Throws: 403 `origin_not_allowed`.
+    func checkSocketOrigin(of request: Request) throws {
+        guard let origin = request.headers[.origin],
+            !admits(origin: origin, host: request.headers[.hostHeader] ?? request.head.authority)
+        else { return }
+        throw APIError(
+            .forbidden, code: "origin_not_allowed",
+            message: "pages from \(origin) may not open this WebSocket; add it to CORS_ALLOWED_ORIGINS")
     }
 
     /// The host of a `Host` value, without its port, lowercased.

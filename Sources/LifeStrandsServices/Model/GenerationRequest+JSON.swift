@@ -86,6 +86,11 @@ extension GenerationRequest {
         case .object?: constraint = .jsonSchema(body["json_schema"]!.jsonText)
         default: fail("json_schema", "must be a JSON schema object")
         }
+        switch body["grammar"] {
+        case nil, .null?: break
+        case .string(let grammar)? where !grammar.isEmpty && constraint == nil: constraint = .grammar(grammar)
+        default: fail("grammar", "must be a GBNF grammar (start symbol root), and not given with json_schema")
+        }
         var conversationID: String?
         switch body["conversation_id"] {
         case nil, .null?: break
@@ -105,5 +110,54 @@ extension GenerationRequest {
             prompt: prompt, constraint: constraint, conversationID: conversationID, parameters: parameters,
             maxTokens: maxTokens, stop: stop)
         self.reuseCache = reuseCache
+    }
+}
+
+extension GenerationRequest {
+    /// The body `init(json:)` reads: how another service asks the model service for this generation.
+    var json: JSONValue {
+        var body: [String: JSONValue] = [
+            "temperature": .number(Double(parameters.temperature)), "top_k": .integer(Int64(parameters.topK)),
+            "top_p": .number(Double(parameters.topP)), "min_p": .number(Double(parameters.minP)),
+            "repeat_penalty": .number(Double(parameters.repetitionPenalty)), "seed": .integer(Int64(parameters.seed)),
+            "max_tokens": .integer(Int64(maxTokens)), "reuse_cache": .bool(reuseCache),
+        ]
+        switch prompt {
+        case .text(let text): body["prompt"] = .string(text)
+        case .chat(let messages):
+            body["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        }
+        if !stop.isEmpty { body["stop"] = .array(stop.map(JSONValue.string)) }
+        switch constraint {
+        case .jsonSchema(let schema)?: body["json_schema"] = (try? JSONParser.parse(schema)) ?? .object([:])
+        case .grammar(let grammar)?: body["grammar"] = .string(grammar)
+        case nil: break
+        }
+        if let conversationID { body["conversation_id"] = .string(conversationID) }
+        return .object(body)
+    }
+}
+
+extension GenerationEvent {
+    /// One line of the model service's NDJSON stream, read back. - Throws: the error a line carries.
+    init?(line: JSONValue) throws {
+        if let token = line["token"]?.stringValue {
+            self = .text(token)
+        } else if line["done"] == .bool(true) {
+            func count(_ key: String) -> Int { line[key]?.integerValue.map { Int($0) } ?? 0 }
+            self = .finished(
+                GenerationStats(
+                    promptTokens: count("prompt_tokens"), cachedTokens: count("cached_tokens"),
+                    generatedTokens: count("generated_tokens"),
+                    finishReason: line["finish_reason"]?.stringValue.flatMap(FinishReason.init(rawValue:)) ?? .endOfGeneration,
+                    timeToFirstToken: .milliseconds(line["time_to_first_token_ms"]?.doubleValue ?? 0),
+                    tokensPerSecond: line["tokens_per_second"]?.doubleValue ?? 0))
+        } else if let error = line["error"] {
+            throw APIError(
+                .badGateway, code: error["code"]?.stringValue ?? "generation_failed",
+                message: error["message"]?.stringValue ?? "the generation failed")
+        } else {
+            return nil
+        }
     }
 }

@@ -13,6 +13,7 @@ struct ModelController {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let staff = group.authorized(.staff)
         staff.get("status", use: status)
+        staff.get("window", use: window)
         staff.post("generate", use: generate)
         staff.post("embed", use: embed)
         let admin = group.authorized(.admin)
@@ -55,6 +56,17 @@ struct ModelController {
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
         .json(await (try service()).status().json)
+    }
+
+    /// `?type=chat|summary` → `{"type", "context_length"}`: the tokens one conversation's prompt and reply
+    /// may take together, for services that build prompts elsewhere.
+    @Sendable func window(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let service = try service()
+        guard let type = request.uri.queryParameters.get("type"), Self.types.contains(type) else {
+            throw APIError.badParameter("type", "must be chat or summary")
+        }
+        let window = try await service.promptWindow(type)
+        return .json(["type": .string(type), "context_length": .integer(Int64(window.contextLength))])
     }
 
     /// `{"type": "chat"|"summary"}`: makes that model resident now.

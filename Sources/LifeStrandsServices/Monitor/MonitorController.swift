@@ -15,6 +15,8 @@ struct MonitorController {
     /// Whether this process runs a summary worker at all (it does where it serves models).
     let runsWorker: Bool
     let embeddings: Bool
+    /// The six services, where each runs on its own (distributed mode): each instance is probed.
+    var peers: [ServiceName: ServiceClient] = [:]
     /// How often the monitor samples; a sample older than a few of these means it has stopped.
     let interval: Duration
     /// A queued job older than this makes the queue degraded.
@@ -80,7 +82,11 @@ struct MonitorController {
         } else {
             components.append(Component(name: "models", state: .down, required: true, detail: "this process serves no model"))
         }
-        components.append(workerComponent(at: now))
+        if peers.isEmpty {
+            components.append(workerComponent(at: now))
+        } else {
+            components += await serviceComponents()
+        }
         components.append(await queueComponent(at: now))
         let sampled = monitor.lastSampleAt
         let fresh = sampled.map { now.timeIntervalSince($0) <= 3 * interval.seconds + 5 } ?? false
@@ -88,6 +94,27 @@ struct MonitorController {
             Component(
                 name: "monitor", state: fresh ? .ok : .degraded, required: false,
                 detail: sampled.map { "last sample \(Self.ago($0, now)), \(monitor.rules.count) alert rules" } ?? "no sample yet"))
+        return components
+    }
+
+    /// One component per service: ok when every instance's `/health` answers ok. Those a message needs on its
+    /// way (gateway, chat, NPC, model) are required; summaries and the monitor can wait.
+    private func serviceComponents() async -> [Component] {
+        var components: [Component] = []
+        for service in peers.keys.sorted() {
+            guard let client = peers[service] else { continue }
+            let probes = await client.probe()
+            let failing = probes.filter { $0.problem != nil }
+            let state: Component.State = failing.isEmpty ? .ok : failing.count == probes.count ? .down : .degraded
+            let detail =
+                failing.isEmpty
+                ? probes.map(\.url.absoluteString).joined(separator: ", ") + " ok"
+                : failing.map { "\($0.url.absoluteString) \($0.problem ?? "")" }.joined(separator: "; ")
+            components.append(
+                Component(
+                    name: "service:\(service)", state: state, required: [.gateway, .chat, .npc, .model].contains(service),
+                    detail: detail))
+        }
         return components
     }
 

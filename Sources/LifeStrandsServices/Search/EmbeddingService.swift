@@ -10,12 +10,13 @@ public struct EmbeddingService: Service {
     let npcs: any NPCRepository
     let embeddings: any EmbeddingRepository
     let models: any ModelService
-    let index: VectorIndex
+    /// Nil where the store searches the stored vectors itself.
+    let index: VectorIndex?
     let events: NPCEvents
     let logger: Logger
 
     public init(
-        npcs: any NPCRepository, embeddings: any EmbeddingRepository, models: any ModelService, index: VectorIndex,
+        npcs: any NPCRepository, embeddings: any EmbeddingRepository, models: any ModelService, index: VectorIndex?,
         events: NPCEvents, logger: Logger
     ) {
         self.npcs = npcs
@@ -28,8 +29,10 @@ public struct EmbeddingService: Service {
 
     public func run() async throws {
         let changes = events.changes()
-        for (npcID, stored) in Dictionary(grouping: try await embeddings.allEmbeddings(), by: \.npcID) {
-            index.replace(npcID, with: stored)
+        if let index {
+            for (npcID, stored) in Dictionary(grouping: try await embeddings.allEmbeddings(), by: \.npcID) {
+                index.replace(npcID, with: stored)
+            }
         }
         var query = NPCQuery()
         query.limit = NPCQuery.maximumLimit
@@ -39,7 +42,7 @@ public struct EmbeddingService: Service {
             guard let next = page.nextCursor else { break }
             query.cursor = next
         }
-        logger.info("embeddings ready", metadata: ["ls_vectors": "\(index.count)"])
+        logger.info("embeddings ready", metadata: ["ls_vectors": "\(index.map { "\($0.count)" } ?? "in the database")"])
         for await npcID in changes.cancelOnGracefulShutdown() { await refreshLogged(npcID) }
     }
 
@@ -57,7 +60,7 @@ public struct EmbeddingService: Service {
         do {
             npc = try await npcs.npc(npcID)
         } catch NPCError.notFound {
-            index.remove(npcID)
+            index?.remove(npcID)
             return
         }
         let texts = npc.strand.embeddedTexts.filter { !$0.text.isEmpty }
@@ -70,6 +73,6 @@ public struct EmbeddingService: Service {
         }
         let current = texts.compactMap { text in vectors[text].map { StoredEmbedding(npcID: npcID, text: text, vector: $0) } }
         try await embeddings.replaceEmbeddings(of: npcID, with: current)
-        index.replace(npcID, with: current)
+        index?.replace(npcID, with: current)
     }
 }

@@ -22,14 +22,14 @@ public struct Recall: Sendable {
     }
 
     let texts: any TextSearchRepository
-    let vectors: VectorIndex
+    let vectors: any VectorSearch
     /// Nil without embeddings: hybrid search and recall are then the word search alone.
     let models: (any ModelService)?
     /// How many candidates each search gives the fusion, beyond the results asked for.
     static let fusionDepth = 50
     private let cache = EmbeddingCache(capacity: 4096)
 
-    public init(texts: any TextSearchRepository, vectors: VectorIndex, models: (any ModelService)?) {
+    public init(texts: any TextSearchRepository, vectors: any VectorSearch, models: (any ModelService)?) {
         self.texts = texts
         self.vectors = vectors
         self.models = models
@@ -49,8 +49,8 @@ public struct Recall: Sendable {
         case .vector:
             guard let models else { throw RecallError.noVectors }
             let vector = try await embedding(of: query, models)
-            return vectors.search(vector, kind: kind, npcID: npcID, limit: limit).map {
-                Hit(npcID: $0.embedding.npcID, text: $0.embedding.text, score: $0.score)
+            return try await vectors.nearest(vector, kind: kind, npcID: npcID, limit: limit).map {
+                Hit(npcID: $0.npcID, text: $0.text, score: $0.score)
             }
         case .hybrid:
             let depth = max(limit, Self.fusionDepth)

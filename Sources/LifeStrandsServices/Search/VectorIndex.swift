@@ -5,7 +5,7 @@ import Synchronization
 
 /// Every embedded text of every NPC, in memory, searched by a SIMD scan of dot products (the vectors
 /// are unit length, so the dot product is the cosine). Kept in step with the database by `EmbeddingService`.
-public final class VectorIndex: Sendable {
+public final class VectorIndex: VectorSearch {
     private let byNPC = Mutex<[UUID: [StoredEmbedding]]>([:])
 
     public init() {}
@@ -33,6 +33,12 @@ public final class VectorIndex: Sendable {
         return candidates.lazy.filter { $0.text.kind == kind }
             .map { Hit(embedding: $0, score: Double(Self.dot(query, $0.vector))) }
             .sorted { $0.score > $1.score }.prefix(max(limit, 0)).map { $0 }
+    }
+
+    public func nearest(_ query: [Float], kind: EmbeddedText.Kind, npcID: UUID?, limit: Int) -> [TextMatch] {
+        search(query, kind: kind, npcID: npcID, limit: limit).map {
+            TextMatch(npcID: $0.embedding.npcID, text: $0.embedding.text, score: $0.score)
+        }
     }
 
     /// Sixteen lanes at a time, then the rest.

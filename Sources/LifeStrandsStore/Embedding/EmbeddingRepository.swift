@@ -21,3 +21,9 @@ public protocol EmbeddingRepository: Sendable {
     /// Makes the NPC's stored embeddings exactly `embeddings`.
     func replaceEmbeddings(of npcID: UUID, with embeddings: [StoredEmbedding]) async throws
 }
+
+/// Nearest-neighbour search over stored embeddings, where the store itself can search them.
+public protocol VectorSearch: Sendable {
+    /// The `limit` texts of `kind` (of one NPC, or all) nearest `query`, a unit vector; `score` is the cosine.
+    func nearest(_ query: [Float], kind: EmbeddedText.Kind, npcID: UUID?, limit: Int) async throws -> [TextMatch]
+}

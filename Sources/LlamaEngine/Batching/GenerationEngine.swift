@@ -49,6 +49,16 @@ public struct EngineStatus: Sendable, Equatable {
     public var cachedConversations: [String]
     /// Tokens generated per second over the last minute, all requests together.
     public var recentTokensPerSecond: Double
+
+    public init(
+        activeRequests: Int, waitingRequests: Int, cachedTokens: [Int], cachedConversations: [String], recentTokensPerSecond: Double
+    ) {
+        self.activeRequests = activeRequests
+        self.waitingRequests = waitingRequests
+        self.cachedTokens = cachedTokens
+        self.cachedConversations = cachedConversations
+        self.recentTokensPerSecond = recentTokensPerSecond
+    }
 }
 
 /// Continuous batching over one llama.cpp context: every concurrent generation shares it, each step

@@ -8,6 +8,13 @@ public struct BackendDevice: Sendable, Hashable {
     public var freeBytes: Int64
     public var totalBytes: Int64
 
+    public init(name: String, kind: String, freeBytes: Int64, totalBytes: Int64) {
+        self.name = name
+        self.kind = kind
+        self.freeBytes = freeBytes
+        self.totalBytes = totalBytes
+    }
+
     /// The devices of this process's ggml backends, GPUs first when there are any.
     public static func all() -> [BackendDevice] {
         LlamaBackend.initialize()

@@ -1,0 +1,26 @@
+public import Foundation
+
+/// The six services of the distributed mode; `lifestrands serve` without `--service` runs them all in one process.
+public enum ServiceName: String, Sendable, CaseIterable, Comparable {
+    case gateway, model, chat, npc, summary, monitor
+
+    /// 8000 for the gateway, then one port each in the architecture's order.
+    public var defaultPort: Int { 8000 + Self.allCases.firstIndex(of: self)! }
+
+    /// The variable naming where other services reach this one, for example `CHAT_SERVICE_URL`.
+    public var urlVariable: String { "\(rawValue.uppercased())_SERVICE_URL" }
+
+    public static func < (a: ServiceName, b: ServiceName) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// Every service on loopback at its default port.
+    public static var defaultURLs: [ServiceName: [URL]] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0, [URL(string: "http://127.0.0.1:\($0.defaultPort)")!]) })
+    }
+}
+
+extension Configuration {
+    /// Whether this process runs `service`: its own, or all six in embedded mode.
+    public func runs(_ service: ServiceName) -> Bool { self.service == nil || self.service == service }
+}
