@@ -83,7 +83,7 @@ monitor: $(CLI_BUILD)
 
 # A consistent copy of the database while the server runs, in backups/.
 backup: $(CLI_BUILD)
-	@$(CLI) backup
+	@LIFESTRANDS_BIN=$(CLI) $(DEV) backup
 
 # make restore file=backups/….sqlite [stop=yes]: refuses while the dev server runs unless stop=yes.
 restore: release

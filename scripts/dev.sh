@@ -134,13 +134,17 @@ stop_pid() {
   say "stopped $name (pid $pid) after $((SECONDS - started)) s"
 }
 
-distributed_down() {
+stop_services() {
   local pid
   # The reverse of the start: the gateway stops taking requests first, the model service goes last.
   for service in gateway monitor summary chat npc model; do
     if pid="$(service_pid "$service")"; then stop_pid "the $service service" "$pid"; fi
     rm -f "$RUN_DIR/$service.pid" "$RUN_DIR/$service.out"
   done
+}
+
+distributed_down() {
+  stop_services
   if [ -f "$PG_DIR/data/postmaster.pid" ]; then bash scripts/postgres.sh stop "$PG_DIR"; fi
   rm -f "$PG_DIR/url"
 }
@@ -159,11 +163,25 @@ logs() {
 if [ "$DEV_MODE" != embedded ] && [ "$DEV_MODE" != distributed ]; then
   say "DEV_MODE=$DEV_MODE: expected distributed or embedded"; exit 2
 fi
+# A dump restored into the running PostgreSQL, the services stopped meanwhile (with stop=yes).
+distributed_restore() {
+  local file="$1" running=""
+  [ -f "$PG_DIR/url" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || { say "no PostgreSQL running in $PG_DIR: make dev-up first"; exit 1; }
+  for service in $SERVICES; do if service_pid "$service" >/dev/null; then running="$running $service"; fi; done
+  if [ -n "$running" ]; then
+    [ "$2" = "yes" ] || { say "services are running:$running; add stop=yes to stop them, restore, and start them again"; exit 1; }
+    stop_services
+  fi
+  DATABASE_URL="$(cat "$PG_DIR/url")" "$BIN" restore "$file"
+  if [ -n "$running" ]; then distributed_up; fi
+}
+
 if [ "$DEV_MODE" = distributed ]; then
   case "${1:-}" in
     up) distributed_up; exit 0 ;;
     down) distributed_down; exit 0 ;;
     restart) distributed_down; distributed_up; exit 0 ;;
+    restore) distributed_restore "${2:?usage: dev.sh restore FILE [yes]}" "${3:-}"; exit 0 ;;
   esac
 fi
 
@@ -172,6 +190,12 @@ case "${1:-}" in
   down) down ;;
   restart) down; up ;;
   logs) logs "${2:-}" ;;
+  backup)
+    # The database `make dev-up` runs, unless DATABASE_URL names another; without one, the SQLite file.
+    if [ "$DEV_MODE" = distributed ] && [ -z "${DATABASE_URL:-}" ] && [ -f "$PG_DIR/url" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
+      export DATABASE_URL="$(cat "$PG_DIR/url")"
+    fi
+    exec "$BIN" backup ;;
   psql)
     [ -f "$PG_DIR/port" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || { say "no PostgreSQL running in $PG_DIR: make dev-up first"; exit 1; }
     shift; exec bash scripts/postgres.sh psql "$PG_DIR" "$@" ;;
@@ -183,5 +207,5 @@ case "${1:-}" in
     else
       "$BIN" restore "$file"
     fi ;;
-  *) echo "usage: $0 up|down|restart|logs [SERVICE]|psql|restore FILE [yes]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|restart|logs [SERVICE]|psql|backup|restore FILE [yes]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GRDB
+import LifeStrands
 import LifeStrandsServices
 import LifeStrandsStore
 
@@ -10,7 +11,8 @@ import FoundationNetworking
 
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backup", abstract: "Copy the database, while the server runs, to backups/ (SQLite's online backup).")
+        commandName: "backup",
+        abstract: "Copy the database, while the server runs, to backups/ (SQLite's online backup, or pg_dump for PostgreSQL).")
 
     @Option(name: .customLong("data-dir"), help: "Folder of the database (default: DATA_DIR, else ./data).")
     var dataDirectory: String?
@@ -20,10 +22,26 @@ struct BackupCommand: AsyncParsableCommand {
         let runtime = try await Runtime.start(dataDirectory: dataDirectory)
         let started = ContinuousClock.now
         let stamp = SQLiteBackup.stamp(Date())
-        let file = URL(filePath: out, directoryHint: .isDirectory).appending(path: "lifestrands-\(stamp).sqlite")
-        let database = try runtime.sqlite(for: "backup")
-        let size = try SQLiteBackup.backup(database, to: file)
-        let npcs = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM npc") ?? 0 }
+        let folder = URL(filePath: out, directoryHint: .isDirectory)
+        let file: URL
+        let size: Int64
+        switch runtime.database {
+        case .sqlite(let database):
+            file = folder.appending(path: "lifestrands-\(stamp).sqlite")
+            size = try SQLiteBackup.backup(database, to: file)
+        case .postgres:
+            file = folder.appending(path: "lifestrands-\(stamp).dump")
+            size = try PostgresBackup.dump(runtime.configuration.databaseURL ?? "", to: file)
+        }
+        var query = NPCQuery()
+        query.limit = NPCQuery.maximumLimit
+        var npcs = 0
+        while true {
+            let page = try await runtime.npcs.list(query)
+            npcs += page.npcs.count
+            guard let next = page.nextCursor else { break }
+            query.cursor = next
+        }
         let elapsed = ContinuousClock.now - started
         print("backup: \(file.path) \(formatBytes(size)), \(npcs) NPCs, in \(elapsed.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow)))")
     }
@@ -32,7 +50,8 @@ struct BackupCommand: AsyncParsableCommand {
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Replace the database with a backup, keeping the current one aside; the server must be stopped.")
+        abstract: "Replace the database with a backup, keeping the current one aside; the server must be stopped.",
+        discussion: "On PostgreSQL (DATABASE_URL) the file is a `backup` dump; the current database is dumped to backups/ first.")
 
     @Argument(help: "The backup file.") var file: String
     @Option(name: .customLong("data-dir"), help: "Folder of the database (default: DATA_DIR, else ./data).")
@@ -44,7 +63,9 @@ struct RestoreCommand: AsyncParsableCommand {
         let backup = URL(filePath: file)
         let migrations: [String]
         do {
-            migrations = try SQLiteBackup.verify(backup)
+            migrations = configuration.databaseURL == nil ? try SQLiteBackup.verify(backup) : try PostgresBackup.verify(backup)
+        } catch let failure as CommandFailure {
+            throw failure
         } catch {
             throw CommandFailure("restore: \(error)")
         }
@@ -52,6 +73,16 @@ struct RestoreCommand: AsyncParsableCommand {
         if await serverAnswers(at: url) {
             throw CommandFailure(
                 "restore: a server answers at \(url): stop it first (`make restore file=\(file) stop=yes` stops the one `make dev-up` started)")
+        }
+        if let database = configuration.databaseURL {
+            // What it replaces is kept as a dump of its own, as the SQLite file is kept aside.
+            let aside = URL(filePath: "backups", directoryHint: .isDirectory)
+                .appending(path: "before-restore-\(SQLiteBackup.stamp(Date())).dump")
+            _ = try PostgresBackup.dump(database, to: aside)
+            try PostgresBackup.restore(backup, into: database)
+            print("restore: \(backup.path) (\(migrations.count) migrations) is now the database at \(Runtime.redacted(database))")
+            print("restore: the database it replaced is in \(aside.path)")
+            return
         }
         do {
             let aside = try SQLiteBackup.restore(backup, into: configuration.dataDirectory)

@@ -30,14 +30,6 @@ struct Runtime {
         }
     }
 
-    /// The SQLite database, for what only it offers so far (`backup`, `restore`).
-    func sqlite(for command: String) throws -> DatabasePool {
-        guard case .sqlite(let pool) = database else {
-            throw CommandFailure("\(command) works on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore")
-        }
-        return pool
-    }
-
     /// The configuration from the environment and `./.env`; a bad value is one line naming the variable.
     static func loadConfiguration() throws -> LifeStrandsServices.Configuration {
         do {

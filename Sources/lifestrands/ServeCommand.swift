@@ -66,7 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
                 throw CommandFailure("\(error)")
             }
         case .gateway?: models = nil
-        case .chat?, .npc?, .summary?, .monitor?: models = HTTPModelService(client: peers[.model]!, configuration: configuration)
+        case .chat?, .npc?, .summary?, .monitor?:
+            let client = peers[.model, default: ServiceClient(.model, urls: ServiceName.defaultURLs[.model] ?? [], tokens: tokens)]
+            models = HTTPModelService(client: client, configuration: configuration)
         }
         // One registry for the server's own metrics and those libraries record through swift-metrics.
         let metrics = ServerMetrics()

@@ -51,6 +51,45 @@ import TestSupport
         #expect(npcs.compactMap { $0["name"]?.stringValue } == ["Tomas Varga"], "the backup's one NPC")
     }
 
+    @Test func onPostgreSQLBackupDumpsAndRestoreReplacesTheDatabaseKeepingTheOldOne() async throws {
+        let database = try await PostgresCluster.shared.freshDatabase()
+        let server = try await LiveServer(environment: ["DATABASE_URL": database, "ENABLE_EMBEDDINGS": "false"])
+        defer { server.remove() }
+        let cli = try CLI()
+        defer { cli.remove() }
+        let environment = ["DATABASE_URL": database]
+        #expect(try await server.call("POST", "/api/npcs", json: ConversationLiveTests.tomas).status == 201)
+
+        let backup = try await cli.run(["backup", "--out", "backups"], environment: environment)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let line = try #require(backup.stdout.firstMatch(of: #/backup: (\S+\.dump) (\d+) KiB, 1 NPCs, in /#), "\(backup.stdout)")
+        let file = String(line.1)
+        #expect(try await server.call("POST", "/api/npcs", json: Fixtures.elenaJSON).status == 201)
+
+        let junk = try cli.file("junk.dump", "not a dump")
+        let refused = try await cli.run(["restore", junk], environment: environment.merging(["PORT": "1"]) { $1 })
+        #expect(refused.status == 1 && refused.stderr.contains("is not a pg_dump archive"), "\(refused.stderr)")
+        let port = String(try #require(server.url.split(separator: ":").last))
+        let running = try await cli.run(["restore", file], environment: environment.merging(["PORT": port]) { $1 })
+        #expect(running.status == 1 && running.stderr.contains("a server answers at"), "\(running.stderr)")
+
+        server.stop()
+        let restored = try await cli.run(["restore", file], environment: environment.merging(["PORT": port]) { $1 })
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains("(3 migrations) is now the database at"), "\(restored.stdout)")
+        let aside = try #require(restored.stdout.firstMatch(of: #/replaced is in (\S+\.dump)/#), "\(restored.stdout)")
+        #expect(FileManager.default.fileExists(atPath: String(aside.1)))
+        try await server.start()
+        let npcs = try await server.call("GET", "/api/npcs").body["npcs"]?.arrayValue ?? []
+        #expect(npcs.compactMap { $0["name"]?.stringValue } == ["Tomas Varga"], "the backup's one NPC")
+        // The dump of what was replaced holds both.
+        server.stop()
+        let before = try await cli.run(["restore", String(aside.1)], environment: environment.merging(["PORT": port]) { $1 })
+        #expect(before.status == 0, "\(before.stderr)")
+        try await server.start()
+        #expect((try await server.call("GET", "/api/npcs").body["npcs"]?.arrayValue ?? []).count == 2)
+    }
+
     @Test func theDevServerStartsInTheBackgroundAndStopsByItsPidFile() async throws {
         let cli = try CLI()
         defer { cli.remove() }
@@ -84,5 +123,43 @@ import TestSupport
         #expect(Glibc.kill(pid, 0) == -1, "that process is gone")
         #expect(!FileManager.default.fileExists(atPath: pidFile.path))
         #expect(try await dev("down").stdout.contains("not running"))
+    }
+
+    @Test func theDistributedDevStackStartsSixServicesAndPostgreSQLAndStopsExactlyThose() async throws {
+        let cli = try CLI()
+        defer { cli.remove() }
+        let run = cli.workingDirectory.appending(path: "run")
+        var ports: [String: Int] = [:]
+        for service in ["gateway", "model", "chat", "npc", "summary", "monitor"] { ports[service] = try freeLoopbackPort() }
+        let environment = ports.reduce(into: ["LIFESTRANDS_BIN": CLI.binary.path, "DEV_MODE": "distributed", "RUN_DIR": run.path]) {
+            $0["\($1.key.uppercased())_SERVICE_URL"] = "http://127.0.0.1:\($1.value)"
+        }
+        let script = Fixtures.repository.appending(path: "scripts/dev.sh").path
+        func dev(_ arguments: String...) async throws -> CLI.Result {
+            try await ChildProcess.run(
+                URL(filePath: "/bin/bash"), [script] + arguments, in: cli.workingDirectory,
+                environment: ProcessInfo.processInfo.environment.merging(environment) { $1 }, timeout: .seconds(330))
+        }
+        let up = try await dev("up")
+        defer { Task { _ = try? await dev("down") } }
+        #expect(up.status == 0 && up.stdout.contains("all six services up"), "\(up)")
+        var pids: [String: Int32] = [:]
+        for service in ports.keys {
+            pids[service] = Int32(try String(contentsOf: run.appending(path: "\(service).pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            #expect(pids[service].map { Glibc.kill($0, 0) } == 0, "\(service) runs")
+        }
+        let health = try await cli.run(["health"], environment: ["PORT": "\(ports["gateway"]!)"])
+        #expect(health.status == 0, "\(health)")
+        for service in ports.keys { #expect(health.stdout.contains("service:\(service)"), "\(health.stdout)") }
+        let count = try await dev("psql", "-tAc", "SELECT count(*) FROM schema_migration")
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3", "\(count)")
+        let postgres = try #require(Int32(try String(contentsOf: run.appending(path: "postgres/data/postmaster.pid"), encoding: .utf8)
+            .split(separator: "\n").first ?? ""))
+
+        let down = try await dev("down")
+        #expect(down.status == 0 && down.stdout.contains("stopped the gateway service"), "\(down)")
+        for (service, pid) in pids { #expect(Glibc.kill(pid, 0) == -1, "\(service) is gone") }
+        // pg_ctl returns once the server removed its pid file, moments before the process ends.
+        try await waitUntil("PostgreSQL is gone", timeout: .seconds(30)) { Glibc.kill(postgres, 0) == -1 }
     }
 }

@@ -82,4 +82,44 @@ import TestSupport
         try await store.embeddings.replaceEmbeddings(of: id, with: stored)
         #expect(try await store.embeddings.allEmbeddings().isEmpty)
     }
+
+    /// PostgreSQL searches its own vectors (pgvector): one NPC's exactly, all NPCs' through HNSW, each kind
+    /// apart. SQLite has no vector search of its own (the server scans them in memory, `VectorIndex`).
+    @Test(arguments: StoreBackend.underTest) func nearestVectorsOfOneNPCAndOfAll(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        guard let vectors = store.vectorSearch else {
+            #expect(backend == .sqlite)
+            return
+        }
+        var random = SystemRandomNumberGenerator()
+        func unit() -> [Float] {
+            let raw = (0..<384).map { _ in Float.random(in: -1...1, using: &random) }
+            let length = sqrt(raw.reduce(0) { $0 + $1 * $1 })
+            return raw.map { $0 / length }
+        }
+        var all: [StoredEmbedding] = []
+        for _ in 0..<3 {
+            let id = try await store.npcs.create(Self.bram, id: UUID()).id
+            let own = (0..<30).map { StoredEmbedding(npcID: id, text: EmbeddedText(kind: .memory, itemID: "m\($0)", text: "memory \($0)"), vector: unit()) }
+                + (0..<10).map { StoredEmbedding(npcID: id, text: EmbeddedText(kind: .knowledge, itemID: "k\($0)", text: "fact \($0)"), vector: unit()) }
+            try await store.embeddings.replaceEmbeddings(of: id, with: own)
+            all += own
+        }
+        let query = unit()
+        func cosine(_ embedding: StoredEmbedding) -> Double { Double(zip(query, embedding.vector).reduce(0) { $0 + $1.0 * $1.1 }) }
+        func key(_ npcID: UUID, _ item: String) -> String { "\(npcID) \(item)" }
+        let one = all[0].npcID
+        let mine = all.filter { $0.npcID == one && $0.text.kind == .memory }.sorted { cosine($0) > cosine($1) }.prefix(5)
+        let found = try await vectors.nearest(query, kind: .memory, npcID: one, limit: 5)
+        #expect(found.map { key($0.npcID, $0.text.itemID) } == mine.map { key($0.npcID, $0.text.itemID) }, "exact within one NPC")
+        for (hit, expected) in zip(found, mine) { #expect(abs(hit.score - cosine(expected)) < 1e-4) }
+
+        let best = all.filter { $0.text.kind == .memory }.sorted { cosine($0) > cosine($1) }.prefix(10).map { key($0.npcID, $0.text.itemID) }
+        let across = try await vectors.nearest(query, kind: .memory, npcID: nil, limit: 10)
+        #expect(across.count == 10 && across.allSatisfy { $0.text.kind == .memory })
+        #expect(zip(across, across.dropFirst()).allSatisfy { $0.score >= $1.score }, "best first")
+        let recall = Set(across.map { key($0.npcID, $0.text.itemID) }).intersection(best).count
+        #expect(recall >= 9, "HNSW recall@10 over 90 vectors: \(recall)")
+        #expect(try await vectors.nearest(query, kind: .knowledge, npcID: one, limit: 20).count == 10)
+    }
 }

@@ -46,7 +46,8 @@ public struct AppDependencies: Sendable {
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
-        vectorSearch: (any VectorSearch)? = nil, models: (any ModelService)? = nil, analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
+        vectorSearch: (any VectorSearch)? = nil, models: (any ModelService)? = nil,
+        analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
         metrics: ServerMetrics = ServerMetrics(), monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
     ) {
         self.analyzer = models.map { ConversationAnalyzer(models: $0, settings: analysis) }
@@ -58,9 +59,14 @@ public struct AppDependencies: Sendable {
         self.conversations = conversations
         self.summaries = summaries
         self.embeddings = embeddings
-        let vectors = vectorSearch == nil ? VectorIndex() : nil
-        self.vectors = vectors
-        self.vectorSearch = vectorSearch ?? vectors!
+        if let vectorSearch {
+            self.vectors = nil
+            self.vectorSearch = vectorSearch
+        } else {
+            let index = VectorIndex()
+            self.vectors = index
+            self.vectorSearch = index
+        }
         self.databaseHealth = databaseHealth
         self.models = models.map { MeteredModelService($0, metrics: metrics) }
     }

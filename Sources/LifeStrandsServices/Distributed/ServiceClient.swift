@@ -28,6 +28,7 @@ public final class ServiceClient: Sendable {
 
     /// - Parameter tokens: signs this process's service token; nil where no token is needed (no `JWT_SECRET`).
     public init(_ service: ServiceName, urls: [URL], tokens: ServiceTokens?) {
+        precondition(!urls.isEmpty, "a service client needs at least one URL")
         self.service = service
         self.urls = urls
         self.tokens = tokens
