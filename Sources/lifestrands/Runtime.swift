@@ -63,7 +63,7 @@ struct Runtime {
             throw CommandFailure("configuration: \(error)")
         }
         // The pool serves while it runs: for as long as the command does.
-        Task { await store.run() }
+        await store.start()
         do {
             let applied = try await store.migrate()
             if !applied.isEmpty { logger.info("PostgreSQL migrated", metadata: ["ls_versions": "\(applied)"]) }

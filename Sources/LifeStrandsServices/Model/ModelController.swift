@@ -118,7 +118,14 @@ struct ModelController {
                 do {
                     var event = first
                     while let current = event {
-                        try await writer.write(ByteBuffer(string: current.json.jsonText + "\n"))
+                        do {
+                            try await writer.write(ByteBuffer(string: current.json.jsonText + "\n"))
+                        } catch {
+                            // The caller went away: dropping the events ends the generation; nothing failed here.
+                            logger.info("the caller left before the generation ended")
+                            try? await writer.finish(nil)
+                            return
+                        }
                         event = try await events.next()
                     }
                 } catch let error as any APIErrorConvertible {

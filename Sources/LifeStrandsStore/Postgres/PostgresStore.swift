@@ -21,6 +21,18 @@ public struct PostgresStore: Sendable {
         await client.run()
     }
 
+    /// Runs the pool in a task of its own, for as long as the process lives; returns once that task has
+    /// begun, so the first query rarely finds a pool not yet started (postgres-nio warns, then waits).
+    public func start() async {
+        await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
+            // The task goes on from `resume` straight into `run`, which marks the pool running first thing.
+            Task {
+                started.resume()
+                await client.run()
+            }
+        }
+    }
+
     /// `postgres://` or `postgresql://user[:password]@host[:port]/database`, without TLS (loopback or a
     /// private network; `sslmode=require` is refused rather than ignored).
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {
