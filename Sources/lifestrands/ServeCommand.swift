@@ -61,7 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         switch service {
         case nil, .model?:
             do {
-                models = try await LocalModelService(configuration: configuration, logger: runtime.logger)
+                models =
+                    configuration.modelBackend == .openai
+                    ? try await OpenAIModelService(configuration: configuration, logger: runtime.logger)
+                    : try await LocalModelService(configuration: configuration, logger: runtime.logger)
             } catch {
                 throw CommandFailure("\(error)")
             }

@@ -47,6 +47,18 @@ import TestSupport
         #expect(one.runs(.npc) && !one.runs(.gateway) && !one.runs(.chat))
     }
 
+    @Test func anOpenAICompatibleServerIsNamedByItsAPIRoot() throws {
+        let configuration = try Configuration.load(environment: [
+            "MODEL_BACKEND": "OpenAI", "MODEL_BASE_URL": "http://10.0.0.9:8080/v1", "MODEL_API_KEY": "sk-local",
+            "EMBEDDING_BACKEND": "openai", "EMBEDDING_BASE_URL": "http://10.0.0.9:8081/v1",
+        ])
+        #expect(configuration.modelBackend == .openai && configuration.embeddingBackend == .openai)
+        #expect(configuration.modelBaseURL?.absoluteString == "http://10.0.0.9:8080/v1" && configuration.modelAPIKey == "sk-local")
+        #expect(configuration.embeddingBaseURL?.absoluteString == "http://10.0.0.9:8081/v1")
+        let defaults = try Configuration.load(environment: [:])
+        #expect(defaults.modelBackend == .local && defaults.embeddingBackend == .local && defaults.modelBaseURL == nil)
+    }
+
     @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
         let dotEnv = """
             # local settings
@@ -72,7 +84,11 @@ import TestSupport
         ("LOG_LEVEL", "loud", "LOG_LEVEL=loud is invalid: expected one of trace, debug, info, notice, warning, error, critical"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT=xml is invalid: expected one of json, text"),
         ("MONITOR_INTERVAL_SECONDS", "0", "MONITOR_INTERVAL_SECONDS=0 is invalid: expected an integer from 1 to 3600"),
-        ("ALERT_WEBHOOK_URL", "ftp://hooks", "ALERT_WEBHOOK_URL=ftp://hooks is invalid: expected an http:// or https:// URL"),
+        ("ALERT_WEBHOOK_URL", "ftp://hooks", "ALERT_WEBHOOK_URL=ftp://hooks is invalid: expected an http:// or https:// URL such as https://hooks.example.com/alerts"),
+        ("MODEL_BACKEND", "vllm", "MODEL_BACKEND=vllm is invalid: expected one of local, openai"),
+        ("MODEL_BACKEND", "openai", "MODEL_BACKEND=openai is invalid: expected MODEL_BASE_URL set too: the server's API root, such as http://127.0.0.1:8080/v1"),
+        ("EMBEDDING_BACKEND", "openai", "EMBEDDING_BACKEND=openai is invalid: expected EMBEDDING_BASE_URL or MODEL_BASE_URL set too, such as http://127.0.0.1:8081/v1"),
+        ("MODEL_BASE_URL", "localhost:8080", "MODEL_BASE_URL=localhost:8080 is invalid: expected an http:// or https:// URL such as http://127.0.0.1:8080/v1"),
         ("CHAT_SERVICE_URL", "http://a:8002,chat", "CHAT_SERVICE_URL=http://a:8002,chat is invalid: expected http:// or https:// URLs, comma-separated"),
     ])
     func aBadValueNamesTheVariableAndWhatItExpects(variable: String, value: String, message: String) {

@@ -4,16 +4,18 @@ import Testing
 import TestSupport
 
 /// The whole flow, on the embedded SQLite file, on PostgreSQL with pgvector (`DATABASE_URL`), and in the
-/// distributed mode (six services, each its own process, behind the gateway): an NPC is created, a player
+/// distributed mode (six services, each its own process, behind the gateway), and with the generations on
+/// llama.cpp's own llama-server (`MODEL_BACKEND=openai`): an NPC is created, a player
 /// converses over HTTP and over the WebSocket, the conversation ends, its summary changes the NPC, and
 /// what the player said is found by search.
 @Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct StoreFlowLiveTests {
     enum Wiring: String, CaseIterable, Sendable {
-        case sqlite, postgresql, distributed
+        case sqlite, postgresql, distributed, openai
     }
 
     @Test(arguments: Wiring.allCases) func anNPCLearnsFromAConversationAndWhatWasSaidIsSearchable(_ wiring: Wiring) async throws {
         var services: LiveServices?
+        var llama: LlamaServer?
         let server: LiveServer
         switch wiring {
         case .sqlite: server = try await LiveServer()
@@ -21,16 +23,28 @@ import TestSupport
         case .distributed:
             services = try await LiveServices()
             server = services!.gateway()
+        case .openai:
+            // Four slots of 4096 tokens: a summary's window.
+            llama = try await LlamaServer(model: Models.smolLM2, arguments: ["-c", "16384", "-np", "4"])
+            server = try await LiveServer(environment: ["MODEL_BACKEND": "openai", "MODEL_BASE_URL": llama!.baseURL])
         }
-        defer { services?.remove() ?? server.remove() }
+        defer {
+            services?.remove() ?? server.remove()
+            llama?.remove()
+        }
         let health = try await server.call("GET", "/health").body
-        #expect(health["database"]?["kind"]?.stringValue == (wiring == .sqlite ? "sqlite" : "postgresql"), "\(health)")
+        #expect(health["database"]?["kind"]?.stringValue == ([.sqlite, .openai].contains(wiring) ? "sqlite" : "postgresql"), "\(health)")
         if let services {
             let report = try await server.call("GET", "/api/monitor/health").body
             let states = (report["components"]?.arrayValue ?? []).filter { $0["name"]?.stringValue?.hasPrefix("service:") == true }
             #expect(states.count == 6 && states.allSatisfy { $0["state"] == "ok" }, "\(report)\n\(services.log)")
         }
-        let log = { services?.log ?? server.log.suffix(2000).description }
+        if let llama {
+            let report = try await server.call("GET", "/api/monitor/health").body
+            let chat = (report["components"]?.arrayValue ?? []).first { $0["name"] == "model:chat" }
+            #expect(chat?["detail"]?.stringValue?.contains(llama.baseURL) == true && chat?["state"] == "ok", "\(report)")
+        }
+        let log = { services?.log ?? (server.log.suffix(2000).description + (llama?.log.suffix(2000).description ?? "")) }
 
         let npcID = try #require(
             try await server.call("POST", "/api/npcs", json: ConversationLiveTests.tomas).body["npc_id"]?.stringValue)

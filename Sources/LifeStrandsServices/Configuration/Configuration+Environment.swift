@@ -34,16 +34,25 @@ extension Configuration {
         configuration.shutdownGraceSeconds =
             try reader.integer("SHUTDOWN_GRACE_SECONDS", in: 0...3600) ?? configuration.shutdownGraceSeconds
         configuration.alertRulesFile = try reader.string("ALERT_RULES_FILE")
-        if let text = try reader.string("ALERT_WEBHOOK_URL") {
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil else {
-                throw ConfigurationError(variable: "ALERT_WEBHOOK_URL", value: text, expected: "an http:// or https:// URL")
-            }
-            configuration.alertWebhookURL = url
-        }
+        configuration.alertWebhookURL = try reader.url("ALERT_WEBHOOK_URL", example: "https://hooks.example.com/alerts")
         configuration.maxBodyBytes = try reader.integer("MAX_BODY_BYTES", in: 1024...(1 << 30)) ?? configuration.maxBodyBytes
         configuration.chatModel = try reader.string("CHAT_MODEL") ?? configuration.chatModel
         configuration.summaryModel = try reader.string("SUMMARY_MODEL") ?? configuration.summaryModel
         configuration.embeddingModel = try reader.string("EMBEDDING_MODEL") ?? configuration.embeddingModel
+        configuration.modelBackend = try reader.choice("MODEL_BACKEND", of: ModelBackend.self) ?? configuration.modelBackend
+        configuration.embeddingBackend =
+            try reader.choice("EMBEDDING_BACKEND", of: ModelBackend.self) ?? configuration.embeddingBackend
+        configuration.modelBaseURL = try reader.url("MODEL_BASE_URL", example: "http://127.0.0.1:8080/v1")
+        configuration.embeddingBaseURL = try reader.url("EMBEDDING_BASE_URL", example: "http://127.0.0.1:8081/v1")
+        configuration.modelAPIKey = try reader.string("MODEL_API_KEY")
+        if configuration.modelBackend == .openai, configuration.modelBaseURL == nil {
+            throw ConfigurationError(
+                variable: "MODEL_BACKEND", value: "openai", expected: "MODEL_BASE_URL set too: the server's API root, such as http://127.0.0.1:8080/v1")
+        }
+        if configuration.embeddingBackend == .openai, (configuration.embeddingBaseURL ?? configuration.modelBaseURL) == nil {
+            throw ConfigurationError(
+                variable: "EMBEDDING_BACKEND", value: "openai", expected: "EMBEDDING_BASE_URL or MODEL_BASE_URL set too, such as http://127.0.0.1:8081/v1")
+        }
         configuration.minVRAMMB = try reader.integer("MIN_VRAM_MB", in: 0...10_000_000) ?? configuration.minVRAMMB
         for service in ServiceName.allCases {
             guard let text = try reader.string(service.urlVariable) else { continue }
@@ -138,6 +147,15 @@ private struct EnvironmentReader {
                 variable: name, value: text, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// An http:// or https:// URL with a host.
+    func url(_ name: String, example: String) throws(ConfigurationError) -> URL? {
+        guard let text = try string(name) else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil else {
+            throw ConfigurationError(variable: name, value: text, expected: "an http:// or https:// URL such as \(example)")
+        }
+        return url
     }
 
     func number(_ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {

@@ -25,6 +25,16 @@ public struct Configuration: Sendable, Equatable {
     /// SmolLM2 fills the analysis schema better than Gemma 3 270M (a base model): docs/summary-model.md.
     public var summaryModel = "SmolLM2-135M-Instruct.Q4_1.gguf"
     public var embeddingModel = "all-MiniLM-L6-v2.gguf"
+    /// `MODEL_BACKEND`: in-process llama.cpp, or a server outside that speaks the OpenAI API.
+    public var modelBackend = ModelBackend.local
+    /// `EMBEDDING_BACKEND`: embeddings stay in-process unless this says `openai`.
+    public var embeddingBackend = ModelBackend.local
+    /// `MODEL_BASE_URL`: the OpenAI-compatible server's API root, `/v1` included (`http://host:8080/v1`).
+    public var modelBaseURL: URL?
+    /// `MODEL_API_KEY`: sent as a bearer token to that server, when set.
+    public var modelAPIKey: String?
+    /// `EMBEDDING_BASE_URL`: where `EMBEDDING_BACKEND=openai` embeds, when not at `MODEL_BASE_URL`.
+    public var embeddingBaseURL: URL?
     /// Memory budget for resident models; on a machine without a GPU it applies to RAM.
     public var minVRAMMB = 2048
     /// Unset: the embedded SQLite database in `dataDirectory`.
@@ -68,6 +78,12 @@ public struct Configuration: Sendable, Equatable {
     public var redisURL: String?
 
     public init() {}
+
+    /// Where generations, or embeddings, run.
+    public enum ModelBackend: String, Sendable, CaseIterable {
+        case local
+        case openai
+    }
 
     /// Where `make setup` puts the models: `$LIFESTRANDS_CACHE/models`, by default under `~/.cache`.
     public static var defaultModelsDirectory: URL {

@@ -6,8 +6,7 @@ public import Logging
 /// memory budget does not hold both), the embedding model on an `Embedder`.
 public final class LocalModelService: ModelService {
     public let manager: ModelManager
-    private let embedder: Embedder?
-    private let embeddingPath: String?
+    private let embeddings: EmbeddingSource
     private let windows: [String: PromptWindow]
 
     /// Checks `CHAT_MODEL` and `SUMMARY_MODEL`, loads what fits `MIN_VRAM_MB` (held against the free memory
@@ -18,11 +17,11 @@ public final class LocalModelService: ModelService {
         let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
         let chatEngine = EngineConfiguration(
-            sequences: configuration.maxConcurrentConversations, sequenceLength: 2048,
+            sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength,
             maxWaiting: configuration.maxWaitingGenerations,
             maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil)
         // Summary jobs wait their turn however long it takes: the worker retries them anyway.
-        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: 4096, maxWaiting: configuration.maxWaitingGenerations)
+        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: PromptWindow.summaryLength, maxWaiting: configuration.maxWaitingGenerations)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(
@@ -54,28 +53,17 @@ public final class LocalModelService: ModelService {
         try await manager.load("chat")
         if manager.allFit { try await manager.load("summary") }
 
-        if configuration.enableEmbeddings {
-            let path = try Self.check("EMBEDDING_MODEL", configuration.embeddingModel, configuration)
-            do {
-                embedder = try Embedder(model: try LlamaModel(path: path))
-            } catch {
-                throw ModelServiceError(variable: "EMBEDDING_MODEL", path: path, problem: "not a model llama.cpp can load")
-            }
-            embeddingPath = path
-        } else {
-            embedder = nil
-            embeddingPath = nil
-        }
+        embeddings = try await EmbeddingSource.configured(configuration)
         logger.info(
             "models ready",
             metadata: [
                 "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
-                "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embedder != nil)",
+                "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embeddings.location ?? "off")",
             ])
     }
 
     /// The path of a configured model file. - Throws: `ModelServiceError` when it is missing or not GGUF.
-    private static func check(_ variable: String, _ name: String, _ configuration: Configuration) throws -> String {
+    static func check(_ variable: String, _ name: String, _ configuration: Configuration) throws -> String {
         let path = configuration.modelPath(name)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ModelServiceError(variable: variable, path: path, problem: "no model file")
@@ -94,8 +82,7 @@ public final class LocalModelService: ModelService {
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
-        guard let embedder else { throw ModelServiceUnavailable(description: "embeddings are off (ENABLE_EMBEDDINGS=false)") }
-        return try await embedder.embed(texts)
+        try await embeddings.embed(texts)
     }
 
     public func switchTo(_ model: String) async throws { try await manager.load(model) }
@@ -114,7 +101,7 @@ public final class LocalModelService: ModelService {
 
     public func status() async -> ModelServiceStatus {
         ModelServiceStatus(
-            models: await manager.status(), embeddingPath: embeddingPath, budgetBytes: manager.budgetBytes,
+            models: await manager.status(), embeddingPath: embeddings.location, budgetBytes: manager.budgetBytes,
             residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all())
     }
 }

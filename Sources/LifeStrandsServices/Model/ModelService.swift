@@ -29,17 +29,28 @@ extension ModelService {
 public struct PromptWindow: TokenCounter {
     /// Tokens of one conversation's KV cache: prompt and reply.
     public var contextLength: Int
-    private let vocabulary: LlamaModel
+    /// Nil where the model's file is not on this machine (a model on a server outside): then counted
+    /// from the text's bytes.
+    private let vocabulary: LlamaModel?
+
+    /// The chat and summary models' windows, in process and on a server outside alike.
+    static let chatLength = 2048
+    static let summaryLength = 4096
 
     /// - Parameter vocabulary: the model, or its vocabulary alone (`LlamaModel(path:vocabularyOnly:)`).
-    public init(contextLength: Int, vocabulary: LlamaModel) {
+    public init(contextLength: Int, vocabulary: LlamaModel?) {
         self.contextLength = contextLength
         self.vocabulary = vocabulary
     }
 
     public func tokenCount(_ text: String) -> Int {
+        guard let vocabulary else {
+            // Tokenizers of the models in use take 3 to 4 bytes of prose a token, and a CJK character (3
+            // bytes) about one: half the bytes counts over, not under, for nearly all text.
+            return (text.utf8.count + 1) / 2
+        }
         // Tokenization only fails on text llama.cpp cannot take at all; bytes over-count, never under.
-        (try? vocabulary.tokenize(text, addSpecial: false, parseSpecial: false).count) ?? text.utf8.count
+        return (try? vocabulary.tokenize(text, addSpecial: false, parseSpecial: false).count) ?? text.utf8.count
     }
 }
 

@@ -67,8 +67,11 @@ struct MonitorController {
             for model in status.models {
                 let file = URL(filePath: model.path).lastPathComponent
                 let state: Component.State = model.loaded || model.loadFailures == 0 ? .ok : .down
+                let remote = model.path.hasPrefix("http://") || model.path.hasPrefix("https://")
                 let detail =
-                    model.loaded
+                    remote
+                    ? "\(model.path) \(model.loaded ? "answers" : "does not answer")"
+                    : model.loaded
                     ? "\(file) resident, \(model.footprintBytes >> 20) MiB, \(model.engine?.activeRequests ?? 0) of \(model.sequences) sequences in use"
                     : model.loadFailures > 0 ? "\(file) failed to load (\(model.loadFailures) times); see the log" : "\(file) loads when first asked for"
                 components.append(Component(name: "model:\(model.name)", state: state, required: model.name == "chat", detail: detail))
