@@ -155,7 +155,11 @@ import TestSupport
         print("10-turn conversation, KV reuse per turn:\n  " + report.joined(separator: "\n  "))
         print(String(format: "turns 2-10 that kept their history reuse %.0f%% of their prompt tokens on average", mean * 100))
         #expect(drops <= 1)
-        #expect(reused.allSatisfy { $0 > 0.75 })
+        // What a turn evaluates is the last reply and the new message with what it recalled, 50 to 150
+        // tokens: from the third turn on, that is under a quarter of the prompt. The second turn's prompt is
+        // still short, so the same tokens are a larger share of it.
+        #expect(reused.first.map { $0 > 0.5 } ?? false)
+        #expect(reused.dropFirst().allSatisfy { $0 > 0.75 })
     }
 
     @Test func badRequestsGetClearErrorsAndTheLimitHolds() async throws {

@@ -47,6 +47,7 @@ import TestSupport
             let stopped = try await client.lines(
                 "/api/models/generate",
                 json: ["prompt": "Three words:", "grammar": "root ::= \"alpha,beta,gamma\"", "stop": [","], "max_tokens": 16])
+            #expect(stopped.status == .ok)
             #expect(stopped.lines.dropLast().compactMap { $0["token"]?.stringValue }.joined() == "alpha", "\(stopped.lines)")
 
             let schema: JSONValue = [
@@ -57,6 +58,7 @@ import TestSupport
                 "/api/models/generate",
                 json: ["messages": [["role": "user", "content": "How does the old fisherman feel today?"]], "json_schema": schema,
                        "max_tokens": 48, "temperature": 0])
+            try #require(shaped.status == .ok, "\(shaped.lines)")
             let text = shaped.lines.dropLast().compactMap { $0["token"]?.stringValue }.joined()
             let parsed = try JSONParser.parse(Data(text.utf8))
             #expect(["calm", "angry"].contains(parsed["mood"]?.stringValue ?? "") && parsed["age"]?.integerValue != nil, "\(text)")

@@ -29,12 +29,30 @@ struct OpenAIServer: Sendable {
         request.body = .bytes(ByteBuffer(string: body.jsonText))
         let response: HTTPClientResponse
         do {
-            response = try await ServiceClient.http.execute(request, timeout: .seconds(deadline.components.seconds))
+            response = try await execute(request, timeout: deadline)
         } catch {
             throw unavailable("cannot be reached: \(ServiceClient.reason(error))")
         }
         guard response.status == .ok else { throw try await self.error(from: response) }
         return response
+    }
+
+    /// A kept-alive connection the server has just closed fails before the request is sent: the one
+    /// case tried again, on a new connection, since nothing can have started on the server.
+    private func execute(_ request: HTTPClientRequest, timeout: Duration) async throws -> HTTPClientResponse {
+        do {
+            return try await ServiceClient.http.execute(request, timeout: .seconds(timeout.components.seconds))
+        } catch let error where Self.isStaleConnection(error) {
+            return try await ServiceClient.http.execute(request, timeout: .seconds(timeout.components.seconds))
+        }
+    }
+
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        switch error {
+        case ChannelError.ioOnClosedChannel, ChannelError.alreadyClosed: true
+        case let error as HTTPClientError: error == .remoteConnectionClosed
+        default: false
+        }
     }
 
     /// POSTs a JSON body and reads the whole JSON answer.
@@ -51,7 +69,7 @@ struct OpenAIServer: Sendable {
     func isReachable() async -> Bool {
         var request = HTTPClientRequest(url: baseURL.absoluteString.trimmingSuffix("/") + "/models")
         if let apiKey { request.headers.add(name: "authorization", value: "Bearer \(apiKey)") }
-        guard let response = try? await ServiceClient.http.execute(request, timeout: .seconds(3)) else { return false }
+        guard let response = try? await execute(request, timeout: .seconds(3)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status == .ok
     }
@@ -63,7 +81,11 @@ struct OpenAIServer: Sendable {
             while let line = try await lines.next() {
                 guard line.hasPrefix("data:") else { continue }  // comments, `event:` and `id:` lines
                 let data = line.dropFirst(5).trimmingCharacters(in: .whitespaces)
-                if data == "[DONE]" { return nil }
+                if data == "[DONE]" {
+                    // Read to the body's end, so that the connection goes back to the pool whole.
+                    while try await lines.next() != nil {}
+                    return nil
+                }
                 guard let event = try? JSONParser.parse(Data(data.utf8)) else {
                     throw unavailable("streamed an event that is not JSON")
                 }
