@@ -55,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             tokens = nil
         }
+        let telemetry = try startTelemetry(configuration, logger: runtime.logger)
         let peers = Dictionary(
             uniqueKeysWithValues: configuration.serviceURLs.map { ($0, ServiceClient($0, urls: $1, tokens: tokens)) })
         let models: (any ModelService)?
@@ -84,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
         if case .postgres(let store) = runtime.database { dependencies.postgres = store }
         if service != nil { dependencies.peers = peers }
         let server = buildServiceGroup(
-            configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger
+            configuration: configuration, dependencies: dependencies, authority: authority, logger: runtime.logger,
+            telemetry: telemetry
         ) {
             url in
             // Straight to the file descriptor: a buffered print would only show when the server stops.

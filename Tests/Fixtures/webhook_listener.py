@@ -1,4 +1,5 @@
-"""A local alert webhook: answers every POST with 204 and appends its JSON body as one line to a file.
+"""A local alert webhook, or OTLP/JSON collector: answers every POST with 200 and an empty JSON object
+(what an OTLP export expects), and appends its JSON body as one line to a file.
 
 Usage: webhook_listener.py FILE SECONDS. Prints the port it listens on (127.0.0.1), then serves until
 SECONDS have passed, so a test that forgets it still ends it."""
@@ -13,8 +14,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with open(sys.argv[1], "a", encoding="utf-8") as out:
             out.write(json.dumps(json.loads(body)) + "\n")
-        self.send_response(204)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
         self.end_headers()
+        self.wfile.write(b"{}")
 
     def log_message(self, *args):
         pass

@@ -77,6 +77,7 @@ import TestSupport
                 (.get, "/api/npcs", nil, [.player, .admin, .service]),
                 (.get, "/api/npcs/\(id)", nil, [.player, .admin, .service]),
                 (.get, "/api/npcs/\(id)/memories/search?q=harbour&mode=lexical", nil, [.player, .admin, .service]),
+                (.post, "/api/npcs/\(id)/recall", ["message": "harbour"], [.admin, .service]),
                 (.post, "/api/npcs", Fixtures.elenaJSON, [.admin, .service]),
                 (.put, "/api/npcs/\(id)", Fixtures.elenaJSON, [.admin, .service]),
                 (.patch, "/api/npcs/\(id)", ["personality": ["traits": ["curious"]]], [.admin, .service]),

@@ -40,6 +40,32 @@ import TestSupport
 }
 
 /// Search over the API with the real embedding model.
+/// `POST /api/npcs/{id}/recall`, what the chat service asks the NPC service for each message: here by
+/// words alone (no embedding model in the test app).
+@Suite(.unit) struct RecallRouteTests {
+    @Test func eachMemoryAndKnowledgeItemGetsItsScoreByID() async throws {
+        try await TestApp().test { client in
+            let id = try await client.createNPC(VectorSearchTests.tomas)
+            let strand = try await client.call(.get, "/api/npcs/\(id)").body["life_strand"]
+            let recalled = try await client.call(.post, "/api/npcs/\(id)/recall", json: ["message": "Did the storm sink boats in the harbour?"])
+            #expect(recalled.status == .ok)
+            let memories = try #require(recalled["memories"]?.objectValue)
+            let ids = (strand?["memories"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+            #expect(Set(memories.keys) == Set(ids) && ids.count == 4)
+            let storm = try #require(
+                strand?["memories"]?.arrayValue?.first { $0["content"]?.stringValue?.hasPrefix("The storm") == true }?["id"]?.stringValue)
+            let best = memories.max { ($0.value.doubleValue ?? 0) < ($1.value.doubleValue ?? 0) }
+            #expect(best?.key == storm && (best?.value.doubleValue ?? 0) > 0)
+            #expect(recalled["knowledge"]?.objectValue?.count == 1)
+
+            let empty = try await client.call(.post, "/api/npcs/\(id)/recall", json: ["message": ""])
+            #expect(empty.status == .unprocessableContent && empty.error?["details"]?["issues"]?[0]?["path"] == "message")
+            let missing = try await client.call(.post, "/api/npcs/\(UUID().uuidString.lowercased())/recall", json: ["message": "storm"])
+            #expect(missing.status == .notFound)
+        }
+    }
+}
+
 @Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct VectorSearchTests {
     static let tomas: JSONValue = [
         "name": "Tomas Varga",

@@ -87,6 +87,11 @@ public func buildRouter(
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     let runs = configuration.runs
+    if configuration.tracingEndpoint != nil {
+        // A span per request, continuing the caller's trace (`traceparent`); the client calls made while
+        // it runs (async-http-client's) are its children and carry it on. Search text and tokens stay out.
+        router.add(middleware: TracingMiddleware(redactingQueryParameters: ["q", "token", "access_token"]))
+    }
     // Outermost, so every log line of the request, metrics' included, carries its id.
     router.add(middleware: RequestLogMiddleware())
     // Then every answer is counted with its final status, by route template (never by id).
@@ -145,8 +150,11 @@ public func buildRouter(
             .addRoutes(to: router.group("api/models"))
     }
     if runs(.chat) {
+        // In distributed mode the NPC service recalls, with its own indexes, from the shared store.
+        let chatRecall: any MemoryRecall =
+            configuration.service == .chat ? dependencies.peers[.npc].map { HTTPRecall(client: $0) } ?? recall : recall
         let chat = ChatService(
-            npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
+            npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: chatRecall,
             settings: .init(
                 activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
             logger: logger, lifecycle: dependencies.lifecycle)
@@ -185,10 +193,11 @@ public func buildRouter(
 /// - Parameter onServerRunning: called once the port is bound, with the address served.
 public func buildServiceGroup(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority?, logger: Logger,
-    onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
+    telemetry: (any Service)? = nil, onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> ServiceGroup {
     let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
-    var services: [any Service] = []
+    // First, so it stops last: the spans of the requests the shutdown drains are exported too.
+    var services: [any Service] = telemetry.map { [$0] } ?? []
     if let models = dependencies.models { services.append(EngineService(models: models, logger: logger)) }
     let runs = configuration.runs
     if runs(.chat) {

@@ -36,7 +36,7 @@ public final class ChatService: Sendable {
     let conversations: any ConversationRepository
     let models: (any ModelService)?
     /// How memories and knowledge are found for a message; nil: by shared words alone (`KeywordRelevance`).
-    let recall: Recall?
+    let recall: (any MemoryRecall)?
     let settings: Settings
     let logger: Logger
     /// Draining for a shutdown, no reply starts; each reply is in flight until it has been stored.
@@ -46,7 +46,7 @@ public final class ChatService: Sendable {
 
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, models: (any ModelService)?,
-        recall: Recall?, settings: Settings = .init(), logger: Logger, lifecycle: ServerLifecycle? = nil
+        recall: (any MemoryRecall)?, settings: Settings = .init(), logger: Logger, lifecycle: ServerLifecycle? = nil
     ) {
         self.lifecycle = lifecycle
         self.npcs = npcs

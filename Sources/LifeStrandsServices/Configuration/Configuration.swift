@@ -74,6 +74,9 @@ public struct Configuration: Sendable, Equatable {
     /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one
     /// service are comma-separated and taken in turn.
     public var serviceURLs = ServiceName.defaultURLs
+    /// `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` or `OTEL_EXPORTER_OTLP_ENDPOINT`: set, each request's spans are
+    /// exported there over OTLP/HTTP, and its trace context is passed on to the services it calls.
+    public var tracingEndpoint: URL?
     /// Read only to say it is unused: Life Strands needs no Redis.
     public var redisURL: String?
 

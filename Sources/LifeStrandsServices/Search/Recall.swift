@@ -3,13 +3,20 @@ public import LifeStrands
 public import LifeStrandsStore
 import Synchronization
 
+/// How relevant each of an NPC's memories and knowledge items is to what is being said, in the strand's
+/// order: found in this process (`Recall`), or asked of the NPC service (`HTTPRecall`).
+public protocol MemoryRecall: Sendable {
+    func relevance(to message: String, in strand: LifeStrand, of npcID: UUID) async throws
+        -> (memories: [Double], knowledge: [Double])
+}
+
 /// Finds an NPC's memories and knowledge for what is being said: word search (BM25 over SQLite FTS5)
 /// and vector search (embedding cosine), fused by reciprocal rank (`RankFusion`).
 ///
 /// Each covers the other's blind spot: a vector of a memory that packs several statements sits far from
 /// a question about any one of them, while the word index finds the one rare name they share; words miss
 /// a paraphrase ("Where was she born?" for "I grew up in Kroniell"), which the vectors catch.
-public struct Recall: Sendable {
+public struct Recall: MemoryRecall {
     public enum Mode: String, Sendable, CaseIterable {
         case lexical, vector, hybrid
     }

@@ -14,6 +14,26 @@ struct SearchController {
         group.get("search", use: searchNPCs)
         group.get(":id/memories/search", use: searchMemories)
         group.get(":id/knowledge/search", use: searchKnowledge)
+        // What the chat service asks for each message in distributed mode: not a player's route.
+        group.authorized(.staff).post(":id/recall", use: relevance)
+    }
+
+    /// `{"message"}` → `{"memories": {id: score}, "knowledge": {id: score}}`: how relevant each of the
+    /// NPC's memories and knowledge items is to the message, for the chat service's prompt.
+    @Sendable func relevance(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let npcID = try context.parameters.uuid("id")
+        let body = try await request.jsonBody(limit: 1 << 16)
+        guard let message = body["message"]?.stringValue, !message.isEmpty else {
+            throw RequestValidationError(issues: [ValidationIssue(path: "message", message: "must be a non-empty string")])
+        }
+        let strand = try await npcs.npc(npcID).strand
+        let (memories, knowledge) = try await recall.relevance(to: message, in: strand, of: npcID)
+        func scores(_ ids: [String], _ values: [Double]) -> JSONValue {
+            .object(Dictionary(zip(ids, values.map(JSONValue.number)), uniquingKeysWith: { first, _ in first }))
+        }
+        return .json([
+            "memories": scores(strand.memories.map(\.id), memories), "knowledge": scores(strand.knowledge.map(\.id), knowledge),
+        ])
     }
 
     /// `?q=&limit=&mode=` → `{"mode", "results": [{"npc_id", "name", "score"}]}`.
