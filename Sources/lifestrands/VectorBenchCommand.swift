@@ -34,16 +34,16 @@ struct VectorBenchCommand: AsyncParsableCommand {
         func step(_ text: String) { print("\(text) (\(Self.seconds(ContinuousClock.now - started)) s)") }
         var random = SplitMix64(seed: 7)
         // Clustered, as sentence embeddings are: a memory lies near one of a few hundred topics.
-        let centers = (0..<500).map { _ in Self.unit((0..<Self.dimensions).map { _ in random.normal() }) }
+        let centers = (0..<500).map { _ in Embedder.unit((0..<Self.dimensions).map { _ in random.normal() }) }
         let owners = (0..<npcs).map { _ in UUID() }
         var vectors: [[Float]] = []
         vectors.reserveCapacity(count)
         for _ in 0..<count {
             let center = centers[Int(random.next() % UInt64(centers.count))]
-            vectors.append(Self.unit(center.map { $0 + 0.06 * random.normal() }))
+            vectors.append(Embedder.unit(center.map { $0 + 0.06 * random.normal() }))
         }
         let probes = (0..<queries).map { _ in
-            Self.unit(centers[Int(random.next() % UInt64(centers.count))].map { $0 + 0.06 * random.normal() })
+            Embedder.unit(centers[Int(random.next() % UInt64(centers.count))].map { $0 + 0.06 * random.normal() })
         }
         step("generated \(count) memories of \(Self.dimensions) dimensions over \(npcs) NPCs, and \(queries) queries")
 
@@ -166,11 +166,6 @@ struct VectorBenchCommand: AsyncParsableCommand {
         let clock = ContinuousClock.now
         let value = body()
         return (value, ContinuousClock.now - clock)
-    }
-
-    static func unit(_ vector: [Float]) -> [Float] {
-        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return vector.map { $0 / norm }
     }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.1f", duration.seconds) }

@@ -58,7 +58,7 @@ extension Configuration {
             guard let text = try reader.string(service.urlVariable) else { continue }
             let urls = text.split(separator: ",").map { URL(string: $0.trimmingCharacters(in: .whitespaces)) }
             guard !urls.isEmpty,
-                urls.allSatisfy({ $0.map { ["http", "https"].contains($0.scheme?.lowercased()) && $0.host != nil } ?? false })
+                urls.allSatisfy({ $0.map(EnvironmentReader.isHTTP) ?? false })
             else {
                 throw ConfigurationError(
                     variable: service.urlVariable, value: text, expected: "http:// or https:// URLs, comma-separated")
@@ -155,11 +155,13 @@ private struct EnvironmentReader {
     /// An http:// or https:// URL with a host.
     func url(_ name: String, example: String) throws(ConfigurationError) -> URL? {
         guard let text = try string(name) else { return nil }
-        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host != nil else {
+        guard let url = URL(string: text), Self.isHTTP(url) else {
             throw ConfigurationError(variable: name, value: text, expected: "an http:// or https:// URL such as \(example)")
         }
         return url
     }
+
+    static func isHTTP(_ url: URL) -> Bool { ["http", "https"].contains(url.scheme?.lowercased()) && url.host != nil }
 
     func number(_ name: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
         guard let text = try string(name) else { return nil }

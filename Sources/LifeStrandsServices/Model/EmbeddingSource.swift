@@ -72,15 +72,10 @@ enum EmbeddingSource: Sendable {
                 guard items.count == batch.count else {
                     throw server.unavailable("answered \(items.count) embeddings for \(batch.count) texts")
                 }
-                vectors += items.map { Self.unit(($0["embedding"]?.arrayValue ?? []).compactMap { $0.doubleValue.map(Float.init) }) }
+                // Servers differ on normalising; cosine search here takes unit vectors.
+                vectors += items.map { Embedder.unit(($0["embedding"]?.arrayValue ?? []).compactMap { $0.doubleValue.map(Float.init) }) }
             }
             return vectors
         }
-    }
-
-    /// Servers differ on normalising; cosine search here takes unit vectors.
-    static func unit(_ vector: [Float]) -> [Float] {
-        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? vector.map { $0 / norm } : vector
     }
 }

@@ -25,13 +25,13 @@ public final class OpenAIModelService: ModelService {
         }
         server = OpenAIServer(baseURL: base, apiKey: configuration.modelAPIKey)
         names = ["chat": configuration.chatModel, "summary": configuration.summaryModel]
-        if configuration.enableEmbeddings, configuration.embeddingBackend == .local { LlamaBackend.initialize(logger: logger) }
+        // For the local embedder or the vocabularies, whichever is used.
+        LlamaBackend.initialize(logger: logger)
         embeddings = try await EmbeddingSource.configured(configuration)
         // Where the model's GGUF is here too, its vocabulary counts prompt tokens exactly.
         func vocabulary(_ name: String) -> LlamaModel? {
             let path = configuration.modelPath(name)
             guard FileManager.default.fileExists(atPath: path) else { return nil }
-            LlamaBackend.initialize(logger: logger)
             return try? LlamaModel(path: path, vocabularyOnly: true)
         }
         windows = [
@@ -86,38 +86,25 @@ public final class OpenAIModelService: ModelService {
     }
 
     /// The route and body of one request: chat messages go to `chat/completions`, raw text to `completions`.
-    /// The sampling fields past the OpenAI ones (`top_k`, `min_p`, `repeat_penalty`, `grammar`) are
-    /// llama.cpp's; other servers ignore those they do not know.
+    /// The fields are the model route's own (`GenerationRequest.json`), which share the OpenAI names; those
+    /// past them (`top_k`, `min_p`, `repeat_penalty`, `grammar`) are llama.cpp's, and other servers ignore
+    /// those they do not know.
     static func body(for request: GenerationRequest, model: String) -> (String, JSONValue) {
-        let parameters = request.parameters
-        var body: [String: JSONValue] = [
-            "model": .string(model), "stream": true, "stream_options": ["include_usage": true],
-            "max_tokens": .integer(Int64(request.maxTokens)), "temperature": .number(Double(parameters.temperature)),
-            "top_p": .number(Double(parameters.topP)), "top_k": .integer(Int64(parameters.topK)),
-            "min_p": .number(Double(parameters.minP)), "repeat_penalty": .number(Double(parameters.repetitionPenalty)),
-            "repeat_last_n": .integer(Int64(parameters.repetitionWindow)),
-            // Turns of one conversation share their prefix: llama-server keeps it in the slot's KV cache.
-            "cache_prompt": .bool(request.reuseCache),
-        ]
-        if parameters.seed != SamplingParameters().seed { body["seed"] = .integer(Int64(parameters.seed)) }
-        if !request.stop.isEmpty { body["stop"] = .array(request.stop.map(JSONValue.string)) }
-        switch request.constraint {
-        case .jsonSchema(let schema)?:
-            let parsed = (try? JSONParser.parse(Data(schema.utf8))) ?? .object([:])
-            body["response_format"] = ["type": "json_schema", "json_schema": ["name": "answer", "strict": true, "schema": parsed]]
-        case .grammar(let grammar)?:
-            body["grammar"] = .string(grammar)
-        case nil:
-            break
+        var body = request.json.objectValue ?? [:]
+        // Ours alone: the conversation's cache key, and the unset seed (a fixed one to some servers).
+        body["conversation_id"] = nil
+        body["reuse_cache"] = nil
+        if request.parameters.seed == SamplingParameters().seed { body["seed"] = nil }
+        if let schema = body.removeValue(forKey: "json_schema") {
+            body["response_format"] = ["type": "json_schema", "json_schema": ["name": "answer", "strict": true, "schema": schema]]
         }
-        switch request.prompt {
-        case .chat(let messages):
-            body["messages"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
-            return ("chat/completions", .object(body))
-        case .text(let text):
-            body["prompt"] = .string(text)
-            return ("completions", .object(body))
-        }
+        body["model"] = .string(model)
+        body["stream"] = true
+        body["stream_options"] = ["include_usage": true]
+        body["repeat_last_n"] = .integer(Int64(request.parameters.repetitionWindow))
+        // Turns of one conversation share their prefix: llama-server keeps it in the slot's KV cache.
+        body["cache_prompt"] = .bool(request.reuseCache)
+        return (body["messages"] == nil ? "completions" : "chat/completions", .object(body))
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] { try await embeddings.embed(texts) }

@@ -12,11 +12,6 @@ struct OpenAIServer: Sendable {
     let baseURL: URL
     let apiKey: String?
 
-    init(baseURL: URL, apiKey: String?) {
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-    }
-
     /// POSTs a JSON body and returns the response once its head has come, its status checked.
     /// - Throws: `APIError` 503 when the server cannot be reached or fails, 422 when it refuses the request.
     func post(_ route: String, _ body: JSONValue, deadline: Duration = .seconds(Int64(ServiceClient.readTimeoutSeconds))) async throws

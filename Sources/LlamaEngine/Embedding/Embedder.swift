@@ -36,6 +36,12 @@ public final class Embedder: Sendable {
 
     /// One unit vector per text, in order.
     /// - Throws: `LlamaError.tokenizationFailed` or a decode failure.
+    /// `vector` scaled to length 1 (a zero vector as it is): cosine similarity is then a dot product.
+    public static func unit(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? vector.map { $0 / norm } : vector
+    }
+
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         let tokenized = try texts.map { text throws(LlamaError) in
@@ -95,9 +101,7 @@ final class EmbedderState {
             guard let pooled = llama_get_embeddings_seq(context.raw, Int32(sequence)) else {
                 throw .decodeFailed(code: -1)
             }
-            let vector = Array(UnsafeBufferPointer(start: pooled, count: dimensions))
-            let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return norm > 0 ? vector.map { $0 / norm } : vector
+            return Embedder.unit(Array(UnsafeBufferPointer(start: pooled, count: dimensions)))
         }
     }
 }
