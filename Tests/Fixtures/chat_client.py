@@ -7,6 +7,8 @@ import sys
 import time
 from urllib.parse import urlparse
 
+from deadline import deadline
+
 
 def open_stream(base, session, text):
     url = urlparse(base)
@@ -52,6 +54,8 @@ def disconnect(base, session, text, tokens):
 
 
 if __name__ == "__main__":
+    # One reply from a small model: a minute at worst on a busy machine (each read allows 120 s).
+    deadline(300, f"chat_client {sys.argv[1]}")
     command, base, session, text = sys.argv[1:5]
     if command == "stream":
         stream(base, session, text)

@@ -7,6 +7,8 @@ import sys
 import requests
 import websocket
 
+from deadline import deadline
+
 
 def scrape(base, headers):
     response = requests.get(f"{base}/metrics", headers=headers, timeout=60)
@@ -52,4 +54,6 @@ def main(base, npc_id, token):
 
 
 if __name__ == "__main__":
+    # One conversation and a few scrapes, within a 5-minute suite.
+    deadline(240, "the scrapes around a conversation")
     main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "")

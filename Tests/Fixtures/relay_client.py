@@ -7,6 +7,8 @@ import sys
 import requests
 import websocket
 
+from deadline import deadline
+
 
 def main(listen, change, npc_id, mood):
     ws = websocket.create_connection(listen.replace("http://", "ws://") + "/ws", timeout=60)
@@ -20,4 +22,6 @@ def main(listen, change, npc_id, mood):
 
 
 if __name__ == "__main__":
+    # A subscription and one status change: seconds.
+    deadline(120, "the relayed status update")
     main(*sys.argv[1:5])

@@ -11,6 +11,8 @@ from urllib.parse import urlparse
 import requests
 import websocket
 
+from deadline import deadline
+
 
 def main(base, npc_id, tokens):
     report = {}
@@ -152,4 +154,7 @@ def main(base, npc_id, tokens):
 
 
 if __name__ == "__main__":
+    # Several generations, up to 90 s of retries after the walk-away, a flood of 12 and a half-sent
+    # request the server must close: a few minutes under load, within a 10-minute suite.
+    deadline(480, "the hostile client's probes")
     main(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))

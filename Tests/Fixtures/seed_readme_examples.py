@@ -1,7 +1,15 @@
 # The seed README's Python examples, "Creating an NPC" and "Starting a Conversation", verbatim.
-# Only the imports they assume are added; the test points http://localhost:8000 at its own server.
+# Only the imports they assume are added, and a deadline; the test points http://localhost:8000 at its own server.
 import json
 import requests
+
+# Not in the README: the examples' requests have no timeout, so a server that stops answering would hold
+# them for ever. The test runs a copy of this file away from Tests/Fixtures, where deadline.py cannot be
+# imported: this is its whole-run deadline, inline. One streamed reply takes a minute at worst.
+import os, signal, sys
+signal.signal(signal.SIGALRM, lambda *_: (sys.stderr.write("seed_readme_examples: the README's examples did not "
+                                                           "finish within 300 s\n"), sys.stderr.flush(), os._exit(3)))
+signal.alarm(300)
 
 
 life_strand = {

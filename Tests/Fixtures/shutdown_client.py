@@ -7,6 +7,8 @@ import sys
 
 import requests
 
+from deadline import deadline
+
 
 def lines(response):
     for raw in response.iter_lines():
@@ -49,4 +51,6 @@ def main(base, pid, session):
 
 
 if __name__ == "__main__":
+    # Two replies read through a drain, within a 5-minute suite.
+    deadline(240, "reading both streams through the drain")
     main(*sys.argv[1:4])

@@ -9,6 +9,8 @@ import sys
 import requests
 import websocket
 
+from deadline import deadline
+
 
 def main(base, npc_id):
     ws = websocket.create_connection(base.replace("http://", "ws://") + "/ws", timeout=120)
@@ -66,4 +68,6 @@ def main(base, npc_id):
 
 
 if __name__ == "__main__":
+    # One conversation streamed over the socket (each frame allows 120 s).
+    deadline(300, "the WebSocket session")
     main(sys.argv[1], sys.argv[2])

@@ -10,6 +10,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
+from deadline import deadline
+
 
 def browser(width, height):
     options = webdriver.ChromeOptions()
@@ -108,4 +110,7 @@ def main(url, npc_name, screenshot, narrow_screenshot, token=None):
 
 
 if __name__ == "__main__":
+    # Its waits allow up to 400 s for a reply under a parallel suite, within a 15-minute suite; chromedriver's
+    # replies get 120 s, as Chromium may start slowly on a busy machine.
+    deadline(540, "the chat UI check", per_operation=120)
     main(*sys.argv[1:6])

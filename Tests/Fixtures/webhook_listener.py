@@ -8,6 +8,8 @@ import json
 import sys
 import threading
 
+from deadline import deadline
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
@@ -24,6 +26,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+# It shuts itself down after SECONDS; should that hang, the deadline ends it 30 s later. Each request's
+# socket gets the per-operation timeout, so a client that stops mid-body cannot hold a handler.
+deadline(float(sys.argv[2]) + 30, "serving webhooks")
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 threading.Timer(float(sys.argv[2]), server.shutdown).start()

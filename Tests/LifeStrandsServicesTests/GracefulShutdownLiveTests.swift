@@ -10,7 +10,7 @@ import TestSupport
         let server = try await LiveServer(environment: ["ENABLE_AUTO_SUMMARIES": "false"])
         defer { server.remove() }
         let session = try await ConversationLiveTests.start(server, with: ConversationLiveTests.tomas, user: "ana")
-        let pid = try #require(server.pid)
+        let pid = try #require(server.pidToSignal())
         let run = try await server.python(
             Fixtures.directory.appending(path: "shutdown_client.py").path, [server.url, "\(pid)", session])
         try #require(run.status == 0, "\(run.stderr.suffix(3000))\n\(server.log.suffix(3000))")

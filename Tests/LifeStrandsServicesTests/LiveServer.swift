@@ -15,7 +15,11 @@ final class LiveServer {
     let arguments: [String]
     /// The port to serve on; 0 takes a free one.
     let port: Int
-    private var process: Process?
+    private var process: Process? {
+        didSet { Watchdog.unwatch(watch); watch = nil }
+    }
+    /// The watch that fails every wait of the test once this server dies unasked.
+    private var watch: UUID?
     private(set) var url = ""
     /// What serve printed on standard output when it started.
     private(set) var printed = ""
@@ -60,6 +64,19 @@ final class LiveServer {
         let address = try #require(output.firstRange(of: /http:\/\/[0-9.]+:[0-9]+/), "no URL in \(output)")
         url = String(output[address])
         self.printed = output
+        let name = "serve \((arguments.isEmpty ? ["(embedded)"] : arguments).joined(separator: " ")) at \(url)"
+        watch = Watchdog.watch {
+            server.isRunning ? nil
+                : "\(name) died (status \(server.terminationStatus)); its log ends:\n\(Watchdog.tail(of: log))"
+        }
+    }
+
+    /// The server's process id, for a test that signals it on purpose: the server is no longer watched, so
+    /// its exit fails no wait.
+    func pidToSignal() -> Int32? {
+        Watchdog.unwatch(watch)
+        watch = nil
+        return process?.processIdentifier
     }
 
     /// Stops the server the way a service manager does (SIGTERM) and waits for it to exit (a server that
@@ -70,13 +87,12 @@ final class LiveServer {
         self.process = nil
     }
 
-    /// The server's process id while it runs.
-    var pid: Int32? { process?.processIdentifier }
-
     /// Waits for the server to exit by itself (after a signal the test sent): its exit status, or nil
     /// when it still runs after `timeout`.
     func exitStatus(within timeout: Duration) async throws -> Int32? {
         guard let process else { return nil }
+        Watchdog.unwatch(watch)
+        watch = nil
         try await waitUntil("the server exits", timeout: timeout) { !process.isRunning }
         self.process = nil
         return process.terminationStatus
@@ -110,7 +126,15 @@ final class LiveServer {
     func exchange(
         _ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil, headers: [String: String] = [:]
     ) async throws -> (status: Int, body: JSONValue, headers: [String: String]) {
-        var request = URLRequest(url: URL(string: url + path)!)
+        try await Self.exchange(url, method, path, json: json, token: token, headers: headers)
+    }
+
+    /// `exchange` with the server at `base`, for a request under way while the test goes on.
+    static func exchange(
+        _ base: String, _ method: String, _ path: String, json: JSONValue? = nil, token: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> (status: Int, body: JSONValue, headers: [String: String]) {
+        var request = URLRequest(url: URL(string: base + path)!)
         request.httpMethod = method
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }

@@ -10,11 +10,30 @@ import TestSupport
         ("postgresql:///db", "it names no host"),
         ("postgresql://localhost/db", "it names no user"),
         ("postgresql://u@localhost", "it names no database"),
-        ("postgresql://u@localhost/db?sslmode=require", "sslmode=require is not supported: TLS is not built"),
+        ("postgresql://u@localhost/db?sslmode=required",
+         "sslmode=required: expected one of disable, allow, prefer, require, verify-ca, verify-full"),
+        ("postgresql://u@localhost/db?sslmode=verify-full&sslrootcert=/nonexistent/root.crt",
+         "sslrootcert=/nonexistent/root.crt: no such readable file"),
+        ("postgresql://u@localhost/db?sslmode=require&sslcert=/tmp/client.crt", "sslcert is given without sslkey, the client certificate's key"),
     ])
     func aURLThatCannotBeUsedSaysWhy(url: String, problem: String) {
         let error = #expect(throws: PostgresURLError.self) { try PostgresStore(url: url) }
         #expect(error?.description == "DATABASE_URL cannot be used: \(problem)")
+    }
+
+    @Test func aRootCertificateFileThatHoldsNoneIsRefused() throws {
+        let file = FileManager.default.temporaryDirectory.appending(path: "not-a-root-\(UUID().uuidString.prefix(8)).crt")
+        try Data("no certificate here\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let error = #expect(throws: PostgresURLError.self) {
+            try PostgresStore(url: "postgresql://u@localhost/db?sslmode=verify-full&sslrootcert=\(file.path)")
+        }
+        #expect(error?.description.hasPrefix("DATABASE_URL cannot be used: sslrootcert=\(file.path) ") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
+    func everySSLModeLibpqKnowsIsTaken(mode: String) throws {
+        _ = try PostgresStore(url: "postgresql://u@db.example.com/app?sslmode=\(mode)&sslrootcert=system")
     }
 }
 

@@ -42,9 +42,13 @@ public enum ChildProcess {
         process.standardInput = input == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: inURL)
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
-        let timedOut = try await runToExit(process, timeout: timeout)
+        let ending = try await runToExit(process, timeout: timeout)
         let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        if timedOut {
+        if case .watchedProcessDied(let failure) = ending {
+            throw WatchedProcessDied(
+                description: "\(executable.lastPathComponent) was stopped: \(failure); its stderr ends: \(stderr.suffix(1500))")
+        }
+        if ending == .timedOut {
             throw ProcessTimedOut(
                 command: ([executable.lastPathComponent] + arguments).joined(separator: " "), timeout: timeout, stderr: stderr)
         }
@@ -53,23 +57,42 @@ public enum ChildProcess {
             stderr: stderr)
     }
 
-    /// Starts `process` and returns once it has exited; true when the deadline killed it.
-    public static func runToExit(_ process: Process, timeout: Duration) async throws -> Bool {
+    /// How a program run by `runToExit` ended.
+    public enum Ending: Equatable, Sendable {
+        case exited
+        /// Killed at its deadline.
+        case timedOut
+        /// Killed because a process the test depends on died (`Watchdog`): waiting on would be in vain.
+        case watchedProcessDied(String)
+    }
+
+    /// Starts `process` and returns once it has exited, been killed at its deadline, or been killed because
+    /// a watched process died.
+    public static func runToExit(_ process: Process, timeout: Duration) async throws -> Ending {
         let exited = ExitSignal()
         process.terminationHandler = { _ in exited.fire() }
         try process.run()
-        let deadline = Task {
-            try await Task.sleep(for: timeout)
+        let guardian = Task { () -> Ending in
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+                do {
+                    try Watchdog.check()
+                } catch {
+                    Glibc.kill(process.processIdentifier, SIGKILL)
+                    return .watchedProcessDied("\(error)")
+                }
+            }
             Glibc.kill(process.processIdentifier, SIGKILL)
-            return true
+            return .timedOut
         }
         await withTaskCancellationHandler {
             await exited.wait()
         } onCancel: {
             Glibc.kill(process.processIdentifier, SIGKILL)
         }
-        deadline.cancel()
-        return (try? await deadline.value) ?? false
+        guardian.cancel()
+        return (try? await guardian.value) ?? .exited
     }
 
     /// Asks `process` to stop (SIGTERM) and waits up to `grace` for it, then kills it (SIGKILL).

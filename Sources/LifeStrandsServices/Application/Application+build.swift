@@ -119,7 +119,7 @@ public func buildRouter(
     // Limits apply where players come in: behind a gateway, every request would come from its address.
     if runs(.gateway) { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
     if configuration.service == .gateway {
-        router.add(middleware: GatewayProxy(clients: dependencies.peers))
+        router.add(middleware: GatewayProxy(clients: dependencies.peers, maxBodyBytes: configuration.maxBodyBytes))
         if let chat = dependencies.peers[.chat] { GatewaySocket(chat: chat, browsers: browsers).addRoutes(to: router) }
     }
     if runs(.gateway) {

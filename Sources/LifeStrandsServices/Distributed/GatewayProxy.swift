@@ -14,11 +14,19 @@ import NIOHTTP1
 ///
 /// The caller's own token goes along, so the owning service makes the authorization decision on the same
 /// principal the gateway authenticated; the gateway never lends its service token to a caller.
+///
+/// A request body is read whole (up to `MAX_BODY_BYTES`, as every service reads it) before it is sent on:
+/// a body handed to the upstream as a stream was still being read by the HTTP client when an upstream
+/// answered early and the server drained it too, and NIO traps on a body read twice at once. An upstream
+/// that fails before its head is a 503; one that fails inside an answer read whole is a 502; one that
+/// fails mid-stream ends the stream with an error line, as a reply that fails does.
 struct GatewayProxy: RouterMiddleware {
     /// Path prefixes and the service each belongs to; the first that matches wins.
     let routes: [(prefix: String, client: ServiceClient)]
+    let maxBodyBytes: Int
 
-    init(clients: [ServiceName: ServiceClient]) {
+    init(clients: [ServiceName: ServiceClient], maxBodyBytes: Int) {
+        self.maxBodyBytes = maxBodyBytes
         let owners: [(String, ServiceName)] = [
             ("/api/npcs", .npc), ("/api/conversations", .chat), ("/api/summaries", .summary), ("/api/models", .model),
             ("/api/monitor", .monitor),
@@ -42,8 +50,8 @@ struct GatewayProxy: RouterMiddleware {
         let safe = request.method == .get || request.method == .head
         var body: HTTPClientRequest.Body?
         if !safe {
-            let length = request.headers[.contentLength].flatMap(Int64.init)
-            body = .stream(request.body, length: length.map { .known($0) } ?? .unknown)
+            body = .bytes(try await request.body.collect(upTo: maxBodyBytes))
+            headers.remove(name: "content-length")
         }
         let answer = try await client.send(
             method, request.uri.description, body: body, headers: headers, idempotent: safe, asService: false)
@@ -51,9 +59,50 @@ struct GatewayProxy: RouterMiddleware {
         for header in answer.headers where !Self.hopByHop.contains(header.name.lowercased()) {
             if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
         }
+        let status = HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase)
+        let service = client.service
+        guard Self.streams(answer) else {
+            let whole: ByteBuffer
+            do {
+                whole = try await answer.body.collect(upTo: ServiceClient.maxAnswerBytes)
+            } catch {
+                throw APIError(
+                    .badGateway, code: "service_failed",
+                    message: "the \(service) service broke off its answer: \(ServiceClient.reason(error))", headers: [.retryAfter: "1"])
+            }
+            fields[.contentLength] = "\(whole.readableBytes)"
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: whole))
+        }
+        let logger = context.logger
         return Response(
-            status: HTTPResponse.Status(code: Int(answer.status.code), reasonPhrase: answer.status.reasonPhrase), headers: fields,
-            body: ResponseBody(asyncSequence: answer.body))
+            status: status, headers: fields,
+            body: ResponseBody { writer in
+                var chunks = answer.body.makeAsyncIterator()
+                while true {
+                    let chunk: ByteBuffer?
+                    do {
+                        chunk = try await chunks.next()
+                    } catch {
+                        // The head has gone: the stream ends with an error line, as a failed reply's does.
+                        logger.warning("an upstream stream broke off", metadata: ["ls_service": "\(service)", "ls_error": "\(error)"])
+                        let failure = APIError(
+                            .badGateway, code: "service_failed",
+                            message: "the \(service) service broke off its answer: \(ServiceClient.reason(error))")
+                        try await writer.write(ByteBuffer(string: failure.body.jsonText + "\n"))
+                        break
+                    }
+                    guard let chunk else { break }
+                    try await writer.write(chunk)
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// Whether an answer is a stream to pass on as it comes (a reply's NDJSON, server-sent events) rather
+    /// than a document read whole first.
+    static func streams(_ answer: HTTPClientResponse) -> Bool {
+        let type = answer.headers.first(name: "content-type")?.lowercased() ?? ""
+        return type.hasPrefix("application/x-ndjson") || type.hasPrefix("text/event-stream")
     }
 
     /// Headers about one connection, not the request: never forwarded (RFC 9110 §7.6.1).

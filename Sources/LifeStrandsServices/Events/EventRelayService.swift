@@ -38,13 +38,23 @@ public struct EventRelayService: Service {
                     }
                 }
                 group.addTask {
-                    // A lost connection is logged and listened on again: the server serves on meanwhile.
+                    // A lost connection (the database restarting, say) is logged and listened on again, each
+                    // second until it takes: the server serves on meanwhile. Events sent in between are lost.
+                    var lost = false
                     while !Task.isCancelled {
                         do {
-                            try await store.listen(Self.channel) { await receive($0) }
+                            try await store.listen(Self.channel, listening: { [lost] in
+                                if lost { logger.info("listening for NPC events again") }
+                            }) { await receive($0) }
+                            if !Task.isCancelled {
+                                logger.warning("the connection listening for other instances' NPC events ended; listening again")
+                            }
                         } catch where !Task.isCancelled {
-                            logger.warning("listening for other instances' NPC events failed; listening again", metadata: ["ls_error": "\(error)"])
+                            logger.warning(
+                                "listening for other instances' NPC events failed; listening again",
+                                metadata: ["ls_error": "\(PostgresStore.reason(error))"])
                         }
+                        lost = true
                         try? await Task.sleep(for: .seconds(1))
                     }
                 }

@@ -21,7 +21,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["ls_error": "\(String(reflecting: error))"])
             } else if apiError.status.code >= 500 {
-                context.logger.warning("request refused", metadata: ["ls_error": "\(error)"])
+                // postgres-nio's description of its errors says nothing; the operator needs the cause.
+                context.logger.warning("request refused", metadata: ["ls_error": "\(PostgresStore.reason(error))"])
             }
             return .json(apiError.body, status: apiError.status, headers: apiError.headers)
         }
@@ -31,6 +32,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as any APIErrorConvertible:
             return error.apiError
+        case let error where isDatabaseUnavailable(error):
+            return APIError(
+                .serviceUnavailable, code: "database_unavailable",
+                message: "the database cannot be reached just now; try again in a moment", headers: [.retryAfter: "2"])
         case is NIOTooManyBytesError:
             return APIError(
                 .contentTooLarge, code: "body_too_large", message: "the request body is larger than the server accepts")

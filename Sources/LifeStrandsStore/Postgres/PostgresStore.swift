@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import PostgresNIO
+import _ConnectionPoolModule
 
 /// A PostgreSQL database (`DATABASE_URL=postgresql://…`): a connection pool, and the schema brought up to
 /// date under an advisory lock, so that several instances starting together migrate it once.
@@ -9,11 +10,24 @@ public import PostgresNIO
 public struct PostgresStore: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// Where the URL points, for `probe()`'s connection of its own.
+    let endpoint: PostgresEndpoint
 
     /// - Throws: `PostgresURLError` naming what the URL lacks.
     public init(url: String, logger: Logger = Logger(label: "lifestrands.postgres")) throws {
-        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        endpoint = try PostgresEndpoint(url)
+        client = PostgresClient(configuration: endpoint.poolConfiguration, backgroundLogger: logger)
         self.logger = logger
+    }
+
+    /// Connects once, outside the pool, and asks `SELECT 1`. The pool retries a failing connection for a
+    /// minute before it gives up with "circuit breaker tripped"; this fails at once and says why (a
+    /// certificate that fails verification, a refused connection, a wrong password), for start-up.
+    public func probe() async throws {
+        let connection = try await PostgresConnection.connect(
+            configuration: try endpoint.connectionConfiguration(), id: 0, logger: .postgresQuiet)
+        defer { Task { try? await connection.close() } }
+        try await connection.query("SELECT 1", logger: .postgresQuiet)
     }
 
     /// Runs the pool until the task is cancelled.
@@ -31,26 +45,6 @@ public struct PostgresStore: Sendable {
                 await client.run()
             }
         }
-    }
-
-    /// `postgres://` or `postgresql://user[:password]@host[:port]/database`, without TLS (loopback or a
-    /// private network; `sslmode=require` is refused rather than ignored).
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
-        else { throw PostgresURLError(url: url, problem: "expected postgres:// or postgresql://") }
-        guard let host = components.host, !host.isEmpty else { throw PostgresURLError(url: url, problem: "it names no host") }
-        guard let user = components.user, !user.isEmpty else { throw PostgresURLError(url: url, problem: "it names no user") }
-        let database = String(components.path.drop { $0 == "/" })
-        guard !database.isEmpty else { throw PostgresURLError(url: url, problem: "it names no database") }
-        if let mode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value, !["disable", "prefer", "allow"].contains(mode) {
-            throw PostgresURLError(url: url, problem: "sslmode=\(mode) is not supported: TLS is not built")
-        }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password, database: database,
-            tls: .disable)
-        configuration.options.minimumConnections = 0
-        configuration.options.maximumConnections = 20
-        return configuration
     }
 
     /// Applies the migrations this database lacks, in order, each in its own transaction, while holding
@@ -111,10 +105,13 @@ public struct PostgresStore: Sendable {
     }
 
     /// Calls `receive` with each notification's payload on `channel`, on a connection of its own, until
-    /// the task is cancelled.
-    public func listen(_ channel: String, _ receive: @Sendable (String) async -> Void) async throws {
+    /// the task is cancelled or the connection is lost; `listening` once LISTEN has taken effect.
+    public func listen(
+        _ channel: String, listening: @Sendable () -> Void = {}, _ receive: @Sendable (String) async -> Void
+    ) async throws {
         try await client.withConnection { connection in
             try await connection.listen(on: channel) { notifications in
+                listening()
                 for try await notification in notifications { await receive(notification.payload) }
             }
         }
@@ -122,17 +119,86 @@ public struct PostgresStore: Sendable {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws. What `body`
     /// threw (an `NPCError`, say) reaches the caller as it was, not wrapped.
+    ///
+    /// Not postgres-nio's `withTransaction`: after the server cut the connection (a backend crashed and the
+    /// postmaster ended every session), its ROLLBACK waited for ever on the dead connection, and the request
+    /// with it. A transaction whose connection is gone was rolled back by the server already.
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger, isolation: nil) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.commitError ?? error.beginError ?? error.rollbackError ?? error
+        try await client.withConnection(isolation: nil) { connection in
+            try await connection.query("BEGIN", logger: .postgresQuiet)
+            let result: Result
+            do {
+                result = try await body(connection)
+            } catch {
+                if !isDatabaseUnavailable(error) { _ = try? await connection.query("ROLLBACK", logger: .postgresQuiet) }
+                throw error
+            }
+            try await connection.query("COMMIT", logger: .postgresQuiet)
+            return result
         }
     }
 
     /// Runs `body` on a pooled connection, outside any transaction.
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try await client.withConnection(isolation: nil) { connection in try await body(connection) }
+    }
+}
+
+extension PostgresStore {
+    /// Why a PostgreSQL call failed, in one line for the operator (start-up, logs): postgres-nio's own
+    /// description hides everything, lest it reach a client. Never for a response: the server's message
+    /// may quote data.
+    public static func reason(_ error: any Error) -> String {
+        if let error = error as? ConnectionPoolError, error == .connectionCreationCircuitBreakerTripped {
+            return "no connection could be made for a while (the pool gave up)"
+        }
+        guard let error = error as? PSQLError else { return String(describing: error) }
+        var parts: [String] = []
+        switch error.code {
+        case .sslUnsupported: parts.append("the server does not offer TLS, which sslmode asks for")
+        case .connectionError, .serverClosedConnection, .uncleanShutdown: parts.append("the connection failed")
+        default: parts.append("\(error.code)")
+        }
+        if let message = error.serverInfo?[.message] { parts.append(message) }
+        if let underlying = error.underlying { parts.append(String(describing: underlying)) }
+        return parts.joined(separator: ": ")
+    }
+}
+
+/// Where a `DATABASE_URL` points: `postgres://` or `postgresql://user[:password]@host[:port]/database`,
+/// with TLS as libpq's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` ask (`PostgresStore+TLS.swift`).
+struct PostgresEndpoint: Sendable {
+    let host: String
+    let port: Int
+    let user: String
+    let password: String?
+    let database: String
+    let tls: PostgresTLS
+
+    /// - Throws: `PostgresURLError` naming what the URL lacks.
+    init(_ url: String) throws {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
+        else { throw PostgresURLError(url: url, problem: "expected postgres:// or postgresql://") }
+        guard let host = components.host, !host.isEmpty else { throw PostgresURLError(url: url, problem: "it names no host") }
+        guard let user = components.user, !user.isEmpty else { throw PostgresURLError(url: url, problem: "it names no user") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw PostgresURLError(url: url, problem: "it names no database") }
+        let parameters = (components.queryItems ?? []).reduce(into: [String: String]()) { $0[$1.name] = $1.value ?? "" }
+        (self.host, self.port, self.user, self.password, self.database) = (host, components.port ?? 5432, user, components.password, database)
+        tls = try PostgresTLS(parameters, url: url)
+    }
+
+    var poolConfiguration: PostgresClient.Configuration {
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls.forPool)
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = 20
+        return configuration
+    }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: try tls.forConnection())
     }
 }
 
