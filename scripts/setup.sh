@@ -21,7 +21,8 @@ WITH_POSTGRES=false
 if [ "${1:-}" = "--test" ]; then
   FOR_TESTS=true
   WITH_POSTGRES=true
-  APT_PACKAGES+=(chromium chromium-driver openssl prometheus binutils)
+  # pgbouncer: the TLS front the PostgreSQL TLS tests put before the test server (built without OpenSSL).
+  APT_PACKAGES+=(chromium chromium-driver openssl prometheus binutils pgbouncer)
 elif [ "${1:-}" = "--postgres" ]; then
   WITH_POSTGRES=true
   # objdump, for the check that the PostgreSQL build runs on this CPU
