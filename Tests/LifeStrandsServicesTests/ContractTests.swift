@@ -6,8 +6,12 @@ import TestSupport
 
 /// Schemathesis generates requests from `/openapi.json` and sends them to a live server as an admin: no
 /// answer may be a 5xx, use an undocumented status or content type, or break its documented schema.
-/// `/ws` is left out; the routes that generate text run in a second, shorter pass.
+/// `/ws` is left out; the routes that generate text run in a second, shorter pass. It runs against the
+/// embedded server and against the gateway in front of the six services, which must answer the same
+/// requests with the same contract, whatever its upstreams do with them.
 @Suite(.integration, .serialized, .timeLimit(.minutes(12))) struct ContractTests {
+    enum Wiring: String, CaseIterable, Sendable { case embedded, distributed }
+
     static let secret = "contract-test-secret-of-32-bytes-or-more"
     static let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
     static let generating = [
@@ -15,11 +19,18 @@ import TestSupport
         "/api/models/switch",
     ]
 
-    @Test func generatedRequestsGetDocumentedAnswersAndNo5xx() async throws {
+    @Test(arguments: Wiring.allCases) func generatedRequestsGetDocumentedAnswersAndNo5xx(_ wiring: Wiring) async throws {
         let unlimited = Dictionary(uniqueKeysWithValues: ["CHAT", "GENERATION", "ADMIN", "OTHER"].map { ("RATE_LIMIT_\($0)", "1000000/min") })
-        let server = try await LiveServer(
-            environment: unlimited.merging(["JWT_SECRET": Self.secret, "ENABLE_AUTO_SUMMARIES": "false"]) { $1 })
-        defer { server.remove() }
+        let settings = unlimited.merging(["JWT_SECRET": Self.secret, "ENABLE_AUTO_SUMMARIES": "false"]) { $1 }
+        var services: LiveServices?
+        let server: LiveServer
+        switch wiring {
+        case .embedded: server = try await LiveServer(environment: settings)
+        case .distributed:
+            services = try await LiveServices(environment: settings)
+            server = services!.gateway()
+        }
+        defer { services?.remove() ?? server.remove() }
         let token = try await TokenAuthority(secret: Self.secret).sign(role: .admin, subject: "contract", lifetime: .seconds(1800))
         let schemathesis = URL(filePath: Models.clientPython).deletingLastPathComponent().appending(path: "schemathesis")
         let environment = ProcessInfo.processInfo.environment.merging([
@@ -39,13 +50,16 @@ import TestSupport
             in: server.workingDirectory, environment: environment, timeout: .seconds(200))
         var generated = 0
         for (name, run) in [("bulk", bulk), ("generating routes", streamed)] {
-            #expect(run.status == 0, "\(name):\n\(run.stdout.suffix(6000))\n\(run.stderr.suffix(2000))")
+            #expect(run.status == 0, "\(wiring) \(name):\n\(run.stdout.suffix(6000))\n\(run.stderr.suffix(2000))\n\(services?.log ?? "")")
             let counts = try #require(run.stdout.firstMatch(of: /(\d+) generated, (\d+) passed/), "\(name): \(run.stdout.suffix(3000))")
             #expect(counts.1 == counts.2, "\(name): \(counts.0)")
             generated += Int(counts.1) ?? 0
         }
-        print("contract: \(generated) generated requests, every answer documented, no 5xx")
+        print("contract (\(wiring)): \(generated) generated requests, every answer documented, no 5xx")
         #expect(generated >= 1000, "\(generated) requests generated")
         #expect(try await server.call("GET", "/health").status == 200)
+        if let services {
+            for (name, service) in services.servers { #expect(service.log.contains("Program crashed") == false, "\(name) crashed") }
+        }
     }
 }
