@@ -78,6 +78,15 @@ import TestSupport
         }
     }
 
+    @Test func aSearchForTextWithANULCharacterIsABadParameter() async throws {
+        try await TestApp().test { client in
+            let id = try await client.createNPC(Fixtures.elenaJSON)
+            let searched = try await client.call(.get, "/api/npcs/\(id)/knowledge/search?q=kelp%00beds")
+            #expect(searched.status == .badRequest)
+            #expect(searched.error?["code"] == "invalid_parameter" && searched.error?["details"]?["parameter"] == "q", "\(searched.error ?? .null)")
+        }
+    }
+
     @Test func deleteRemovesTheNPC() async throws {
         try await TestApp().test { client in
             let id = try await client.createNPC(Fixtures.elenaJSON)

@@ -38,7 +38,11 @@ struct GatewayProxy: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         let path = request.uri.path
-        guard let client = routes.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") })?.client else {
+        // No route takes TRACE or CONNECT (nor the HTTP client): the gateway's own router answers 404, as the
+        // embedded server does.
+        guard Self.methods.contains(request.method),
+            let client = routes.first(where: { path == $0.prefix || path.hasPrefix($0.prefix + "/") })?.client
+        else {
             return try await next(request, context)
         }
         var headers = HTTPHeaders()
@@ -104,6 +108,9 @@ struct GatewayProxy: RouterMiddleware {
         let type = answer.headers.first(name: "content-type")?.lowercased() ?? ""
         return type.hasPrefix("application/x-ndjson") || type.hasPrefix("text/event-stream")
     }
+
+    /// The methods the API's routes take.
+    static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 
     /// Headers about one connection, not the request: never forwarded (RFC 9110 §7.6.1).
     static let hopByHop: Set<String> = [

@@ -94,6 +94,8 @@ struct SearchController {
     func parameters(_ parameters: Parameters) throws -> (String, Int, Recall.Mode) {
         guard let text = parameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= 2000
         else { throw APIError.badParameter("q", "must be search text of 1 to 2000 characters") }
+        // No text holds it, and the distributed model service refuses it in the embedding request's body.
+        guard !text.unicodeScalars.contains("\u{0}") else { throw APIError.badParameter("q", "must not contain the NUL character (U+0000)") }
         let limit = try parameters.limit(default: 10, maximum: 100)
         var mode: Recall.Mode = recall.hasVectors ? .hybrid : .lexical
         if let value = parameters.get("mode") {
