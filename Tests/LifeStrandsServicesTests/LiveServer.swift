@@ -56,10 +56,17 @@ final class LiveServer {
         process = server
         // serve prints its URL once it listens, after loading its models.
         var output = ""
-        try await waitUntil("serve prints its URL", timeout: .seconds(300)) {
-            output = (try? String(contentsOf: printed, encoding: .utf8)) ?? ""
-            try #require(server.isRunning || output.contains("\n"), "serve exited before serving: \(self.log)")
-            return output.contains("\n")
+        do {
+            try await waitUntil("serve prints its URL", timeout: .seconds(300)) {
+                output = (try? String(contentsOf: printed, encoding: .utf8)) ?? ""
+                try #require(server.isRunning || output.contains("\n"), "serve exited before serving: \(self.log)")
+                return output.contains("\n")
+            }
+        } catch {
+            // Nobody holds a server that failed to start: it must not outlive the test.
+            ChildProcess.stop(server, grace: .seconds(5))
+            process = nil
+            throw error
         }
         let address = try #require(output.firstRange(of: /http:\/\/[0-9.]+:[0-9]+/), "no URL in \(output)")
         url = String(output[address])
