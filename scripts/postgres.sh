@@ -66,15 +66,22 @@ SELECT id FROM smoke ORDER BY v <=> (SELECT v FROM smoke WHERE id = 42) LIMIT 1;
 # The smoke test's SQL in a single-user backend under qemu-user emulating another CPU (qemu's model name,
 # e.g. EPYC-Rome: AVX2 without AVX-512), to see a build run on a CPU this machine is not.
 emulate() {
-  local model="$1" d user=postgres
+  local model="$1" d user
   command -v qemu-x86_64 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user >/dev/null; }
-  id "$user" >/dev/null 2>&1 || user=nobody
   d="$(mktemp -d /tmp/ls-postgres-emulate.XXXXXX)"
-  cp -a "$WHEEL/$PKG.libs" "$WHEEL/$PKG" "$d/" && chown -R "$user" "$d"
-  runuser -u "$user" -- "$d/$PKG/pginstall/bin/initdb" -D "$d/data" -U lifestrands -A trust --no-sync >/dev/null
+  cp -a "$WHEEL/$PKG.libs" "$WHEEL/$PKG" "$d/"
+  if [ "$(id -u)" = 0 ]; then
+    user=postgres
+    id "$user" >/dev/null 2>&1 || user=nobody
+    chown -R "$user" "$d"
+    as() { runuser -u "$user" -- "$@"; }
+  else
+    as() { "$@"; }
+  fi
+  as "$d/$PKG/pginstall/bin/initdb" -D "$d/data" -U lifestrands -A trust --no-sync >/dev/null
   say "the smoke test in a single-user backend under qemu-x86_64 -cpu $model"
   # -j: each statement ends at a semicolon and a blank line is not one.
-  if runuser -u "$user" -- qemu-x86_64 -cpu "$model" "$d/$PKG/pginstall/bin/postgres" --single -j -D "$d/data" postgres \
+  if as qemu-x86_64 -cpu "$model" "$d/$PKG/pginstall/bin/postgres" --single -j -D "$d/data" postgres \
       <<<"$SMOKE_SQL" 2>/dev/null | grep -q 'id = "42"'; then
     say "on $model: an HNSW index written and read back"
   else

@@ -42,6 +42,10 @@ final class LlamaServer {
                 return
             } catch let exit as LlamaServerExited where attempt < 3 && exit.log.contains("bind") {
                 continue
+            } catch {
+                // Nobody holds a server that failed to start: it must not outlive the test.
+                ChildProcess.stop(server, grace: .seconds(5))
+                throw error
             }
         }
     }

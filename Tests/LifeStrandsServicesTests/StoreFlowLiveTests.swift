@@ -26,7 +26,12 @@ import TestSupport
         case .openai:
             // Four slots of 4096 tokens: a summary's window.
             llama = try await LlamaServer(model: Models.smolLM2, arguments: ["-c", "16384", "-np", "4"])
-            server = try await LiveServer(environment: ["MODEL_BACKEND": "openai", "MODEL_BASE_URL": llama!.baseURL])
+            do {
+                server = try await LiveServer(environment: ["MODEL_BACKEND": "openai", "MODEL_BASE_URL": llama!.baseURL])
+            } catch {
+                llama?.remove()
+                throw error
+            }
         }
         defer {
             services?.remove() ?? server.remove()

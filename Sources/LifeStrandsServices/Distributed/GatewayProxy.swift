@@ -74,7 +74,6 @@ struct GatewayProxy: RouterMiddleware {
                     .badGateway, code: "service_failed",
                     message: "the \(service) service broke off its answer: \(ServiceClient.reason(error))", headers: [.retryAfter: "1"])
             }
-            fields[.contentLength] = "\(whole.readableBytes)"
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: whole))
         }
         let logger = context.logger

@@ -26,8 +26,13 @@ public struct PostgresStore: Sendable {
     public func probe() async throws {
         let connection = try await PostgresConnection.connect(
             configuration: try endpoint.connectionConfiguration(), id: 0, logger: .postgresQuiet)
-        defer { Task { try? await connection.close() } }
-        try await connection.query("SELECT 1", logger: .postgresQuiet)
+        do {
+            try await connection.query("SELECT 1", logger: .postgresQuiet)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
     }
 
     /// Runs the pool until the task is cancelled.
