@@ -235,6 +235,13 @@ import TestSupport
             #expect(foreignHost.status == .forbidden && foreignHost.error?["code"] == "host_not_allowed")
             #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "localhost:8000"]).status == .ok)
             #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "127.0.0.1:8000"]).status == .ok)
+            #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "127.3.2.1:8000"]).status == .ok)
+            #expect(try await client.call(.get, "/api/npcs", headers: [Self.host: "[::1]:8000"]).status == .ok)
+            // Names that only begin like a loopback address are DNS names a rebinding page can own.
+            for name in ["127.0.0.1.evil.example:8000", "127.evil.example", "127.0.0.1.:8000", "127.0.0.256", "localhost.evil.example"] {
+                let answer = try await client.call(.get, "/api/npcs", headers: [Self.host: name])
+                #expect(answer.status == .forbidden && answer.error?["code"] == "host_not_allowed", "\(name): \(answer.status)")
+            }
             // CSRF: a form-style cross-site POST creates nothing.
             let csrf = try await client.execute(
                 uri: "/api/npcs", method: .post,

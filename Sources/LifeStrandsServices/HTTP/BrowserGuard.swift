@@ -20,14 +20,27 @@ public struct BrowserPolicy: Sendable, Equatable {
         self.loopback = loopback
     }
 
-    static let loopbackNames: Set<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+    static let loopbackNames: Set<String> = ["localhost", "::1", "[::1]"]
 
     /// Whether `host` (a `Host` header, port included) may be served.
     func admits(host: String?) -> Bool {
         guard loopback || !allowedHosts.isEmpty else { return true }
         // Browsers always send a Host; a client without one (HTTP/1.0) is no rebinding page.
         guard let name = host.map(Self.hostName) else { return true }
-        return allowedHosts.contains(name) || (loopback && (Self.loopbackNames.contains(name) || name.hasPrefix("127.")))
+        return allowedHosts.contains(name) || (loopback && Self.isLoopback(name))
+    }
+
+    /// `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 written whole: a name that merely starts with
+    /// `127.` (`127.0.0.1.evil.example`) is a DNS name a rebinding page can own.
+    static func isLoopback(_ name: String) -> Bool {
+        if loopbackNames.contains(name) { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        let octets = parts.compactMap { part -> Int? in
+            guard (1...3).contains(part.count), part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber) else { return nil }
+            return Int(part).flatMap { $0 <= 255 ? $0 : nil }
+        }
+        return octets.count == 4 && octets[0] == 127
     }
 
     /// Whether a page from `origin` may make this request to `host`: its own origin, or an allowed one.
