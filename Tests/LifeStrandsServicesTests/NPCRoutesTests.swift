@@ -78,12 +78,21 @@ import TestSupport
         }
     }
 
-    @Test func aSearchForTextWithANULCharacterIsABadParameter() async throws {
+    /// PostgreSQL refuses U+0000 in text, so a filter holding it failed there with a 500 (found by the contract
+    /// run against the six services); every route that reads its query refuses it first, naming the parameter.
+    @Test(arguments: [
+        ("/api/npcs/{id}/knowledge/search?q=kelp%00beds", "q"),
+        ("/api/npcs?name=El&occupation=%00%0Dfisher&limit=3", "occupation"),
+        ("/api/npcs?trait=brave%00", "trait"),
+        ("/api/conversations?user_id=marta%00", "user_id"),
+        ("/api/summaries?state=pending&limit=1%00", "limit"),
+    ])
+    func aQueryParameterWithANULCharacterIsABadParameter(path: String, parameter: String) async throws {
         try await TestApp().test { client in
             let id = try await client.createNPC(Fixtures.elenaJSON)
-            let searched = try await client.call(.get, "/api/npcs/\(id)/knowledge/search?q=kelp%00beds")
-            #expect(searched.status == .badRequest)
-            #expect(searched.error?["code"] == "invalid_parameter" && searched.error?["details"]?["parameter"] == "q", "\(searched.error ?? .null)")
+            let refused = try await client.call(.get, path.replacingOccurrences(of: "{id}", with: "\(id)"))
+            #expect(refused.status == .badRequest)
+            #expect(refused.error?["code"] == "invalid_parameter" && refused.error?["details"]?["parameter"] == .string(parameter), "\(refused.error ?? .null)")
         }
     }
 

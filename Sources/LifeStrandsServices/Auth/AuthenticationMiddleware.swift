@@ -32,7 +32,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return parts[1].trimmingCharacters(in: .whitespaces)
         }
         if request.headers[.upgrade]?.lowercased() == "websocket" {
-            return request.query.get("access_token")
+            return (try? request.query())?.get("access_token")
         }
         return nil
     }

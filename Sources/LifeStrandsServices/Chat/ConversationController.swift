@@ -37,7 +37,7 @@ struct ConversationController {
 
     /// `?user_id=&npc_id=&limit=` → `{"conversations": [...]}`, newest first.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.query
+        let parameters = try request.query()
         let userID = try parameters.get("user_id").map { text in
             guard let id = UserID.parse(text) else { throw APIError.badParameter("user_id", "must be \(UserID.rule)") }
             return id

@@ -24,7 +24,9 @@ extension JSONValue {
 extension Request {
     /// The query string's parameters, decoded as HTML forms and common clients encode them: `+` is a space,
     /// then percent escapes. (Hummingbird's `uri.queryParameters` keeps the `+`.)
-    var query: Parameters {
+    /// - Throws: 400 naming the first parameter that holds U+0000, which no store keeps (PostgreSQL refuses it
+    ///   in text, so a filter holding it would otherwise fail there).
+    func query() throws -> Parameters {
         let pairs = (uri.query ?? "").split(separator: "&").map { pair -> (Substring, Substring) in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> Substring {
@@ -32,6 +34,9 @@ extension Request {
                 return (spaced.removingPercentEncoding ?? spaced)[...]
             }
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
+        if let (name, _) = pairs.first(where: { $0.0.unicodeScalars.contains("\u{0}") || $0.1.unicodeScalars.contains("\u{0}") }) {
+            throw APIError.badParameter(String(name), "must not contain the NUL character (U+0000)")
         }
         return Parameters(pairs)
     }

@@ -155,7 +155,7 @@ struct MonitorController {
 
     /// `{"rules": [{name, state, severity, summary, expr, for_seconds, alerts: [...]}], "history": [changes, newest first]}`.
     @Sendable func alerts(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let limit = try request.query.limit(default: 100, maximum: Monitor.changesKept)
+        let limit = try request.query().limit(default: 100, maximum: Monitor.changesKept)
         let (rules, changes) = monitor.alerts()
         return .json([
             "rules": .array(rules.map { MonitorJSON.rule($0.rule, state: $0.state, alerts: $0.alerts) }),
@@ -168,7 +168,7 @@ struct MonitorController {
     /// `?expr=…&minutes=15` → `{"expr", "points": [{"at", "series": [{"labels", "value"}]}]}`: the expression at
     /// each sample of the last `minutes` (1 to the monitor's retention, an hour by default).
     @Sendable func series(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let query = request.query
+        let query = try request.query()
         guard let text = query.get("expr"), !text.isEmpty else { throw APIError.badParameter("expr", "is required: a metric expression") }
         let expression: MetricExpression
         do {

@@ -32,7 +32,7 @@ struct NPCController {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let page = try await repository.list(try Self.query(from: request.query))
+        let page = try await repository.list(try Self.query(from: request.query()))
         // A summary holds name, occupation, location and mood only: nothing of any player's.
         return .json([
             "npcs": .array(page.npcs.map(\.json)),
@@ -76,7 +76,7 @@ struct NPCController {
 
     @Sendable func revisions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
-        let parameters = request.query
+        let parameters = try request.query()
         let limit = try parameters.limit(default: 50, maximum: 500)
         let after = try parameters.get("after").map { text in
             guard let number = Int(text), number >= 0 else { throw APIError.badParameter("after", "must be a revision number (0 or more)") }

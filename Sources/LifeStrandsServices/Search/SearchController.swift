@@ -38,7 +38,7 @@ struct SearchController {
 
     /// `?q=&limit=&mode=` → `{"mode", "results": [{"npc_id", "name", "score"}]}`.
     @Sendable func searchNPCs(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (query, limit, mode) = try parameters(request.query)
+        let (query, limit, mode) = try parameters(request.query())
         var results: [JSONValue] = []
         for hit in try await search(query, kind: .persona, npcID: nil, mode: mode, limit: limit) {
             guard let npc = try? await npcs.npc(hit.npcID) else { continue }
@@ -62,7 +62,7 @@ struct SearchController {
     ) async throws -> Response {
         let npcID = try context.parameters.uuid("id")
         let npc = try await npcs.npc(npcID)
-        let (query, limit, mode) = try parameters(request.query)
+        let (query, limit, mode) = try parameters(request.query())
         // A player finds only what they may read: other players' memories and knowledge are left out.
         var hidden: Set<String> = []
         if let player = try context.caller().player {
@@ -94,8 +94,6 @@ struct SearchController {
     func parameters(_ parameters: Parameters) throws -> (String, Int, Recall.Mode) {
         guard let text = parameters.get("q")?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty, text.count <= 2000
         else { throw APIError.badParameter("q", "must be search text of 1 to 2000 characters") }
-        // No text holds it, and the distributed model service refuses it in the embedding request's body.
-        guard !text.unicodeScalars.contains("\u{0}") else { throw APIError.badParameter("q", "must not contain the NUL character (U+0000)") }
         let limit = try parameters.limit(default: 10, maximum: 100)
         var mode: Recall.Mode = recall.hasVectors ? .hybrid : .lexical
         if let value = parameters.get("mode") {

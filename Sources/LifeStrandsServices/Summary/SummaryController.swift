@@ -54,7 +54,7 @@ struct SummaryController {
     /// `?state=pending|applied|approved|rejected&npc_id=&limit=` → `{"analyses": [...]}`, newest first;
     /// pending ones carry `proposed_change`, the merge patch approving them would apply now.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.query
+        let parameters = try request.query()
         let state = try parameters.optionalCase("state", of: StoredAnalysis.State.self)
         let npcID = try parameters.optionalUUID("npc_id")
         let limit = try Self.limit(parameters)
@@ -93,7 +93,7 @@ struct SummaryController {
     /// `?state=queued|running|done|dead&limit=` → `{"jobs": [...], "counts": {state: n}}`; the counts are of
     /// every job, so a page can show the whole queue beside a filtered, limited list.
     @Sendable func jobs(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let parameters = request.query
+        let parameters = try request.query()
         let state = try parameters.optionalCase("state", of: SummaryJob.State.self)
         let jobs = try await summaries.jobs(state: state, limit: try Self.limit(parameters))
         let counts = try await summaries.queueStatistics().jobs
