@@ -10,8 +10,6 @@ import TestSupport
 /// embedded server and against the gateway in front of the six services, which must answer the same
 /// requests with the same contract, whatever its upstreams do with them.
 @Suite(.integration, .serialized, .timeLimit(.minutes(12))) struct ContractTests {
-    enum Wiring: String, CaseIterable, Sendable { case embedded, distributed }
-
     static let secret = "contract-test-secret-of-32-bytes-or-more"
     static let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
     static let generating = [
@@ -22,14 +20,7 @@ import TestSupport
     @Test(arguments: Wiring.allCases) func generatedRequestsGetDocumentedAnswersAndNo5xx(_ wiring: Wiring) async throws {
         let unlimited = Dictionary(uniqueKeysWithValues: ["CHAT", "GENERATION", "ADMIN", "OTHER"].map { ("RATE_LIMIT_\($0)", "1000000/min") })
         let settings = unlimited.merging(["JWT_SECRET": Self.secret, "ENABLE_AUTO_SUMMARIES": "false"]) { $1 }
-        var services: LiveServices?
-        let server: LiveServer
-        switch wiring {
-        case .embedded: server = try await LiveServer(environment: settings)
-        case .distributed:
-            services = try await LiveServices(environment: settings)
-            server = services!.gateway()
-        }
+        let (server, services) = try await wiring.start(environment: settings)
         defer { services?.remove() ?? server.remove() }
         let token = try await TokenAuthority(secret: Self.secret).sign(role: .admin, subject: "contract", lifetime: .seconds(1800))
         let schemathesis = URL(filePath: Models.clientPython).deletingLastPathComponent().appending(path: "schemathesis")

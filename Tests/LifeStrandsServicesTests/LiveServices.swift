@@ -62,3 +62,20 @@ final class LiveServices {
         servers = []
     }
 }
+
+/// The two ways the product is deployed, for a test that must hold in both: the embedded server, or the
+/// gateway in front of the six services.
+enum Wiring: String, CaseIterable, Sendable {
+    case embedded, distributed
+
+    /// Starts the wiring with `environment`: the server to call (the embedded one, or the gateway), and the
+    /// services behind it when distributed. Remove `services` if there are any, else `server`.
+    func start(environment: [String: String]) async throws -> (server: LiveServer, services: LiveServices?) {
+        switch self {
+        case .embedded: return (try await LiveServer(environment: environment), nil)
+        case .distributed:
+            let services = try await LiveServices(environment: environment)
+            return (services.gateway(), services)
+        }
+    }
+}

@@ -260,10 +260,16 @@ import TestSupport
             #expect(sameOrigin.status == .created)
             #expect(sameOrigin.headers[.xContentTypeOptions] == "nosniff")
             #expect(sameOrigin.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
-            // A WebSocket client's own origin (the gateway's, say) is no page's: pages' are http(s).
-            let socketClient = try await client.call(
-                .post, "/api/npcs", json: Fixtures.elenaJSON, headers: [.origin: "ws://127.0.0.1", Self.host: "127.0.0.1:8002"])
-            #expect(socketClient.status == .created)
+            // A ws: origin is a WebSocket client's own (the gateway's, say), never a page's: only a handshake
+            // may carry one, so on any other request it is forged and refused.
+            for origin in ["ws://127.0.0.1", "wss://evil.example"] {
+                let forged = try await client.call(
+                    .post, "/api/npcs", json: Fixtures.elenaJSON, headers: [.origin: origin, Self.host: "127.0.0.1:8002"])
+                #expect(forged.status == .forbidden && forged.error?["code"] == "origin_not_allowed", "\(origin)")
+            }
+            let handshake = try await client.call(
+                .get, "/ws", headers: [.origin: "ws://127.0.0.1", Self.host: "127.0.0.1:8002", .upgrade: "websocket"])
+            #expect(handshake.error?["code"] != "origin_not_allowed", "\(handshake.status)")
         }
         try await TestApp(configure: { $0.corsAllowedOrigins = ["http://game.example"] }).test { client in
             let allowed = try await client.call(
@@ -281,6 +287,80 @@ import TestSupport
             #expect(limited.headers[.retryAfter] == "20")
             // Each group has its own bucket.
             #expect(try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON).status == .created)
+        }
+    }
+
+    /// Token guessing: past `RATE_LIMIT_AUTH_FAILURES` from one address, tokens from it get 429 unchecked,
+    /// a right one included (else a right guess would still stand out), until the bucket refills.
+    @Test func failedAuthenticationsAreLimitedPerAddress() async throws {
+        let secured = try await Secured(configure: { $0.rateLimits.rates[.authFailures] = .init(3, per: .seconds(60)) })
+        try await secured.app.test { client in
+            for _ in 0..<3 { #expect(try await client.call(.get, "/api/npcs", token: "not.a.jwt").status == .unauthorized) }
+            let guessed = try await client.call(.get, "/api/npcs", token: "not.a.jwt")
+            #expect(guessed.status == .tooManyRequests && guessed.error?["details"]?["group"] == "auth_failures", "\(guessed.body)")
+            #expect(guessed.headers[.retryAfter] == "20")
+            #expect(try await client.call(.get, "/api/npcs", token: secured.admin).status == .tooManyRequests)
+            // Without a token nothing is checked, and public routes still answer.
+            #expect(try await client.call(.get, "/health").status == .ok)
+        }
+    }
+
+    /// `JWT_AUDIENCE`, `JWT_ISSUER` and `JWT_MAX_LIFETIME`: a token minted for another system, or to last
+    /// longer than the deployment allows, is refused naming the claim.
+    @Test func audienceIssuerAndLifetimeAreCheckedWhenSet() async throws {
+        let policy = TokenPolicy(audience: "lifestrands", issuer: "https://login.game.example", maxLifetime: .seconds(3600))
+        let authority = try await TokenAuthority(secret: Self.secret, policy: policy)
+        let open = try await TokenAuthority(secret: Self.secret)
+        let good = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(600))
+        let principal = try await authority.verify(good)
+        #expect(principal == Principal(role: .player, subject: "tess"))
+        let keys = JWTKeyCollection()
+        await keys.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
+        let now = Date()
+        let cases: [(AccessClaims, String)] = [
+            (AccessClaims(role: .player, subject: "tess", expires: now + 600), "aud must include lifestrands"),
+            (AccessClaims(role: .player, subject: "tess", expires: now + 600, audience: "another-game", issuer: policy.issuer),
+             "aud must include lifestrands"),
+            (AccessClaims(role: .player, subject: "tess", expires: now + 600, audience: "lifestrands", issuer: "https://evil.example"),
+             "iss must be https://login.game.example"),
+            (AccessClaims(role: .player, subject: "tess", expires: now + 86_400, audience: "lifestrands", issuer: policy.issuer),
+             "exp is more than 3600 s after iat (JWT_MAX_LIFETIME)"),
+        ]
+        for (claims, reason) in cases {
+            let token = try await keys.sign(claims)
+            await #expect(throws: AuthenticationFailure.badClaims(reason)) { try await authority.verify(token) }
+            // Without the settings the same token is fine, bar the default 30-day lifetime.
+            #expect(try await open.verify(token).subject == "tess")
+        }
+        let year = try await keys.sign(AccessClaims(role: .admin, subject: "ops", expires: now + 365 * 86_400))
+        await #expect(throws: AuthenticationFailure.self) { try await open.verify(year) }
+        await #expect(throws: TokenSigningError.self) {
+            try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(7200))
+        }
+    }
+
+    /// `/health` is public: a database's error text (hosts, users, files) goes to staff and the log only.
+    @Test func healthNamesTheDatabaseErrorToStaffOnly() async throws {
+        struct Broken: DatabaseHealthCheck {
+            func health() async -> DatabaseHealth {
+                DatabaseHealth(
+                    kind: "postgresql", isHealthy: false, detail: "connection to db.internal:5432 as lifestrands_rw refused",
+                    migrations: [])
+            }
+        }
+        let authority = try await TokenAuthority(secret: Self.secret)
+        let app = try TestApp(authority: authority, databaseHealth: Broken())
+        let tess = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(600))
+        let admin = try await authority.sign(role: .admin, subject: "ops", lifetime: .seconds(600))
+        try await app.test { client in
+            for token in [nil, tess] {
+                let health = try await client.call(.get, "/health", token: token)
+                #expect(health.status == .serviceUnavailable)
+                #expect(health["database"]?["detail"] == "database unavailable", "\(health.body)")
+                #expect(!health.body.jsonText.contains("db.internal"))
+            }
+            let staff = try await client.call(.get, "/health", token: admin)
+            #expect(staff["database"]?["detail"]?.stringValue?.contains("db.internal:5432") == true)
         }
     }
 
@@ -384,6 +464,41 @@ import TestSupport
         #expect(limiter.take(.chat, keys: ["ip:2", "principal:b"], now: now) == nil)
         #expect(limiter.take(.chat, keys: ["ip:1", "principal:a"], now: now + .seconds(60)) == nil)
         #expect(limiter.take(.other, keys: ["ip:1"], now: now) == nil, "a group without a rate is not limited")
+    }
+
+    /// Players behind one address (a NAT, a proxy) each have their own bucket; the address's shared one
+    /// holds `RATE_LIMIT_PLAYERS_PER_ADDRESS` players' worth, so one player cannot starve the rest.
+    @Test func playersBehindOneAddressDoNotShareABucket() {
+        let limits = RateLimits(rates: [.chat: .init(2, per: .seconds(60))], playersPerAddress: 3)
+        let limiter = RateLimiter(limits: limits)
+        let now = ContinuousClock.now
+        let player = { (name: String) in limits.keys(principal: Principal(role: .player, subject: name), address: "10.0.0.7") }
+        for _ in 0..<2 { #expect(limiter.take(.chat, keys: player("tess"), now: now) == nil) }
+        #expect(limiter.take(.chat, keys: player("tess"), now: now) != nil, "tess is over her own rate")
+        for name in ["bram", "bram", "ada", "ada"] {
+            #expect(limiter.take(.chat, keys: player(name), now: now) == nil, "\(name) is not throttled by tess")
+        }
+        // Six of the address's 3 × 2 are spent: a fourth player there waits, one elsewhere does not.
+        #expect(limiter.take(.chat, keys: player("cid"), now: now) != nil)
+        #expect(limiter.take(.chat, keys: limits.keys(principal: Principal(role: .player, subject: "cid"), address: "10.0.0.8"), now: now) == nil)
+        // A game server's service token, and the local operator, are counted by address alone.
+        #expect(limits.keys(principal: Principal(role: .service, subject: "game"), address: "10.0.0.9") == ["ip:10.0.0.9"])
+        #expect(limits.keys(principal: .local, address: nil) == ["ip:unknown"])
+    }
+
+    /// `X-Forwarded-For` names the client only through a trusted proxy, read from the nearest hop back.
+    @Test func forwardedAddressesAreBelievedOnlyFromTrustedProxies() throws {
+        let policy = ClientAddressPolicy(trustedProxies: try ["10.0.0.0/8", "fd00::/8", "127.0.0.1"].map { try #require(AddressBlock($0)) })
+        #expect(policy.clientAddress(peer: "203.0.113.5", forwardedFor: ["198.51.100.1"]) == "203.0.113.5", "an untrusted peer")
+        #expect(policy.clientAddress(peer: "10.1.2.3", forwardedFor: ["198.51.100.1"]) == "198.51.100.1")
+        // A client's own forged entry sits left of what the trusted proxies appended.
+        #expect(policy.clientAddress(peer: "10.1.2.3", forwardedFor: ["6.6.6.6, 198.51.100.1", "10.9.9.9"]) == "198.51.100.1")
+        #expect(policy.clientAddress(peer: "fd12::1", forwardedFor: ["2001:db8::7"]) == "2001:db8::7")
+        #expect(policy.clientAddress(peer: "::ffff:127.0.0.1", forwardedFor: ["198.51.100.2"]) == "198.51.100.2")
+        #expect(policy.clientAddress(peer: "10.1.2.3", forwardedFor: ["not-an-address"]) == "10.1.2.3")
+        #expect(policy.clientAddress(peer: "10.1.2.3", forwardedFor: []) == "10.1.2.3")
+        #expect(AddressBlock("10.0.0.0/8")?.contains("11.0.0.1") == false && AddressBlock("10.0.0.0/33") == nil)
+        #expect(AddressBlock("192.168.1.0/23")?.contains("192.168.0.255") == true && AddressBlock("evil.example") == nil)
     }
 
     @Test func ratesParseFromSettings() {

@@ -18,7 +18,8 @@ struct TestApp {
 
     /// - Parameter authority: verifies tokens; nil serves every request as the local principal.
     init(
-        models: (any ModelService)? = nil, authority: TokenAuthority? = nil, configure: (inout Configuration) -> Void = { _ in }
+        models: (any ModelService)? = nil, authority: TokenAuthority? = nil, databaseHealth: (any DatabaseHealthCheck)? = nil,
+        configure: (inout Configuration) -> Void = { _ in }
     ) throws {
         configure(&configuration)
         database = try SQLiteDatabase.inMemory()
@@ -26,7 +27,7 @@ struct TestApp {
         dependencies = AppDependencies(
             npcs: repository, conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
-            textSearch: SQLiteTextSearch(database: database), databaseHealth: SQLiteHealthCheck(database: database), models: models,
+            textSearch: SQLiteTextSearch(database: database), databaseHealth: databaseHealth ?? SQLiteHealthCheck(database: database), models: models,
             analysis: configuration.analysis)
         let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority)
         application = Application(router: router)

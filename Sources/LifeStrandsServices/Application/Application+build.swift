@@ -94,6 +94,8 @@ public func buildRouter(
     }
     // Outermost, so every log line of the request, metrics' included, carries its id.
     router.add(middleware: RequestLogMiddleware())
+    // Before anything counts by the client's address: through a trusted proxy, the one it forwarded.
+    router.add(middleware: ClientAddressMiddleware(policy: configuration.clientAddresses))
     // Then every answer is counted with its final status, by route template (never by id).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeaders())
@@ -112,15 +114,18 @@ public func buildRouter(
                 allowMethods: [.get, .post, .put, .patch, .delete], allowCredentials: false,
                 exposedHeaders: ["ETag", "Retry-After", "Location", "WWW-Authenticate", "X-Request-Id"], maxAge: .seconds(600)))
     }
+    let limiter = RateLimiter(limits: configuration.rateLimits)
     // Every route, public ones included, passes the one authentication slot; route groups then decide
     // which roles may pass (`Authorize`).
-    router.add(middleware: AuthenticationMiddleware(authority: authority))
-    let limiter = RateLimiter(limits: configuration.rateLimits)
+    router.add(middleware: AuthenticationMiddleware(authority: authority, limiter: runs(.gateway) ? limiter : nil))
     // Limits apply where players come in: behind a gateway, every request would come from its address.
     if runs(.gateway) { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
+    let sockets = runs(.gateway) ? SocketGate(limiter: limiter, maxPerPlayer: configuration.maxSocketsPerPlayer) : nil
     if configuration.service == .gateway {
         router.add(middleware: GatewayProxy(clients: dependencies.peers, maxBodyBytes: configuration.maxBodyBytes))
-        if let chat = dependencies.peers[.chat] { GatewaySocket(chat: chat, browsers: browsers).addRoutes(to: router) }
+        if let chat = dependencies.peers[.chat], let sockets {
+            GatewaySocket(chat: chat, browsers: browsers, gate: sockets).addRoutes(to: router)
+        }
     }
     if runs(.gateway) {
         // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
@@ -161,7 +166,7 @@ public func buildRouter(
         ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
             .addRoutes(to: router.group("api/conversations"))
         ChatSocketController(
-            chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, metrics: dependencies.metrics,
+            chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, gate: sockets, metrics: dependencies.metrics,
             browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
         ).addRoutes(to: router)
     }

@@ -5,17 +5,29 @@ import Hummingbird
 /// with anonymous access allowed) every request is the local principal. With one, a bearer token, when
 /// sent, must verify, and becomes the principal; without a token the principal stays nil, which only
 /// public routes accept (`Authorize` refuses the rest).
+///
+/// Tokens that fail are counted per client address (`RateGroup.authFailures`); past that rate, tokens
+/// from the address get 429 unchecked until the bucket refills, so a right guess is no faster to find.
 struct AuthenticationMiddleware: RouterMiddleware {
     let authority: TokenAuthority?
+    /// Nil behind a gateway, which has counted the caller's failures already.
+    let limiter: RateLimiter?
 
     func handle(
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
         if let authority {
-            if let token = try Self.token(in: request) {
-                context.principal = try await authority.verify(token)
-                context.bearerToken = token
+            let address = RateLimiter.Key("ip:\(context.clientAddress ?? "unknown")")
+            do {
+                if let token = try Self.token(in: request) {
+                    if let wait = limiter?.wait(.authFailures, key: address) { throw RateLimited(group: .authFailures, wait: wait) }
+                    context.principal = try await authority.verify(token)
+                    context.bearerToken = token
+                }
+            } catch let failure as AuthenticationFailure {
+                _ = limiter?.take(.authFailures, keys: [address])
+                throw failure
             }
         } else {
             context.principal = .local

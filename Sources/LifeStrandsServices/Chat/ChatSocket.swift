@@ -19,6 +19,9 @@ struct ChatSocketController {
     let events: NPCEvents
     /// Frames per second each connection may send (`RateGroup.socketFrames`).
     let limiter: RateLimiter
+    /// Connections per player and chat messages per principal, where players come in; nil on a chat
+    /// service behind a gateway, whose `GatewaySocket` has counted them.
+    let gate: SocketGate?
     let metrics: ServerMetrics
     /// Which pages may open the socket: a browser's `Origin` must be the server's own or an allowed one.
     let browsers: BrowserPolicy
@@ -32,12 +35,20 @@ struct ChatSocketController {
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let caller = context.requestContext.principal else { return }
-            metrics.webSocketOpened()
-            defer { metrics.webSocketClosed() }
-            let session = ChatSocketSession(controller: self, caller: caller, logger: context.logger)
-            // The connection outlives the upgrade request's task; what it causes is logged under that request's id.
-            try await RequestID.$current.withValue(context.requestContext.requestID) {
-                try await session.run(inbound: inbound, outbound: outbound)
+            let session = ChatSocketSession(
+                controller: self, caller: caller, address: context.requestContext.clientAddress, logger: context.logger)
+            let serve = {
+                metrics.webSocketOpened()
+                defer { metrics.webSocketClosed() }
+                // The connection outlives the upgrade request's task; what it causes is logged under that request's id.
+                try await RequestID.$current.withValue(context.requestContext.requestID) {
+                    try await session.run(inbound: inbound, outbound: outbound)
+                }
+            }
+            do {
+                if let gate { try await gate.holdingSlot(for: caller, serve) } else { try await serve() }
+            } catch let refused as TooManySockets {
+                try? await outbound.write(.text(refused.apiError.socketFrame.jsonText))
             }
         }
     }
@@ -49,6 +60,8 @@ private struct ChatSocketSession {
     let controller: ChatSocketController
     /// Who opened the socket: every frame acts as them.
     let caller: Principal
+    /// Where they connect from, for the chat limit's address bucket.
+    let address: String?
     let logger: Logger
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
@@ -63,17 +76,21 @@ private struct ChatSocketSession {
             let connection = UUID().uuidString
             for try await message in inbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
                 // Over the rate, frames are dropped with one error frame per second, not one each.
-                if let wait = controller.limiter.take(.socketFrames, keys: ["ws:\(connection)"]) {
+                if let wait = controller.limiter.take(.socketFrames, keys: [.init("ws:\(connection)")]) {
                     if !throttled { send.yield(Self.errorFrame(RateLimited(group: .socketFrames, wait: wait), logger: logger)) }
                     throttled = true
                     continue
                 }
                 throttled = false
+                var frame: JSONValue?
                 do {
-                    let frame = try Self.parse(message)
-                    try await handle(frame, subscriptions: &subscriptions, group: &group, send: send)
+                    frame = try Self.parse(message)
+                    try await handle(frame ?? .null, subscriptions: &subscriptions, group: &group, send: send)
                 } catch {
-                    send.yield(Self.errorFrame(error, logger: logger))
+                    // The session a refused frame named, so a client with several knows which one it was.
+                    var failure = Self.errorFrame(error, logger: logger).objectValue ?? [:]
+                    if let session = frame?["session_id"], session.stringValue != nil { failure["session_id"] = session }
+                    send.yield(.object(failure))
                 }
             }
             // The client went away: stop replies in flight (they store what was said) and the writer.
@@ -120,6 +137,7 @@ private struct ChatSocketSession {
             send.yield(.object(started))
         case "message":
             let sessionID = try Self.uuid(frame, "session_id")
+            try controller.gate?.checkFrame(frame, principal: caller, address: address)
             let reply = try await controller.chat.send(
                 sessionID, content: try ConversationController.content(frame["content"]), as: caller)
             let showsContext = caller.role == .admin
@@ -192,10 +210,7 @@ private struct ChatSocketSession {
             logger.error("WebSocket frame failed", metadata: ["ls_error": "\(error)"])
             apiError = APIError(.internalServerError, code: "internal_error", message: "the frame could not be handled")
         }
-        return [
-            "type": "error", "code": .string(apiError.code), "message": .string(apiError.message),
-            "details": apiError.details,
-        ]
+        return apiError.socketFrame
     }
 }
 

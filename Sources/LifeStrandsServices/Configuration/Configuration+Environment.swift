@@ -87,6 +87,14 @@ extension Configuration {
             throw ConfigurationError(variable: "JWT_SECRET", value: "(hidden)", expected: "at least 32 bytes")
         }
         configuration.jwtJWKSFile = try reader.string("JWT_JWKS_FILE")
+        configuration.tokenPolicy.audience = try reader.string("JWT_AUDIENCE")
+        configuration.tokenPolicy.issuer = try reader.string("JWT_ISSUER")
+        if let text = try reader.string("JWT_MAX_LIFETIME") {
+            guard let lifetime = TokenPolicy.lifetime(text) else {
+                throw ConfigurationError(variable: "JWT_MAX_LIFETIME", value: text, expected: "a duration such as 15m, 12h or 30d (at most 366d)")
+            }
+            configuration.tokenPolicy.maxLifetime = lifetime
+        }
         configuration.allowAnonymous = try reader.bool("ALLOW_ANONYMOUS") ?? configuration.allowAnonymous
         configuration.corsAllowedOrigins = reader.list("CORS_ALLOWED_ORIGINS") ?? configuration.corsAllowedOrigins
         configuration.allowedHosts = Set((reader.list("ALLOWED_HOSTS") ?? configuration.allowedHosts).map { $0.lowercased() })
@@ -98,6 +106,20 @@ extension Configuration {
             }
             configuration.rateLimits.rates[group] = rate
         }
+        configuration.rateLimits.playersPerAddress =
+            try reader.integer("RATE_LIMIT_PLAYERS_PER_ADDRESS", in: 1...100_000) ?? configuration.rateLimits.playersPerAddress
+        if let proxies = reader.list("TRUSTED_PROXIES") {
+            configuration.clientAddresses.trustedProxies = []
+            for text in proxies.sorted() {
+                guard let block = AddressBlock(text) else {
+                    throw ConfigurationError(
+                        variable: "TRUSTED_PROXIES", value: text, expected: "IP addresses or CIDR blocks, comma-separated (10.0.0.0/8, ::1)")
+                }
+                configuration.clientAddresses.trustedProxies.append(block)
+            }
+        }
+        configuration.maxSocketsPerPlayer =
+            try reader.integer("WS_MAX_CONNECTIONS_PER_PLAYER", in: 1...1024) ?? configuration.maxSocketsPerPlayer
         configuration.maxConversationsPerPlayer =
             try reader.integer("MAX_CONVERSATIONS_PER_PLAYER", in: 1...1024) ?? configuration.maxConversationsPerPlayer
         configuration.httpIdleTimeoutSeconds =

@@ -53,6 +53,9 @@ public struct Configuration: Sendable, Equatable {
     public var jwtSecret: String?
     /// A JWKS file of RS256/EdDSA public keys that also sign access tokens.
     public var jwtJWKSFile: String?
+    /// The `aud` tokens must include (`JWT_AUDIENCE`), the `iss` they must have (`JWT_ISSUER`), and the
+    /// longest they may be valid for (`JWT_MAX_LIFETIME`).
+    public var tokenPolicy = TokenPolicy()
     /// Serve without authentication on a non-loopback address (`ALLOW_ANONYMOUS`): only where the network
     /// itself is trusted.
     public var allowAnonymous = false
@@ -61,6 +64,10 @@ public struct Configuration: Sendable, Equatable {
     /// Host names besides loopback names the server answers on loopback (`ALLOWED_HOSTS`, comma-separated).
     public var allowedHosts: Set<String> = []
     public var rateLimits = RateLimits()
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`, addresses or CIDR blocks).
+    public var clientAddresses = ClientAddressPolicy()
+    /// WebSocket connections one principal may hold open at once (`WS_MAX_CONNECTIONS_PER_PLAYER`).
+    public var maxSocketsPerPlayer = 4
     /// Sessions one player may have open at once, below `maxConcurrentConversations`.
     public var maxConversationsPerPlayer = 3
     /// Seconds a connection may sit idle, or a request take to arrive whole, before it is closed.
@@ -129,7 +136,7 @@ public struct Configuration: Sendable, Equatable {
             }
         }
         do {
-            return try await TokenAuthority(secret: jwtSecret, jwks: jwks)
+            return try await TokenAuthority(secret: jwtSecret, jwks: jwks, policy: tokenPolicy)
         } catch {
             throw ConfigurationError(
                 variable: "JWT_JWKS_FILE", value: jwtJWKSFile ?? "", expected: "a JWKS document of keys with a kid each: \(error)")

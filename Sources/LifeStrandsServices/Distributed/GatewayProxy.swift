@@ -123,47 +123,74 @@ struct GatewayProxy: RouterMiddleware {
 struct GatewaySocket {
     let chat: ServiceClient
     let browsers: BrowserPolicy
+    /// Players come in here: their connections and chat messages are counted here, not by the chat service.
+    let gate: SocketGate
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.group().add(middleware: Authorize.anyone).ws("ws") { request, context in
             try browsers.checkSocketOrigin(of: request)
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
-            var configuration = WebSocketClientConfiguration(maxFrameSize: ChatSocketController.maxFrameBytes)
-            if let token = context.requestContext.bearerToken { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
-            if let id = context.requestContext.requestID { configuration.additionalHeaders[RequestLogMiddleware.header] = id }
-            let base = chat.nextURL()
-            var components = URLComponents(url: base, resolvingAgainstBaseURL: false)
-            components?.scheme = base.scheme == "https" ? "wss" : "ws"
-            components?.path = "/ws"
+            guard let caller = context.requestContext.principal else { return }
             do {
-                try await WebSocketClient.connect(
-                    url: components?.string ?? "", configuration: configuration, logger: context.logger
-                ) { upstreamInbound, upstreamOutbound, _ in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            for try await message in inbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
-                                try await upstreamOutbound.write(message.frame)
-                            }
-                        }
-                        group.addTask {
-                            for try await message in upstreamInbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
-                                try await outbound.write(message.frame)
-                            }
-                        }
-                        // Either side closing ends both.
-                        try await group.next()
-                        group.cancelAll()
-                    }
+                try await gate.holdingSlot(for: caller) {
+                    try await relay(inbound: inbound, outbound: outbound, context: context, caller: caller)
                 }
-            } catch {
-                context.logger.warning("the chat service's WebSocket failed", metadata: ["ls_error": "\(error)"])
-                let frame: JSONValue = [
-                    "type": "error", "code": "service_unavailable",
-                    "message": .string("the chat service at \(base.absoluteString) cannot be reached"),
-                ]
-                try? await outbound.write(.text(frame.jsonText))
+            } catch let refused as TooManySockets {
+                try? await outbound.write(.text(refused.apiError.socketFrame.jsonText))
             }
+        }
+    }
+
+    private func relay(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter,
+        context: WebSocketRouterContext<AppRequestContext>, caller: Principal
+    ) async throws {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: ChatSocketController.maxFrameBytes)
+        if let token = context.requestContext.bearerToken { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        if let id = context.requestContext.requestID { configuration.additionalHeaders[RequestLogMiddleware.header] = id }
+        let base = chat.nextURL()
+        var components = URLComponents(url: base, resolvingAgainstBaseURL: false)
+        components?.scheme = base.scheme == "https" ? "wss" : "ws"
+        components?.path = "/ws"
+        do {
+            try await WebSocketClient.connect(
+                url: components?.string ?? "", configuration: configuration, logger: context.logger
+            ) { upstreamInbound, upstreamOutbound, _ in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await message in inbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
+                            // A chat message over the limit is answered here, as the HTTP route's is.
+                            if case .text(let text) = message, let frame = try? JSONParser.parse(text) {
+                                do throws(RateLimited) {
+                                    try gate.checkFrame(frame, principal: caller, address: context.requestContext.clientAddress)
+                                } catch {
+                                    var refusal = error.apiError.socketFrame.objectValue ?? [:]
+                                    refusal["session_id"] = frame["session_id"]
+                                    try await outbound.write(.text(JSONValue.object(refusal).jsonText))
+                                    continue
+                                }
+                            }
+                            try await upstreamOutbound.write(message.frame)
+                        }
+                    }
+                    group.addTask {
+                        for try await message in upstreamInbound.messages(maxSize: ChatSocketController.maxFrameBytes) {
+                            try await outbound.write(message.frame)
+                        }
+                    }
+                    // Either side closing ends both.
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            context.logger.warning("the chat service's WebSocket failed", metadata: ["ls_error": "\(error)"])
+            let frame: JSONValue = [
+                "type": "error", "code": "service_unavailable",
+                "message": .string("the chat service at \(base.absoluteString) cannot be reached"),
+            ]
+            try? await outbound.write(.text(frame.jsonText))
         }
     }
 }

@@ -145,8 +145,9 @@ public actor ServiceTokens {
 
     func current(now: Date = Date()) async throws -> String {
         if let token, now < token.renewAt { return token.text }
-        let text = try await authority.sign(role: .service, subject: subject, lifetime: Self.lifetime, now: now)
-        token = (text, now + Self.lifetime.seconds / 2)
+        let lifetime = min(Self.lifetime, authority.policy.maxLifetime)
+        let text = try await authority.sign(role: .service, subject: subject, lifetime: lifetime, now: now)
+        token = (text, now + lifetime.seconds / 2)
         return text
     }
 }

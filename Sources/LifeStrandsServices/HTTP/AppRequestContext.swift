@@ -15,8 +15,9 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     /// connection, which outlives the request's task.
     public var requestID: String?
 
-    /// The client's IP address, for per-address rate limits.
-    public let clientAddress: String?
+    /// The client's IP address, for per-address rate limits: the peer's, or through a trusted proxy the one it
+    /// forwarded (`ClientAddressMiddleware`).
+    public internal(set) var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

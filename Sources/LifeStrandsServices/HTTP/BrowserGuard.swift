@@ -44,11 +44,13 @@ public struct BrowserPolicy: Sendable, Equatable {
     }
 
     /// Whether a page from `origin` may make this request to `host`: its own origin, or an allowed one.
-    func admits(origin: String, host: String?) -> Bool {
+    /// - Parameter upgrade: whether the request opens a WebSocket.
+    func admits(origin: String, host: String?, upgrade: Bool) -> Bool {
         if allowedOrigins.contains(origin) { return true }
         guard let url = URL(string: origin), let originHost = url.host(), let host else { return false }
-        // No page has a ws: origin; WebSocket clients send one of their own, the gateway's among them.
-        if ["ws", "wss"].contains(url.scheme?.lowercased()) { return true }
+        // No page has a ws: origin; WebSocket clients send one of their own, the gateway's among them. Only
+        // a handshake may carry one: on any other request it is forged.
+        if ["ws", "wss"].contains(url.scheme?.lowercased()) { return upgrade }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
         return originAuthority.lowercased() == host.lowercased()
     }
@@ -56,7 +58,7 @@ public struct BrowserPolicy: Sendable, Equatable {
     /// Refuses a WebSocket upgrade from a page of another origin. - Throws: 403 `origin_not_allowed`.
     func checkSocketOrigin(of request: Request) throws {
         guard let origin = request.headers[.origin],
-            !admits(origin: origin, host: request.headers[.hostHeader] ?? request.head.authority)
+            !admits(origin: origin, host: request.headers[.hostHeader] ?? request.head.authority, upgrade: true)
         else { return }
         throw APIError(
             .forbidden, code: "origin_not_allowed",
@@ -105,8 +107,9 @@ struct BrowserGuard<Context: RequestContext>: RouterMiddleware {
                 details: ["host": host.map { .string($0) } ?? .null])
         }
         let changesState = ![.get, .head, .options].contains(request.method)
-        if let origin = request.headers[.origin], changesState || request.headers[.upgrade] != nil {
-            guard policy.admits(origin: origin, host: host) else {
+        let upgrade = request.headers[.upgrade]?.lowercased() == "websocket"
+        if let origin = request.headers[.origin], changesState || upgrade {
+            guard policy.admits(origin: origin, host: host, upgrade: upgrade) else {
                 throw APIError(
                     .forbidden, code: "origin_not_allowed",
                     message: "pages from \(origin) may not call this server; add it to CORS_ALLOWED_ORIGINS",

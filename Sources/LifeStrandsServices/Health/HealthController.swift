@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LifeStrands
 import LifeStrandsStore
+import Logging
 
 /// `GET /health`: whether this process and its database answer, for load balancers and people.
 struct HealthController {
@@ -16,6 +17,14 @@ struct HealthController {
 
     @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
         let database = await database.health()
+        // The error text can name hosts, users and files: staff see it, anyone else only that it failed.
+        let detail: String
+        if database.isHealthy || [.admin, .service].contains(context.principal?.role) {
+            detail = database.detail
+        } else {
+            detail = "database unavailable"
+            context.logger.warning("health: database unavailable", metadata: ["ls_error": "\(database.detail)"])
+        }
         let uptime = ContinuousClock.now - startedAt
         return .json(
             [
@@ -25,7 +34,7 @@ struct HealthController {
                 "database": [
                     "kind": .string(database.kind),
                     "status": database.isHealthy ? "ok" : "unavailable",
-                    "detail": .string(database.detail),
+                    "detail": .string(detail),
                     "migrations": .array(database.migrations.map(JSONValue.string)),
                 ],
             ], status: database.isHealthy ? .ok : .serviceUnavailable)

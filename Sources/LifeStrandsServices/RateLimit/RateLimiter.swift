@@ -16,20 +16,39 @@ public enum RateGroup: String, Sendable, CaseIterable {
     case other
     /// WebSocket frames, per connection.
     case socketFrames = "socket_frames"
+    /// Requests whose token failed to verify, per client address: past it, tokens from that address are
+    /// not even checked until the bucket refills, so guessing is slow.
+    case authFailures = "auth_failures"
 }
 
 /// Per-group rates (`RATE_LIMIT_CHAT`, `RATE_LIMIT_GENERATION`, `RATE_LIMIT_ADMIN`, `RATE_LIMIT_OTHER`,
-/// `RATE_LIMIT_WS_FRAMES`).
+/// `RATE_LIMIT_WS_FRAMES`, `RATE_LIMIT_AUTH_FAILURES`), and how many players' worth one address may use
+/// (`RATE_LIMIT_PLAYERS_PER_ADDRESS`).
 public struct RateLimits: Sendable, Equatable {
     public var rates: [RateGroup: TokenBucket.Rate]
+    /// The bucket an address's players share holds this many players' rate, so players behind one NAT or
+    /// proxy each get their own rate, and the address as a whole is still bounded.
+    public var playersPerAddress: Int
 
-    public init(rates: [RateGroup: TokenBucket.Rate] = RateLimits.defaults) { self.rates = rates }
+    public init(rates: [RateGroup: TokenBucket.Rate] = RateLimits.defaults, playersPerAddress: Int = 50) {
+        self.rates = rates
+        self.playersPerAddress = playersPerAddress
+    }
 
     public static let defaults: [RateGroup: TokenBucket.Rate] = [
         .chat: .init(30, per: .seconds(60)), .generation: .init(60, per: .seconds(60)),
         .admin: .init(300, per: .seconds(60)), .other: .init(600, per: .seconds(60)),
-        .socketFrames: .init(20, per: .seconds(1)),
+        .socketFrames: .init(20, per: .seconds(1)), .authFailures: .init(10, per: .seconds(60)),
     ]
+
+    /// The buckets a request is counted in. A player's or admin's token: their own bucket, and their
+    /// address's shared one. A service (a game server for many players), the local operator, or no token:
+    /// the address's bucket alone, at one caller's rate.
+    public func keys(principal: Principal?, address: String?) -> [RateLimiter.Key] {
+        let address = "ip:\(address ?? "unknown")"
+        guard let principal, principal.role != .service, principal != .local else { return [.init(address)] }
+        return [.init("principal:\(principal.role.rawValue):\(principal.subject)"), .init(address, share: playersPerAddress)]
+    }
 }
 
 /// Token buckets per group and key (a principal, an IP address, a connection). A request passes when
@@ -42,18 +61,48 @@ public final class RateLimiter: Sendable {
 
     public init(limits: RateLimits) { self.limits = limits }
 
+    /// A bucket's name, and how many callers' worth of the group's rate it holds.
+    public struct Key: Sendable, Equatable, ExpressibleByStringLiteral {
+        public var name: String
+        public var share: Int
+
+        public init(_ name: String, share: Int = 1) {
+            self.name = name
+            self.share = share
+        }
+
+        public init(stringLiteral name: String) { self.init(name) }
+    }
+
     /// Takes a token from each key's bucket in `group`. Returns nil to go ahead, else the wait until all
     /// have one again; nothing is taken then.
-    public func take(_ group: RateGroup, keys: [String], now: ContinuousClock.Instant = .now) -> Duration? {
+    public func take(_ group: RateGroup, keys: [Key], now: ContinuousClock.Instant = .now) -> Duration? {
         guard let rate = limits.rates[group] else { return nil }
         if takes.add(1, ordering: .relaxed).newValue % 1024 == 0 { forgetFull(at: now) }
         return buckets.withLock { buckets in
-            let names = keys.map { "\(group.rawValue)|\($0)" }
-            var trial = names.map { buckets[$0] ?? TokenBucket(rate: rate, now: now) }
+            let names = keys.map { "\(group.rawValue)|\($0.name)" }
+            var trial = zip(names, keys).map { name, key in
+                buckets[name] ?? TokenBucket(rate: .init(rate.count * key.share, per: rate.period), now: now)
+            }
             let waits = trial.indices.compactMap { trial[$0].take(at: now) }
             if let longest = waits.max() { return longest }
             for (name, bucket) in zip(names, trial) { buckets[name] = bucket }
             return nil
+        }
+    }
+
+    /// The wait until `key`'s bucket in `group` has a token, or nil if it has one now; nothing is taken.
+    public func wait(_ group: RateGroup, key: Key, now: ContinuousClock.Instant = .now) -> Duration? {
+        buckets.withLock { buckets in
+            guard var bucket = buckets["\(group.rawValue)|\(key.name)"] else { return nil }
+            return bucket.take(at: now)
+        }
+    }
+
+    /// Takes a chat message's token, whether it came over HTTP or a WebSocket. - Throws: 429 `rate_limited`.
+    func takeChat(principal: Principal?, address: String?) throws(RateLimited) {
+        if let wait = take(.chat, keys: limits.keys(principal: principal, address: address)) {
+            throw RateLimited(group: .chat, wait: wait)
         }
     }
 
@@ -77,8 +126,7 @@ struct RateLimited: Error, APIErrorConvertible {
     }
 }
 
-/// Counts every authenticated request against its group, per principal and per client address. Service
-/// principals (game servers speaking for many players) are counted per address only.
+/// Counts every request against its group, in the buckets `RateLimits.keys` names.
 struct RateLimitMiddleware: RouterMiddleware {
     let limiter: RateLimiter
 
@@ -86,10 +134,7 @@ struct RateLimitMiddleware: RouterMiddleware {
         _ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         let group = Self.group(of: request)
-        var keys = ["ip:\(context.clientAddress ?? "unknown")"]
-        if let principal = context.principal, principal.role != .service {
-            keys.append("principal:\(principal.role.rawValue):\(principal.subject)")
-        }
+        let keys = limiter.limits.keys(principal: context.principal, address: context.clientAddress)
         if let wait = limiter.take(group, keys: keys) { throw RateLimited(group: group, wait: wait) }
         return try await next(request, context)
     }
