@@ -103,6 +103,7 @@ let package = Package(
             name: "LifeStrandsStoreTests",
             dependencies: [
                 "LifeStrandsStore", "LifeStrands", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

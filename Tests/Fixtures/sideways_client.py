@@ -2,7 +2,8 @@
 JSON for SidewaysLiveTests. The server runs with RATE_LIMIT_CHAT=3/h (so no token comes back while the test
 runs), WS_MAX_CONNECTIONS_PER_PLAYER=2, RATE_LIMIT_AUTH_FAILURES=3/h and TRUSTED_PROXIES naming loopback.
 
-Arguments: the server's URL, an NPC id, and a JSON object of tokens (tess, bram)."""
+Arguments: the server's URL, an NPC id, and a JSON object of tokens (players tess, bram, ada and cid, an admin
+ops and a service game)."""
 import json
 import sys
 
@@ -51,6 +52,26 @@ def main(base, npc_id, tokens):
     # Bram, at the same address, has his own bucket: tess spent hers, not his.
     chat["bram_same_address"] = http_message("bram", start("bram"))
     report["chat"] = chat
+
+    # The prompt cache as an oracle: ada tells the NPC a secret; bram, guessing it, sends the very same words
+    # in a conversation of his own, and cid sends other words. What each gets from the cache is the NPC's
+    # persona alone, so bram's count is cid's, whatever ada said.
+    def cached(who, text):
+        answer = requests.post(f"{base}/api/conversations/{start(who)}/message", json={"content": text},
+                               headers=auth(who), timeout=120)
+        return json.loads(answer.text.splitlines()[-1])["usage"]["cached_tokens"]
+    secret = "The key to the granary is under the third loose stone of the well, and only I know it."
+    report["cache"] = {"ada": cached("ada", secret), "bram_guessing": cached("bram", secret),
+                       "cid_other_words": cached("cid", "What is the weather like at the harbour this morning, friend?")}
+
+    # The same through the model API, without a conversation id: the game server's prompt, word for word
+    # the admin's, reuses nothing of the admin's cache; the admin's own repeat does.
+    def api_cached(who):
+        answer = requests.post(f"{base}/api/models/generate", headers=auth(who), timeout=120, json={
+            "prompt": "The lighthouse keeper wrote in his log that the storm had taken the north jetty and two boats.",
+            "max_tokens": 2, "temperature": 0})
+        return json.loads(answer.text.splitlines()[-1])["cached_tokens"]
+    report["api_cache"] = {"ops": api_cached("ops"), "game_same_prompt": api_cached("game"), "ops_again": api_cached("ops")}
 
     # Two sockets a player: a third is told why and closed; once one closes, a new one is served.
     held = [websocket.create_connection(ws_url("bram"), timeout=30) for _ in range(2)]

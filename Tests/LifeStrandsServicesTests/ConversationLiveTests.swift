@@ -315,7 +315,7 @@ import TestSupport
         let strand = try await server.call("GET", "/api/npcs/\(npcID)").body["life_strand"]
         let memories = strand?["memories"]?.arrayValue ?? []
         #expect(memories.filter { $0["kind"] == "conversation" }.count == 1)
-        #expect(strand?["relationships"]?["ana"]?["interaction_count"] == 1)
+        #expect(strand?["player_relationships"]?["ana"]?["interaction_count"] == 1)
     }
 }
 

@@ -21,9 +21,11 @@ import TestSupport
         let authority = try await TokenAuthority(secret: Self.secret)
         let admin = try await authority.sign(role: .admin, subject: "ops", lifetime: .seconds(900))
         var tokens: [String: JSONValue] = [:]
-        for name in ["tess", "bram"] {
+        for name in ["tess", "bram", "ada", "cid"] {
             tokens[name] = .string(try await authority.sign(role: .player, subject: name, lifetime: .seconds(900)))
         }
+        tokens["ops"] = .string(admin)
+        tokens["game"] = .string(try await authority.sign(role: .service, subject: "game", lifetime: .seconds(900)))
         let created = try await server.call("POST", "/api/npcs", json: Fixtures.elenaJSON, token: admin)
         let npcID = try #require(created.body["npc_id"]?.stringValue, "\(created.body)")
 
@@ -38,6 +40,14 @@ import TestSupport
         #expect(chat["new_socket_5"]?["code"] == "rate_limited", "\(wiring): a new socket starts no new count")
         #expect(chat["http_6"] == 429, "\(wiring): the other transport starts no new count")
         #expect(chat["bram_same_address"] == 200, "\(wiring): \(chat)")
+        // bram, sending ada's secret word for word, reuses no more of the cache than cid with other words:
+        // the NPC's persona, which every player's prompt begins with.
+        let cache = report["cache"] ?? .null
+        let guessing = try #require(cache["bram_guessing"]?.integerValue, "\(cache)")
+        #expect(guessing > 0 && guessing == cache["cid_other_words"]?.integerValue, "\(wiring): \(cache)")
+        let api = report["api_cache"] ?? .null
+        print("sideways (\(wiring)): chat cached_tokens \(cache.jsonText), model API cached_tokens \(api.jsonText)")
+        #expect(api["game_same_prompt"] == 0 && (api["ops_again"]?.integerValue ?? 0) > 0, "\(wiring): \(api)")
         let sockets = report["sockets"] ?? .null
         #expect(sockets == ["third": "too_many_connections", "third_closed": true, "after_one_closed": true], "\(wiring)")
         #expect(report["auth"] == ["guesses": [401, 401, 401, 429], "right_token_same_client": 429, "other_client": 200], "\(wiring)")

@@ -75,7 +75,7 @@ import TestSupport
         let strand = try await server.call("GET", "/api/npcs/\(npcID)").body["life_strand"]
         let memories = strand?["memories"]?.arrayValue ?? []
         #expect(memories.contains { $0["kind"] == "conversation" && $0["content"]?.stringValue?.contains("Gaviota") == true })
-        #expect(strand?["relationships"]?["ana"]?["interaction_count"] == 1)
+        #expect(strand?["player_relationships"]?["ana"]?["interaction_count"] == 1)
         let revisions = try await server.call("GET", "/api/npcs/\(npcID)/revisions").body["revisions"]?.arrayValue ?? []
         let changes = revisions.compactMap { $0["change"]?.stringValue }
         #expect(changes.contains("summarized"), "\(changes)")

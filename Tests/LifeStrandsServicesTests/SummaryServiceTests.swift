@@ -103,7 +103,7 @@ import TestSupport
         let job = try await settle(conversation.id, with: .init(threshold: 0))
         #expect(job.state == .done, "\(job.lastError ?? "")")
         let npc = try await npcs.npc(npcID)
-        #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
+        #expect(npc.strand.playerRelationships["ana"]?.interactionCount == 1)
         let memory = try #require(npc.strand.memories.first { $0.kind == .conversation })
         #expect(memory.content.contains("Gaviota") && memory.participants == ["ana"])
         // The analysis the model wrote validates against its schema, and was applied (threshold 0).
@@ -173,7 +173,7 @@ import TestSupport
         #expect(stored.state == .pending)
         let npc = try await npcs.npc(npcID)
         // The conversation is recorded either way; only what was inferred waits.
-        #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
+        #expect(npc.strand.playerRelationships["ana"]?.interactionCount == 1)
         #expect(npc.strand.memories.map(\.kind) == [.conversation, .statement, .statement, .statement])
         #expect(npc.strand.knowledge.isEmpty)
 
@@ -210,7 +210,7 @@ import TestSupport
         #expect(try await summarizer.runNextJob() == false)
         // What the player said is remembered all the same, and nothing the model wrote is stored.
         let npc = try await npcs.npc(conversation.npcID)
-        #expect(npc.strand.relationships["ana"]?.interactionCount == 1)
+        #expect(npc.strand.playerRelationships["ana"]?.interactionCount == 1)
         #expect(npc.strand.memories.contains { $0.kind == .conversation && $0.content.contains("Gaviota") })
         #expect(try await summaries.analyses(state: nil, npcID: conversation.npcID, limit: 5).isEmpty)
     }

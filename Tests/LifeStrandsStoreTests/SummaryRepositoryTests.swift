@@ -55,8 +55,8 @@ import TestSupport
         let outcome = SummaryOutcome(analysis: analysis, review: review, apply: true)
         let (before, after) = try #require(try await summaries.complete(job, with: outcome, at: now))
         #expect(before.revision == 1 && after.revision == 2)
-        #expect(after.strand.relationships["ana"]?.interactionCount == 1)
-        #expect(after.strand.relationships["ana"]?.affinity == 4)
+        #expect(after.strand.playerRelationships["ana"]?.interactionCount == 1)
+        #expect(after.strand.playerRelationships["ana"]?.affinity == 4)
         #expect(after.strand.currentStatus.mood == "sombre")
         #expect(after.strand.memories.map(\.kind) == [.conversation, .statement, .observation])
         #expect(after.strand.memories[0].content.contains("“I lost my boat, the Gaviota.”"))
@@ -82,7 +82,7 @@ import TestSupport
         let (_, after) = try #require(
             try await summaries.complete(job, with: .init(analysis: analysis, review: review, apply: false), at: now))
         // Recorded: the relationship and the conversation memory. Held: the memory, affinity and mood inferred.
-        #expect(after.strand.relationships["ana"]?.interactionCount == 1 && after.strand.relationships["ana"]?.affinity == 0)
+        #expect(after.strand.playerRelationships["ana"]?.interactionCount == 1 && after.strand.playerRelationships["ana"]?.affinity == 0)
         #expect(after.strand.memories.map(\.kind) == [.conversation, .statement])
         #expect(after.strand.currentStatus.mood == "focused")
         let pending = try #require(try await summaries.analyses(state: .pending, npcID: nil, limit: 10).first)
@@ -90,7 +90,7 @@ import TestSupport
 
         let (approved, _, applied) = try await summaries.approve(pending.id, edited: nil, policy: .init(), at: now)
         #expect(approved.state == .approved && approved.revision == 3 && applied.revision == 3)
-        #expect(applied.strand.currentStatus.mood == "sombre" && applied.strand.relationships["ana"]?.affinity == 4)
+        #expect(applied.strand.currentStatus.mood == "sombre" && applied.strand.playerRelationships["ana"]?.affinity == 4)
         #expect(try await npcs.revisions(of: npc.id).map(\.change) == [.created, .summarized, .approved])
         await #expect(throws: SummaryError.notPending(pending.id, .approved)) { try await summaries.reject(pending.id, at: now) }
     }

@@ -85,9 +85,24 @@ import TestSupport
 
     @Test func otherPlayersAreNeverPartiesOfThisConversation() {
         var strand = Self.bram
-        strand.relationships["oren"] = Relationship()
+        strand.playerRelationships["oren"] = Relationship()
         strand.memories = [Memory(content: "oren told me: “I fish.”", player: "oren")]
         #expect(Self.scope(strand).parties == ["tess", "maren"])
+    }
+
+    /// A player whose id is also the key of one of the NPC's own relationships is that player, in the
+    /// players' namespace: the conversation never changes the NPC's tie to the character.
+    @Test func aPlayerNamedLikeOneOfTheNPCsRelationshipsIsStillThePlayer() throws {
+        var strand = Self.bram
+        strand.relationships["marta"] = Relationship(kind: "sister", affinity: 80, notes: "Marta keeps the mill's books.")
+        let scope = AnalysisScope(npc: strand, partner: "marta", transcript: [])
+        #expect(scope.parties == ["marta", "maren"])
+        let analysis = ConversationAnalysis(
+            summary: "", relationshipUpdates: [.init(who: "marta", affinityDelta: -10, trustDelta: 5, reason: "She was rude.")],
+            confidence: 0.9)
+        let applied = strand.applying(analysis, partner: "marta", conversationID: UUID(), at: Date())
+        #expect(applied.relationships["marta"] == strand.relationships["marta"])
+        #expect(applied.playerRelationships["marta"]?.affinity == -10 && applied.playerRelationships["marta"]?.notes == "She was rude.")
     }
 
     @Test func citationsAreLinesOfThisTranscript() throws {

@@ -19,7 +19,7 @@ private func npc(memories: [Memory] = [], knowledge: [KnowledgeItem] = []) -> Li
     LifeStrand(
         name: "Tomas Varga", background: .init(age: 58, occupation: "boat captain", location: "Port Ashby"),
         personality: .init(traits: ["gruff", "loyal"]), currentStatus: .init(mood: "wary", energy: "low"),
-        relationships: ["player-7": .init(kind: "friend", affinity: 40, trust: 70, interactionCount: 3)],
+        playerRelationships: ["player-7": .init(kind: "friend", affinity: 40, trust: 70, interactionCount: 3)],
         knowledge: knowledge, memories: memories)
 }
 
@@ -212,7 +212,7 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
         var world = Memory(content: "Bees swarm in spring by the gate", createdAt: now)
         world.id = "world-bees"
         return LifeStrand(
-            name: "Bram Holloway", relationships: ["tess": Relationship(notes: "Tess is a regular.")],
+            name: "Bram Holloway", playerRelationships: ["tess": Relationship(notes: "Tess is a regular.")],
             knowledge: [
                 KnowledgeItem(topic: "bees", content: "Maren keeps bees", player: "tess"),
                 KnowledgeItem(topic: "bees in winter", content: "bees sleep in winter"),
@@ -223,6 +223,30 @@ private func history(_ count: Int, words: Int = 10) -> [ConversationMessage] {
     func context(_ strand: LifeStrand, for userID: String) throws -> BuiltContext {
         let input = ContextInput(npc: strand, userID: userID, history: [], message: "Who keeps bees?", now: now)
         return try ContextBuilder().build(input, budget: 4000, counter: WordCounter())
+    }
+
+    /// A player reads their own relationship entry only, whether or not memories of the others remain:
+    /// once pruning has removed every memory bram left, his entry is still his.
+    @Test func aPlayersEntryStaysTheirsAfterTheirMemoriesArePruned() {
+        var strand = Self.strand(sharing: false)
+        strand.playerRelationships["bram"] = Relationship(kind: "rival", notes: "Bram owes the miller.")
+        strand.memories.removeAll { $0.player == "bram" }
+        #expect(!strand.players.contains("bram"))
+        let seen = strand.seen(by: "tess")
+        #expect(seen.playerRelationships.keys.sorted() == ["tess"])
+        #expect(seen.relationships == strand.relationships)
+        #expect(strand.seen(by: "bram").playerRelationships.keys.sorted() == ["bram"])
+    }
+
+    /// The prompt speaks of the player's own entry only: a player called like one of the NPC's own
+    /// relationships ("marta", the sister) does not get the sister's notes, nor she the player's.
+    @Test func thePlayersEntryIsFromThePlayersNamespace() throws {
+        var strand = Self.strand(sharing: false)
+        strand.relationships["marta"] = Relationship(kind: "sister", notes: "Marta keeps the mill's books.")
+        let system = { (userID: String) in try self.context(strand, for: userID).messages.first?.content ?? "" }
+        let marta = try system("marta")
+        #expect(!marta.contains("mill's books") && marta.contains("whom you have not met before"), "\(marta)")
+        #expect(try system("tess").contains("Tess is a regular."))
     }
 
     @Test func withSharingOffAnotherPlayerRecallsOnlyWhatIsNPCWide() throws {

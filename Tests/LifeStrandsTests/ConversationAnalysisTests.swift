@@ -135,8 +135,9 @@ extension ConfidenceRuleTests {
             "Good evening!", "Evening.", "My name is Ana and I lost my boat, the Gaviota. My father built it.", "Sorry to hear it.",
             "Where can a boat be bought in this town?")
         let once = tomas.recordingConversation(conversation, transcript: transcript, summary: "Ana lost her boat.", at: now)
-        let relationship = once.relationships["player-9"]
+        let relationship = once.playerRelationships["player-9"]
         #expect(relationship?.interactionCount == 1 && relationship?.lastInteractionAt == now)
+        #expect(once.relationships.isEmpty, "a player's entry is in the players' namespace")
         let memory = once.memories.first
         #expect(memory?.kind == .conversation && memory?.participants == ["player-9"] && memory?.player == "player-9")
         #expect(memory?.content == "Talked with player-9 on 2027-01-15: Ana lost her boat. They said: “Good evening!” “My name is Ana and I lost my boat, the Gaviota. My father built it.” “Where can a boat be bought in this town?”")
@@ -168,12 +169,12 @@ extension ConfidenceRuleTests {
             .init(trait: "gentle", change: .add, evidence: ""), .init(trait: "gruff", change: .remove, evidence: ""),
         ]
         var start = tomas
-        start.relationships["player-9"] = Relationship(affinity: 98, trust: 99)
+        start.playerRelationships["player-9"] = Relationship(affinity: 98, trust: 99)
         let changed = start.applying(analysis, partner: "player-9", conversationID: conversation.id, at: now)
 
-        #expect(changed.relationships["player-9"]?.affinity == 100)
-        #expect(changed.relationships["player-9"]?.trust == 100)
-        #expect(changed.relationships["player-9"]?.notes == "She lost her boat in the storm")
+        #expect(changed.playerRelationships["player-9"]?.affinity == 100)
+        #expect(changed.playerRelationships["player-9"]?.trust == 100)
+        #expect(changed.playerRelationships["player-9"]?.notes == "She lost her boat in the storm")
         #expect(changed.relationships["Elena"]?.affinity == -20 && changed.relationships["Elena"]?.trust == 30)
         #expect(changed.memories.map(\.content) == ["Ana lost her boat, the Gaviota, in the storm"])
         #expect(changed.memories.first?.player == "player-9")

@@ -175,6 +175,44 @@ import TestSupport
         #expect(try scheduler.requireStep().admissions == [.init(request: c, sequence: 1, reusedTokens: 0)])
     }
 
+    /// Another player's cache supplies the public persona and nothing past it, even when the prompts go on
+    /// alike: what is reused (and so how fast the reply comes) tells nothing of the other player's words.
+    /// The same player's, or a cache with no owner for a request with none, is reused in full.
+    @Test func anotherOwnersCacheIsReusedOnlyUpToThePublicPrefix() throws {
+        let persona = (0..<20).map { Int32($0) }
+        let words: [Int32] = [100, 101, 102, 103]
+        for (second, reused) in [("bram", 20), ("tess", 23)] {
+            var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
+            scheduler.submit(.init(id: a, conversation: "t1", tokens: persona + words, owner: "tess", shareableTokens: 20))
+            _ = try scheduler.requireStep()
+            scheduler.stepCompleted()
+            scheduler.finish(a)
+            // The same words again, in a new conversation: bram guesses what tess said.
+            scheduler.submit(.init(id: b, conversation: "b1", tokens: persona + words, owner: second, shareableTokens: 20))
+            let step = try scheduler.requireStep()
+            #expect(step.admissions.map(\.reusedTokens) == [reused], "\(second)")
+            #expect(step.entries.map(\.token) == Array((persona + words)[reused...]), "\(second)")
+        }
+        // Copied from a busy sequence, the same bound holds.
+        var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
+        scheduler.submit(.init(id: a, conversation: "t1", tokens: persona + words, owner: "tess", shareableTokens: 20))
+        _ = try scheduler.requireStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 7)
+        scheduler.submit(.init(id: b, conversation: "b1", tokens: persona + words + [9], owner: "bram", shareableTokens: 20))
+        let copied = try scheduler.requireStep()
+        #expect(copied.memory == [.copy(from: 0, to: 1), .removeTail(sequence: 1, from: 20)])
+        #expect(copied.admissions == [.init(request: b, sequence: 1, reusedTokens: 20)])
+        // With nothing public, nothing of another owner's is reused at all.
+        var closed = BatchScheduler(sequences: 1, batchCapacity: 64)
+        closed.submit(.init(id: a, conversation: nil, tokens: persona, owner: "api:admin:ops", shareableTokens: 0))
+        _ = try closed.requireStep()
+        closed.stepCompleted()
+        closed.finish(a)
+        closed.submit(.init(id: b, conversation: nil, tokens: persona + [1], owner: "api:service:game", shareableTokens: 0))
+        #expect(try closed.requireStep().admissions.map(\.reusedTokens) == [0])
+    }
+
     @Test func requestsContinuingACachedSequenceAreAdmittedBeforeNewcomersCanEvictIt() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 64)
         let persona = (0..<20).map { Int32($0) }

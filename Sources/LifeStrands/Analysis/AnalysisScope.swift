@@ -39,12 +39,11 @@ public struct AnalysisScope: Sendable, Equatable {
     ) {
         self.partner = partner
         let own = strand.name.lowercased()
-        // Other players' relationships are theirs: one conversation never changes another player's.
-        let otherPlayers = Set((strand.memories.compactMap(\.player) + strand.knowledge.compactMap(\.player)).map { $0.lowercased() })
-            .subtracting([partner.lowercased()])
+        // The partner, and the NPC's own relationships. Other players' are in their own namespace
+        // (`player_relationships`): one conversation never changes another player's.
         var seen = Set<String>()
         parties = ([partner] + strand.relationships.keys.sorted()).filter { party in
-            party.lowercased() != own && !otherPlayers.contains(party.lowercased()) && seen.insert(party).inserted
+            party.lowercased() != own && seen.insert(party.lowercased()).inserted
         }
         self.vocabulary = vocabulary.extended(by: strand)
         currentTraits = Set(strand.personality.traits.map { $0.lowercased() })

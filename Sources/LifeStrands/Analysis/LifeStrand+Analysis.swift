@@ -18,10 +18,10 @@ extension LifeStrand {
         let memoryID = "conversation-\(conversation.id.lowercased)"
         guard !strand.memories.contains(where: { $0.id == memoryID }) else { return strand }
         let player = conversation.userID
-        var relationship = strand.relationships[player] ?? Relationship()
+        var relationship = strand.playerRelationships[player] ?? Relationship()
         relationship.interactionCount += 1
         relationship.lastInteractionAt = date
-        strand.relationships[player] = relationship
+        strand.playerRelationships[player] = relationship
 
         let numbered = NumberedTranscript(transcript, partner: player, npcName: name)
         let source: [String: JSONValue] = ["conversation_id": .string(conversation.id.lowercased)]
@@ -119,12 +119,15 @@ extension LifeStrand {
                     createdAt: date, player: userID, extra: cited(memory.line, memory.evidence)))
         }
         for update in analysis.relationshipUpdates {
+            // The partner's entry is in the players' namespace; anyone else the analysis names is one of the
+            // NPC's own relationships.
             let key = Self.partyKey(update.who, partner: userID, known: strand.relationships.keys)
-            var relationship = strand.relationships[key] ?? Relationship()
+            let isPartner = key == userID
+            var relationship = (isPartner ? strand.playerRelationships[key] : strand.relationships[key]) ?? Relationship()
             relationship.affinity = min(max(relationship.affinity + update.affinityDelta, Relationship.affinityRange.lowerBound), Relationship.affinityRange.upperBound)
             relationship.trust = min(max(relationship.trust + update.trustDelta, Relationship.trustRange.lowerBound), Relationship.trustRange.upperBound)
             if !update.reason.isEmpty { relationship.notes = update.reason }
-            strand.relationships[key] = relationship
+            if isPartner { strand.playerRelationships[key] = relationship } else { strand.relationships[key] = relationship }
         }
         for item in analysis.learnedKnowledge {
             let confidence = min(max(item.confidence, 0), 1)

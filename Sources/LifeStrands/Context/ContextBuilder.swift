@@ -38,6 +38,9 @@ public struct BuiltContext: Sendable, Equatable {
     public var droppedMessages: Int
     /// Tokens the prompt takes by the counter, template overhead included.
     public var tokens: Int
+    /// The system message's beginning that is the same for every player (persona and status), where a
+    /// cache another player's conversation left may be reused up to; what follows is this player's.
+    public var sharedSystemText: String
 }
 
 /// Builds the prompt for an NPC's next reply within a token budget.
@@ -140,15 +143,19 @@ public struct ContextBuilder: Sendable {
         guard total <= budget else { throw .contextTooLong(tokens: total, budget: budget) }
         return BuiltContext(
             messages: [system] + kept + [final()], memories: memories, knowledge: knowledge, droppedMessages: dropped,
-            tokens: total)
+            tokens: total, sharedSystemText: sharedText(input.npc))
     }
 
-    /// The part of the prompt that changes only with the Life Strand.
+    /// The part of the prompt that changes only with the Life Strand: what every player shares, then the
+    /// NPC's relationship with this one.
     func systemText(_ input: ContextInput) -> String {
-        [
-            PersonaText.persona(input.npc), PersonaText.status(input.npc.currentStatus),
-            PersonaText.relationship(input.npc.relationships[input.userID], userID: input.userID),
-        ].compactMap { $0 }.joined(separator: "\n\n")
+        sharedText(input.npc) + "\n\n"
+            + PersonaText.relationship(input.npc.playerRelationships[input.userID], userID: input.userID)
+    }
+
+    /// The persona and status, the same in every player's prompt.
+    func sharedText(_ npc: LifeStrand) -> String {
+        [PersonaText.persona(npc), PersonaText.status(npc.currentStatus)].compactMap { $0 }.joined(separator: "\n\n")
     }
 
     /// Indices where an exchange begins: each player's message, and the very first message.

@@ -15,13 +15,15 @@ extension LifeStrand {
     /// Everyone who has told this NPC something of their own: the players its memories and knowledge are for.
     public var players: Set<String> { Set(memories.compactMap(\.player) + knowledge.compactMap(\.player)) }
 
-    /// The Life Strand as `player` may read it: other players' memories, knowledge and relationships left out.
+    /// The Life Strand as `player` may read it: other players' memories, knowledge and relationships left
+    /// out. Their relationship entries go by namespace, not by what memories remain, so pruning a player's
+    /// memories never shows their entry to anyone else.
     public func seen(by player: String) -> LifeStrand {
         let others = players.subtracting([player])
         var strand = self
         strand.memories.removeAll { $0.player.map(others.contains) ?? false }
         strand.knowledge.removeAll { $0.player.map(others.contains) ?? false }
-        strand.relationships = relationships.filter { !others.contains($0.key) }
+        strand.playerRelationships = playerRelationships.filter { $0.key == player }
         return strand
     }
 }

@@ -20,21 +20,8 @@ extension LifeStrand {
         let personality = Personality(root["personality"], at: "personality", reader: &reader)
         let currentStatus = CurrentStatus(root["current_status"], at: "current_status", reader: &reader)
 
-        var relationships: [String: Relationship] = [:]
-        if let members = reader.object(root["relationships"], at: "relationships") {
-            if members.count > StrandLimits.entries {
-                reader.fail("relationships", "must have at most \(StrandLimits.entries) entries")
-            }
-            for (otherID, value) in members {
-                let path = "relationships.\(otherID)"
-                if otherID.isEmpty || otherID.count > StrandLimits.shortText {
-                    reader.fail(path, "keys must be ids of 1 to \(StrandLimits.shortText) characters")
-                }
-                if let relationship = Relationship(value, at: path, reader: &reader) {
-                    relationships[otherID] = relationship
-                }
-            }
-        }
+        let relationships = Self.relationships(root, "relationships", reader: &reader)
+        let playerRelationships = Self.relationships(root, "player_relationships", reader: &reader)
         let knowledge = (reader.array(root["knowledge"], at: "knowledge", maxCount: StrandLimits.entries) ?? [])
             .enumerated().compactMap { index, value in KnowledgeItem(value, at: "knowledge[\(index)]", reader: &reader) }
         let memories = (reader.array(root["memories"], at: "memories", maxCount: StrandLimits.entries) ?? [])
@@ -48,15 +35,37 @@ extension LifeStrand {
         }
         self.init(
             name: name, background: background, personality: personality, currentStatus: currentStatus,
-            relationships: relationships, knowledge: knowledge, memories: memories, sharesPlayerMemories: shares ?? false,
+            relationships: relationships, playerRelationships: playerRelationships, knowledge: knowledge, memories: memories,
+            sharesPlayerMemories: shares ?? false,
             extra: StrandReader.unknown(root, known: Self.knownKeys)
         )
     }
 
     static let knownKeys: Set<String> = [
-        "name", "background", "personality", "current_status", "relationships", "knowledge", "memories",
-        "share_player_memories",
+        "name", "background", "personality", "current_status", "relationships", "player_relationships", "knowledge",
+        "memories", "share_player_memories",
     ]
+
+    /// An object of relationships keyed by id, at `field`.
+    private static func relationships(
+        _ root: [String: JSONValue], _ field: String, reader: inout StrandReader
+    ) -> [String: Relationship] {
+        var relationships: [String: Relationship] = [:]
+        guard let members = reader.object(root[field], at: field) else { return [:] }
+        if members.count > StrandLimits.entries {
+            reader.fail(field, "must have at most \(StrandLimits.entries) entries")
+        }
+        for (otherID, value) in members {
+            let path = "\(field).\(otherID)"
+            if otherID.isEmpty || otherID.count > StrandLimits.shortText {
+                reader.fail(path, "keys must be ids of 1 to \(StrandLimits.shortText) characters")
+            }
+            if let relationship = Relationship(value, at: path, reader: &reader) {
+                relationships[otherID] = relationship
+            }
+        }
+        return relationships
+    }
 
     private static func checkUniqueIDs(_ ids: [String], in path: String, reader: inout StrandReader) {
         var seen: Set<String> = []
@@ -211,6 +220,7 @@ extension LifeStrand {
             ]),
             "current_status": currentStatus.json,
             "relationships": .object(relationships.mapValues(\.json)),
+            "player_relationships": playerRelationships.isEmpty ? nil : .object(playerRelationships.mapValues(\.json)),
             "knowledge": .array(knowledge.map(\.json)),
             "memories": .array(memories.map(\.json)),
             "share_player_memories": sharesPlayerMemories ? .bool(true) : nil,

@@ -8,8 +8,13 @@ public struct LifeStrand: Sendable, Equatable {
     public var background: Background
     public var personality: Personality
     public var currentStatus: CurrentStatus
-    /// Keyed by the other party's id (another NPC's id, a player's id, …).
+    /// The NPC's ties to the characters of its world, keyed by the designer's ids for them (another NPC's
+    /// id, a name). Every player may read them.
     public var relationships: [String: Relationship]
+    /// `player_relationships`: the NPC's relationship with each player it has talked with, keyed by the
+    /// player's user id. A namespace of its own, so a player whose id is `marta` is never taken for the
+    /// NPC's friend Marta; each entry is visible to its player and staff only.
+    public var playerRelationships: [String: Relationship]
     public var knowledge: [KnowledgeItem]
     public var memories: [Memory]
     /// `share_player_memories`: whether what one player tells the NPC may come to mind in another
@@ -20,14 +25,15 @@ public struct LifeStrand: Sendable, Equatable {
     public init(
         name: String, background: Background = .init(), personality: Personality = .init(),
         currentStatus: CurrentStatus = .init(), relationships: [String: Relationship] = [:],
-        knowledge: [KnowledgeItem] = [], memories: [Memory] = [], sharesPlayerMemories: Bool = false,
-        extra: [String: JSONValue] = [:]
+        playerRelationships: [String: Relationship] = [:], knowledge: [KnowledgeItem] = [], memories: [Memory] = [],
+        sharesPlayerMemories: Bool = false, extra: [String: JSONValue] = [:]
     ) {
         self.name = name
         self.background = background
         self.personality = personality
         self.currentStatus = currentStatus
         self.relationships = relationships
+        self.playerRelationships = playerRelationships
         self.knowledge = knowledge
         self.memories = memories
         self.sharesPlayerMemories = sharesPlayerMemories

@@ -129,10 +129,13 @@ public final class ChatService: Sendable {
                 conversationID: id, role: .user, content: content, promptContent: context.messages.last?.content)
             try await conversations.append(message)
             try await conversations.recordRecall(npcID: npc.id, memoryIDs: context.memories.map(\.memory.id), at: Date())
-            let request = GenerationRequest(
+            var request = GenerationRequest(
                 prompt: .chat(context.messages.map { ChatMessage(role: .init($0.role), content: $0.content) }),
                 conversationID: id.lowercased, parameters: settings.sampling, maxTokens: settings.replyTokens,
                 stop: ["\n\(conversation.userID):", "\nUser:", "\nPlayer:"])
+            // Another player's cached conversation with this NPC may stand in for the persona only.
+            request.cacheOwner = "player:\(conversation.userID)"
+            request.sharedPrefix = .chat([ChatMessage(role: .system, content: context.sharedSystemText)])
             let events = try await models.generate("chat", request)
             logger.debug(
                 "reply started",

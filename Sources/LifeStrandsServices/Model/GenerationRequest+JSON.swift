@@ -38,24 +38,28 @@ extension GenerationRequest {
             }
         }
 
+        func chat(_ elements: [JSONValue], at path: String) -> [ChatMessage] {
+            var messages: [ChatMessage] = []
+            for (index, element) in elements.enumerated() {
+                guard let role = element["role"]?.stringValue.flatMap(ChatMessage.Role.init(rawValue:)) else {
+                    fail("\(path)[\(index)].role", "must be one of system, user, assistant")
+                    continue
+                }
+                guard let content = element["content"]?.stringValue else {
+                    fail("\(path)[\(index)].content", "must be a string")
+                    continue
+                }
+                messages.append(ChatMessage(role: role, content: content))
+            }
+            return messages
+        }
+
         var prompt: Prompt?
         switch (body["prompt"], body["messages"]) {
         case (.string(let text)?, nil) where !text.isEmpty:
             prompt = .text(text)
         case (nil, .array(let elements)?) where !elements.isEmpty:
-            var messages: [ChatMessage] = []
-            for (index, element) in elements.enumerated() {
-                guard let role = element["role"]?.stringValue.flatMap(ChatMessage.Role.init(rawValue:)) else {
-                    fail("messages[\(index)].role", "must be one of system, user, assistant")
-                    continue
-                }
-                guard let content = element["content"]?.stringValue else {
-                    fail("messages[\(index)].content", "must be a string")
-                    continue
-                }
-                messages.append(ChatMessage(role: role, content: content))
-            }
-            prompt = .chat(messages)
+            prompt = .chat(chat(elements, at: "messages"))
         default:
             fail("prompt", "give either prompt (a non-empty string) or messages (a non-empty array of {role, content})")
         }
@@ -105,11 +109,26 @@ extension GenerationRequest {
         default: fail("reuse_cache", "must be true or false")
         }
 
+        var cacheOwner: String?
+        switch body["cache_owner"] {
+        case nil, .null?: break
+        case .string(let owner)? where !owner.isEmpty && owner.count <= 200: cacheOwner = owner
+        default: fail("cache_owner", "must be a string of 1 to 200 characters")
+        }
+        var sharedPrefix: Prompt?
+        switch body["shared_prefix"] {
+        case nil, .null?: break
+        case .array(let elements)? where !elements.isEmpty: sharedPrefix = .chat(chat(elements, at: "shared_prefix"))
+        default: fail("shared_prefix", "must be a non-empty array of {role, content}, the start of messages")
+        }
+
         guard issues.isEmpty, let prompt else { throw RequestValidationError(issues: issues) }
         self.init(
             prompt: prompt, constraint: constraint, conversationID: conversationID, parameters: parameters,
             maxTokens: maxTokens, stop: stop)
         self.reuseCache = reuseCache
+        self.cacheOwner = cacheOwner
+        self.sharedPrefix = sharedPrefix
     }
 }
 
@@ -134,6 +153,10 @@ extension GenerationRequest {
         case nil: break
         }
         if let conversationID { body["conversation_id"] = .string(conversationID) }
+        if let cacheOwner { body["cache_owner"] = .string(cacheOwner) }
+        if case .chat(let messages)? = sharedPrefix {
+            body["shared_prefix"] = .array(messages.map { ["role": .string($0.role.rawValue), "content": .string($0.content)] })
+        }
         return .object(body)
     }
 }

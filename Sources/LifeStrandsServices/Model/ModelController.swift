@@ -103,9 +103,16 @@ struct ModelController {
         let service = try service()
         let body = try await request.jsonBody(limit: maxBodyBytes)
         var generation = try GenerationRequest(json: body)
-        // A conversation id names a cache only within its caller's own: nobody can probe another's prompt.
+        // A conversation id names a cache only within its caller's own, and a prompt reuses nothing of
+        // another caller's cache: nobody can probe another's prompt. Only a service (the chat service, a
+        // game server) may say which player's words a prompt holds and what of it is public.
         let caller = try context.caller()
-        generation.conversationID = generation.conversationID.map { "api:\(caller.role.rawValue):\(caller.subject):\($0)" }
+        let own = "api:\(caller.role.rawValue):\(caller.subject)"
+        generation.conversationID = generation.conversationID.map { "\(own):\($0)" }
+        if caller.role != .service || generation.cacheOwner == nil {
+            generation.cacheOwner = own
+            generation.sharedPrefix = nil
+        }
         let model = body["model"]?.stringValue ?? "chat"
         // The head waits for the first event, so a request that is never admitted (it waited too long,
         // or the grammar allows no first token) gets its own status rather than a 200 with an error line.

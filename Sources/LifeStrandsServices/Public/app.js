@@ -208,7 +208,7 @@ function renderProfile() {
     chip.textContent = trait;
     return chip;
   }));
-  renderRelationship(strand.relationships?.[state.userID]);
+  renderRelationship(strand.player_relationships?.[state.userID]);
 }
 
 function renderStatus(status, changed) {

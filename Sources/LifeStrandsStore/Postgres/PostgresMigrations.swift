@@ -1,3 +1,8 @@
+import Foundation
+import LifeStrands
+import Logging
+import PostgresNIO
+
 /// The PostgreSQL schema, one frozen migration per version: never edit a shipped one, add the next.
 /// It holds what the SQLite schema holds, in PostgreSQL's types (uuid, timestamptz, jsonb).
 enum PostgresMigrations {
@@ -5,7 +10,10 @@ enum PostgresMigrations {
         let version: Int
         let name: String
         /// One statement each: the extended protocol runs one at a time.
-        let statements: [String]
+        var statements: [String] = []
+        /// A change to the data that SQL alone would write a second time, after `statements`, in the same
+        /// transaction.
+        var transform: (@Sendable (PostgresConnection, Logger) async throws -> Void)?
     }
 
     /// `pg_advisory_lock`'s key for migrations ("lifestr" in ASCII).
@@ -146,5 +154,33 @@ enum PostgresMigrations {
                 "CREATE INDEX strand_text_npc ON strand_text (npc_id)",
                 "CREATE INDEX strand_text_words ON strand_text USING gin (words)",
             ]),
+        Migration(version: 4, name: "player-relationships", transform: movePlayerRelationships),
     ]
+
+    /// Players' relationships out of `relationships` into their own namespace, in the current strands and
+    /// every revision (`PlayerRelationshipsMigration`, the rule SQLite's v8 applies too).
+    @Sendable static func movePlayerRelationships(_ connection: PostgresConnection, logger: Logger) async throws {
+        var players: [UUID: Set<String>] = [:]
+        for (npc, user) in try await connection.query("SELECT DISTINCT npc_id, user_id FROM conversation", logger: logger)
+            .allRows().decoded((UUID, String).self)
+        {
+            players[npc, default: []].insert(user)
+        }
+        for (npc, text) in try await connection.query("SELECT id, strand::text FROM npc", logger: logger).allRows()
+            .decoded((UUID, String).self)
+        {
+            guard let moved = PlayerRelationshipsMigration.migrated(try JSONParser.parse(text), players: players[npc, default: []])
+            else { continue }
+            try await connection.query("UPDATE npc SET strand = \(moved.jsonText)::jsonb WHERE id = \(npc)", logger: logger)
+        }
+        for (npc, revision, text) in try await connection.query(
+            "SELECT npc_id, revision, strand::text FROM npc_revision", logger: logger
+        ).allRows().decoded((UUID, Int, String).self) {
+            guard let moved = PlayerRelationshipsMigration.migrated(try JSONParser.parse(text), players: players[npc, default: []])
+            else { continue }
+            try await connection.query(
+                "UPDATE npc_revision SET strand = \(moved.jsonText)::jsonb WHERE npc_id = \(npc) AND revision = \(revision)",
+                logger: logger)
+        }
+    }
 }

@@ -85,6 +85,7 @@ public struct PostgresStore: Sendable {
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                try await migration.transform?(connection, logger)
                 try await connection.query(
                     "INSERT INTO schema_migration (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
             }

@@ -137,6 +137,21 @@ enum SQLiteMigrations {
         migrator.registerMigration("v7-summary-request-id") { db in
             try db.execute(sql: "ALTER TABLE summary_job ADD COLUMN request_id TEXT")
         }
+        migrator.registerMigration("v8-player-relationships") { db in
+            var players: [String: Set<String>] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT DISTINCT npc_id, user_id FROM conversation") {
+                players[row["npc_id"], default: []].insert(row["user_id"])
+            }
+            // The current strands and every revision, so a restore brings back no mixed namespace.
+            for (table, npcColumn) in [("npc", "id"), ("npc_revision", "npc_id")] {
+                for row in try Row.fetchAll(db, sql: "SELECT rowid AS row, \(npcColumn) AS npc, strand FROM \(table)") {
+                    let strand = try JSONParser.parse(row["strand"] as String)
+                    guard let moved = PlayerRelationshipsMigration.migrated(strand, players: players[row["npc"], default: []])
+                    else { continue }
+                    try db.execute(sql: "UPDATE \(table) SET strand = ? WHERE rowid = ?", arguments: [moved.jsonText, row["row"] as Int64])
+                }
+            }
+        }
         return migrator
     }
 }

@@ -19,6 +19,12 @@ struct BatchScheduler {
         var tokens: [Int32]
         /// Whether the prompt may reuse a sequence's cached prefix.
         var reuse = true
+        /// Whose words the prompt holds (a player, a caller of the model API); nil for the server's own.
+        var owner: String?
+        /// How many of the prompt's first tokens are public (an NPC's persona): a cache another owner left
+        /// is reused up to here at most, so what it reuses, and how fast the reply comes, says nothing of
+        /// the other owner's words.
+        var shareableTokens = Int.max
         /// Whether each evaluated prompt token's logits are wanted, to score the prompt token after it.
         var scoresPrompt = false
     }
@@ -58,6 +64,8 @@ struct BatchScheduler {
 
     struct Slot: Equatable {
         var conversation: String?
+        /// The owner of the request that last filled it.
+        var owner: String?
         /// Tokens whose KV the sequence holds, in position order.
         var cached: [Int32] = []
         var request: RequestID?
@@ -214,7 +222,7 @@ struct BatchScheduler {
             for request in waiting {
                 let continues = idle.contains { index in
                     (request.conversation != nil && slots[index].conversation == request.conversation)
-                        || (request.reuse && Self.commonPrefixLength(slots[index].cached, request.tokens) >= request.tokens.count - 1)
+                        || (request.reuse && reusable(slots[index], for: request) >= request.tokens.count - 1)
                 }
                 if continues { continuing.append(request) } else { others.append(request) }
             }
@@ -225,11 +233,11 @@ struct BatchScheduler {
             var slot = slots[sequence]
             // At least one prompt token is always evaluated: its logits give the first new token.
             let limit = request.tokens.count - 1
-            var keep = request.reuse ? min(Self.commonPrefixLength(slot.cached, request.tokens), limit) : 0
+            var keep = request.reuse ? min(reusable(slot, for: request), limit) : 0
             // Another sequence may hold a longer prefix of this prompt: copying its cache beats evaluating.
             if request.reuse,
                 let (source, shared) = slots.indices.filter({ $0 != sequence })
-                    .map({ ($0, min(Self.commonPrefixLength(slots[$0].cached, request.tokens), limit)) })
+                    .map({ ($0, min(reusable(slots[$0], for: request), limit)) })
                     .max(by: { $0.1 < $1.1 }),
                 shared >= keep + Self.minimumSharedPrefix
             {
@@ -243,6 +251,7 @@ struct BatchScheduler {
             }
             clock += 1
             slot.conversation = request.conversation
+            slot.owner = request.owner
             slot.request = request.id
             slot.lastUsed = clock
             slots[sequence] = slot
@@ -266,11 +275,18 @@ struct BatchScheduler {
         }
         if request.reuse {
             let oldestFirst = newestFirst.reversed()
-            let shared = oldestFirst.map { ($0, Self.commonPrefixLength(slots[$0].cached, request.tokens)) }
+            let shared = oldestFirst.map { ($0, reusable(slots[$0], for: request)) }
             if let best = shared.max(by: { $0.1 < $1.1 }), best.1 >= Self.minimumSharedPrefix { return best.0 }
         }
         if let empty = idle.first(where: { slots[$0].cached.isEmpty }) { return empty }
         return newestFirst.last
+    }
+
+    /// How much of `slot`'s cache `request` may reuse: the common prefix, and of another owner's cache no
+    /// more than the request's public part.
+    private func reusable(_ slot: Slot, for request: Request) -> Int {
+        let common = Self.commonPrefixLength(slot.cached, request.tokens)
+        return slot.owner == request.owner ? common : min(common, request.shareableTokens)
     }
 
     /// Shorter shared prefixes are not worth evicting another conversation's cache for.

@@ -116,6 +116,10 @@ public final class GenerationEngine: Sendable {
         -> AsyncThrowingStream<GenerationEvent, any Error>
     {
         let tokens = try promptTokens(for: request)
+        var shareable = request.cacheOwner == nil ? Int.max : 0
+        if request.cacheOwner != nil, let shared = request.sharedPrefix {
+            shareable = BatchScheduler.commonPrefixLength(try self.tokens(of: shared), tokens)
+        }
         guard request.maxTokens >= 1 else { throw .invalidParameter("max_tokens", "must be at least 1") }
         guard request.stop.count <= GenerationRequest.maxStopStrings,
             request.stop.allSatisfy({ (1...GenerationRequest.maxStopStringBytes).contains($0.utf8.count) })
@@ -151,8 +155,8 @@ public final class GenerationEngine: Sendable {
         inbox.post(
             .submit(
                 EngineSubmission(
-                    id: id, request: request, tokens: tokens, grammar: grammar, continuation: continuation,
-                    submittedAt: .now)))
+                    id: id, request: request, tokens: tokens, shareableTokens: shareable, grammar: grammar,
+                    continuation: continuation, submittedAt: .now)))
         return stream
     }
 
@@ -174,13 +178,16 @@ public final class GenerationEngine: Sendable {
     /// scaffolding is read as special tokens; a raw text prompt is the caller's own, so its special-token
     /// text is read as the tokens.
     public func promptTokens(for request: GenerationRequest) throws(LlamaError) -> [Int32] {
-        let tokens =
-            switch request.prompt {
-            case .text(let text): try model.tokenize(text, addSpecial: true, parseSpecial: true)
-            case .chat(let messages): try model.chatTokens(messages)
-            }
+        let tokens = try tokens(of: request.prompt)
         guard !tokens.isEmpty else { throw .invalidParameter("prompt", "must not be empty") }
         return tokens
+    }
+
+    private func tokens(of prompt: GenerationRequest.Prompt) throws(LlamaError) -> [Int32] {
+        switch prompt {
+        case .text(let text): try model.tokenize(text, addSpecial: true, parseSpecial: true)
+        case .chat(let messages): try model.chatTokens(messages)
+        }
     }
 }
 
@@ -197,6 +204,8 @@ struct EngineSubmission: Sendable {
     let id: RequestID
     let request: GenerationRequest
     let tokens: [Int32]
+    /// How many of `tokens` another owner's cache may supply (`GenerationRequest.sharedPrefix`).
+    let shareableTokens: Int
     let grammar: String?
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let submittedAt: ContinuousClock.Instant

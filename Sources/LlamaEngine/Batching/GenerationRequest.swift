@@ -23,6 +23,14 @@ public struct GenerationRequest: Sendable, Hashable {
     public var stop: [String]
     /// Whether cached KV from earlier turns may stand in for evaluating the prompt (off for measuring).
     public var reuseCache = true
+    /// Whose words the prompt holds (a player, a caller of the model API), or nil for the server's own.
+    /// Another owner's cached KV is reused only as far as `sharedPrefix` reaches, so neither
+    /// `cachedTokens` nor the time to the first token tells one owner anything of another's words.
+    public var cacheOwner: String?
+    /// The part of the prompt that is no one's secret (an NPC's persona, as a prompt of its own): the
+    /// common prefix of its tokens and the prompt's is what another owner's cache may supply. Nil with an
+    /// owner: nothing of another owner's cache is reused.
+    public var sharedPrefix: Prompt?
     /// How many of the most likely tokens to record at each generated position (0: none); they come back
     /// in `GenerationStats.alternatives`.
     public var topLogprobs = 0

@@ -78,7 +78,8 @@ final class GenerationWorker {
             scheduler.submit(
                 .init(
                     id: submission.id, conversation: submission.request.conversationID, tokens: submission.tokens,
-                    reuse: submission.request.reuseCache, scoresPrompt: submission.request.scoresPrompt))
+                    reuse: submission.request.reuseCache, owner: submission.request.cacheOwner,
+                    shareableTokens: submission.shareableTokens, scoresPrompt: submission.request.scoresPrompt))
         } catch {
             submission.continuation.finish(throwing: error)
         }
