@@ -380,6 +380,45 @@ import TestSupport
         }
     }
 
+    /// With the defaults, three player tokens could hold every place for the idle timeout. Full, a start
+    /// takes the place of an idle session of whoever holds the most, while they hold two more than the
+    /// newcomer; once everyone holds about as many, the answer is 429.
+    @Test func aFewPlayersCannotHoldEveryPlace() async throws {
+        let secured = try await Secured(configure: {
+            $0.maxConcurrentConversations = 4
+            $0.maxConversationsPerPlayer = 3
+            $0.conversationReclaimIdleSeconds = 1
+        })
+        let cid = try await secured.authority.sign(role: .player, subject: "cid", lifetime: .seconds(600))
+        let dan = try await secured.authority.sign(role: .player, subject: "dan", lifetime: .seconds(600))
+        try await secured.app.test { client in
+            let npcID = try #require(
+                try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON, token: secured.admin)["npc_id"])
+            func start(_ token: String) async throws -> JSONResponse {
+                try await client.call(.post, "/api/conversations/start", json: ["npc_id": npcID], token: token)
+            }
+            var tess: [String] = []
+            for _ in 0..<3 { tess.append(try #require(try await start(secured.tess)["session_id"]?.stringValue)) }
+            #expect(try await start(secured.bram).status == .created)
+            // Freshly started sessions are not idle yet: full is full.
+            let early = try await start(cid)
+            #expect(early.status == .tooManyRequests && early.error?["code"] == "too_many_conversations")
+            // Idle past the setting (backdated rather than waited for), tess's oldest makes room for cid.
+            try await secured.app.backdate(tess, by: 5)
+            #expect(try await start(cid).status == .created)
+            let reclaimed = try await client.call(.get, "/api/conversations/\(tess[0])", token: secured.tess)
+            #expect(reclaimed["state"] == "ended" && reclaimed["end_reason"] == "reclaimed", "\(reclaimed.body)")
+            // tess (2) holds two more than dan (0): her next idle one goes. Then all hold 1 or 2: 429.
+            #expect(try await start(dan).status == .created)
+            let full = try await client.call(
+                .post, "/api/conversations/start", json: ["npc_id": npcID, "user_id": "eve"], token: secured.service)
+            #expect(full.status == .tooManyRequests, "\(full.body)")
+            let open = try await client.call(.get, "/api/conversations?limit=10", token: secured.admin)["conversations"]?
+                .arrayValue?.filter { $0["state"] == "active" }.compactMap { $0["user_id"]?.stringValue }.sorted()
+            #expect(open == ["bram", "cid", "dan", "tess"], "\(open ?? [])")
+        }
+    }
+
     @Test func userIDsHaveACharsetAndAByteLimit() async throws {
         try await TestApp().test { client in
             let npcID = try await client.createNPC(Fixtures.elenaJSON)

@@ -33,6 +33,17 @@ struct TestApp {
         application = Application(router: router)
     }
 
+    /// Moves these sessions' last activity `seconds` into the past, as if nobody had spoken since.
+    func backdate(_ sessions: [String], by seconds: Double) async throws {
+        try await database.write { db in
+            for id in sessions {
+                try db.execute(
+                    sql: "UPDATE conversation SET last_activity_at = ? WHERE id = ?",
+                    arguments: [Date() - seconds, id.lowercased()])
+            }
+        }
+    }
+
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         try await application.test(.router, body)
     }

@@ -90,6 +90,21 @@ import TestSupport
         #expect(ended.map(\.id) == [idle.id])
         #expect(ended.first?.endReason == .timeout)
         #expect(try await conversations.conversation(busy.id).state == .active)
+        #expect(try await conversations.active().map(\.id) == [busy.id])
+    }
+
+    @Test(arguments: StoreBackend.underTest) func activeSessionsComeLongestIdleFirst(_ backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let older = try await conversations.start(npcID: npc.id, userID: "a", activeLimit: 8, at: start)
+        let newer = try await conversations.start(npcID: npc.id, userID: "b", activeLimit: 8, at: start + 10)
+        let gone = try await conversations.start(npcID: npc.id, userID: "c", activeLimit: 8, at: start + 20)
+        _ = try await conversations.end(gone.id, reason: .reclaimed, at: start + 30)
+        #expect(try await conversations.active().map(\.id) == [older.id, newer.id])
+        try await conversations.append(.init(conversationID: older.id, role: .user, content: "back again", createdAt: start + 40))
+        #expect(try await conversations.active().map(\.id) == [newer.id, older.id])
+        #expect(try await conversations.conversation(gone.id).endReason == .reclaimed)
     }
 
     @Test(arguments: StoreBackend.underTest) func listingFiltersByPlayerAndNPCNewestFirst(_ backend: StoreBackend) async throws {

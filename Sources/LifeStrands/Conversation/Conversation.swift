@@ -13,6 +13,9 @@ public struct Conversation: Sendable, Equatable, Identifiable {
         case ended
         /// Nobody spoke for `CONVERSATION_TIMEOUT_MINUTES`.
         case timeout
+        /// The server was full, and a player without a session took the place of this idle one, whose
+        /// player held more (`CONVERSATION_RECLAIM_IDLE_SECONDS`).
+        case reclaimed
     }
 
     public var id: UUID

@@ -161,7 +161,8 @@ public func buildRouter(
         let chat = ChatService(
             npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: chatRecall,
             settings: .init(
-                activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer),
+                activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer,
+                reclaimIdle: configuration.conversationReclaimIdleSeconds > 0 ? .seconds(configuration.conversationReclaimIdleSeconds) : nil),
             logger: logger, lifecycle: dependencies.lifecycle)
         ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
             .addRoutes(to: router.group("api/conversations"))

@@ -14,18 +14,22 @@ public final class ChatService: Sendable {
         /// Sessions one player may have open at once (`MAX_CONVERSATIONS_PER_PLAYER`), so that one player
         /// can't take every place.
         public var playerLimit: Int
+        /// How long a session must have been idle before, with the server full, a player holding fewer
+        /// sessions may take its place (`CONVERSATION_RECLAIM_IDLE_SECONDS`); nil: never.
+        public var reclaimIdle: Duration?
         /// Tokens one reply may take; the prompt gets the rest of the conversation's window.
         public var replyTokens: Int
         public var sampling: SamplingParameters
         public var context: ContextBuilder
 
         public init(
-            activeLimit: Int = 8, playerLimit: Int? = nil, replyTokens: Int = 160,
+            activeLimit: Int = 8, playerLimit: Int? = nil, reclaimIdle: Duration? = nil, replyTokens: Int = 160,
             sampling: SamplingParameters = .init(temperature: 0.7, topK: 40, topP: 0.9, minP: 0.05, repetitionPenalty: 1.1),
             context: ContextBuilder = .init()
         ) {
             self.activeLimit = activeLimit
             self.playerLimit = min(playerLimit ?? activeLimit, activeLimit)
+            self.reclaimIdle = reclaimIdle
             self.replyTokens = replyTokens
             self.sampling = sampling
             self.context = context
@@ -62,12 +66,37 @@ public final class ChatService: Sendable {
     ///   `AccessDenied` when `caller` is another player.
     public func start(npcID: UUID, userID: String, as caller: Principal) async throws -> Conversation {
         guard caller.mayActFor(userID) else { throw AccessDenied(reason: "a player starts conversations only as themselves") }
-        let conversation = try await conversations.start(
-            npcID: npcID, userID: userID, activeLimit: settings.activeLimit, playerLimit: settings.playerLimit, at: Date())
+        let conversation: Conversation
+        do {
+            conversation = try await conversations.start(
+                npcID: npcID, userID: userID, activeLimit: settings.activeLimit, playerLimit: settings.playerLimit, at: Date())
+        } catch ConversationError.tooManyActive(let limit) {
+            // Full: a few players must not hold every place. An idle session of whoever holds the most
+            // makes room, once; otherwise the caller is told to come back.
+            guard let idle = settings.reclaimIdle,
+                let victim = Self.reclaimable(try await conversations.active(), for: userID, idleBefore: Date() - idle.seconds)
+            else { throw ConversationError.tooManyActive(limit: limit) }
+            _ = try await conversations.end(victim.id, reason: .reclaimed, at: Date(), requestID: RequestID.current)
+            logger.info(
+                "an idle conversation was ended to make room for another player",
+                metadata: ["ls_conversation_id": "\(victim.id.lowercased)", "ls_user_id": "\(victim.userID)"])
+            conversation = try await conversations.start(
+                npcID: npcID, userID: userID, activeLimit: settings.activeLimit, playerLimit: settings.playerLimit, at: Date())
+        }
         logger.debug(
             "conversation started",
             metadata: ["ls_conversation_id": "\(conversation.id.lowercased)", "ls_npc_id": "\(npcID.lowercased)"])
         return conversation
+    }
+
+    /// With the server full, the session `userID` may take the place of: one idle since before `cutoff`, of
+    /// the player holding the most sessions, provided they hold at least two more than `userID` (so two
+    /// players never take places back and forth), the longest idle first. `active` is longest idle first.
+    static func reclaimable(_ active: [Conversation], for userID: String, idleBefore cutoff: Date) -> Conversation? {
+        let held = Dictionary(grouping: active, by: \.userID).mapValues(\.count)
+        let mine = held[userID] ?? 0
+        guard let (holder, count) = held.max(by: { ($0.value, $1.key) < ($1.value, $0.key) }), count >= mine + 2 else { return nil }
+        return active.first { $0.userID == holder && $0.lastActivityAt < cutoff }
     }
 
     /// Ends a session (an ended one stays as it was); its summary job keeps the current request's id.

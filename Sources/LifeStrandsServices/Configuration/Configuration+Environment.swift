@@ -81,6 +81,8 @@ extension Configuration {
             try reader.integer("MAX_CONCURRENT_CONVERSATIONS", in: 1...1024) ?? configuration.maxConcurrentConversations
         configuration.conversationTimeoutMinutes =
             try reader.integer("CONVERSATION_TIMEOUT_MINUTES", in: 1...10_080) ?? configuration.conversationTimeoutMinutes
+        configuration.conversationReclaimIdleSeconds =
+            try reader.integer("CONVERSATION_RECLAIM_IDLE_SECONDS", in: 0...86_400) ?? configuration.conversationReclaimIdleSeconds
         configuration.memoryMaxPerNPC = try reader.integer("MEMORY_MAX_PER_NPC", in: 1...10_000) ?? configuration.memoryMaxPerNPC
         configuration.jwtSecret = try reader.string("JWT_SECRET")
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {

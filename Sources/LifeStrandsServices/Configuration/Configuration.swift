@@ -48,6 +48,9 @@ public struct Configuration: Sendable, Equatable {
     public var summaryJobLeaseSeconds = 600
     public var maxConcurrentConversations = 8
     public var conversationTimeoutMinutes = 30
+    /// Seconds a session must be idle before, with the server full, a player holding fewer sessions may take
+    /// its place; 0: never.
+    public var conversationReclaimIdleSeconds = 120
     public var memoryMaxPerNPC = 50
     /// HS256 secret for access tokens; set, every non-public route needs a token.
     public var jwtSecret: String?

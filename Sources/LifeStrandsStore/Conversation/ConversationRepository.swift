@@ -13,6 +13,8 @@ public protocol ConversationRepository: Sendable {
     func messages(of id: UUID) async throws -> [ConversationMessage]
     /// Sessions open now, of every player.
     func activeCount() async throws -> Int
+    /// The sessions open now, longest idle first.
+    func active() async throws -> [Conversation]
     /// Conversations, newest first, filtered by player and NPC.
     func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation]
     /// Appends a message and marks the session active now. A player's message needs an active session

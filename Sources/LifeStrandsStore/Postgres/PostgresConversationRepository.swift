@@ -68,6 +68,14 @@ public struct PostgresConversationRepository: ConversationRepository {
         }
     }
 
+    public func active() async throws -> [Conversation] {
+        try await store.read { connection in
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "\(Self.select) WHERE state = 'active' ORDER BY last_activity_at"), logger: .postgresQuiet
+            ).allRows().decoded(Self.Row.self).map(Self.conversation)
+        }
+    }
+
     public func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation] {
         var filter = PostgresFilter()
         if let userID { filter.add("user_id = ?", userID) }

@@ -63,6 +63,12 @@ public struct SQLiteConversationRepository: ConversationRepository {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active'") ?? 0 }
     }
 
+    public func active() async throws -> [Conversation] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "\(Self.select) WHERE state = 'active' ORDER BY last_activity_at").map(Self.conversation)
+        }
+    }
+
     public func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation] {
         try await database.read { db in
             var conditions: [String] = []
