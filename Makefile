@@ -106,8 +106,6 @@ model-switch: build
 model-reload: build
 	@$(BIN) model reload $(type)
 
-# Side by side with llama.cpp's own tools and server and llama-cpp-python's server (built into the cache
-# on first use, for comparison only); prints a table and writes docs/benchmarks.md.
 # Which model fills the conversation-analysis schema better (docs/summary-model.md).
 bench-summary: release
 	python3 scripts/bench_summary.py --lifestrands .build/release/lifestrands --markdown docs/summary-model.md
@@ -123,11 +121,15 @@ bench-memory: release
 bench-vectors: release
 	bash scripts/bench-vectors.sh $(if $(count),--count $(count))
 
+# Side by side with llama.cpp's own tools and server and llama-cpp-python's server (built into the cache
+# on first use, for comparison only); prints tables, writes them to docs/benchmarks.md and says how long it took.
+# quick=1: the conversation workloads only (8 players, 50 players with 5 NPCs, summaries beside chat), ours
+# against llama-server -np 8, in under 10 minutes.
 bench-model: release
-	@bash scripts/bench-setup.sh
+	@bash scripts/bench-setup.sh $(if $(quick),--quick)
 	python3 scripts/bench_model.py --lifestrands .build/release/lifestrands \
-		--tools $(LIFESTRANDS_CACHE)/bench-llama-$(LLAMA_CPP_PYTHON_VERSION)/bin \
-		--python $(LIFESTRANDS_CACHE)/bench-python-$(LLAMA_CPP_PYTHON_VERSION)/bin/python \
+		--tools $(LIFESTRANDS_CACHE)/$(if $(quick),llama-server,bench-llama)-$(LLAMA_CPP_PYTHON_VERSION)/bin \
+		--python $(LIFESTRANDS_CACHE)/bench-python-$(LLAMA_CPP_PYTHON_VERSION)/bin/python $(if $(quick),--quick) \
 		--model $(LIFESTRANDS_CACHE)/models/SmolLM2-135M-Instruct.Q4_1.gguf --markdown docs/benchmarks.md
 
 # A bounded loopback load test against a release server: 50 players, 3 streamed turns each, 5 ending part way

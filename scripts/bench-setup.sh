@@ -10,6 +10,11 @@ TOOLS="$CACHE/bench-llama-$LLAMA_CPP_PYTHON_VERSION"
 VENV="$CACHE/bench-python-$LLAMA_CPP_PYTHON_VERSION"
 say() { printf '==> %s\n' "$*"; }
 
+if [ "${1:-}" = "--quick" ]; then
+  # llama-server alone, where `setup.sh --test` builds it too: the quick run compares with nothing else.
+  bash "$(dirname "$0")/build-llama-tools.sh" "$CACHE/llama-server-$LLAMA_CPP_PYTHON_VERSION" llama-server
+  exit 0
+fi
 bash "$(dirname "$0")/build-llama-tools.sh" "$TOOLS" llama-bench llama-batched-bench llama-server
 
 if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then

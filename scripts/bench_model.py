@@ -9,6 +9,8 @@ import argparse
 import http.client
 import json
 import os
+import queue
+import random
 import re
 import signal
 import statistics
@@ -59,10 +61,19 @@ def post_stream(port, path, body, on_line, timeout=600):
     connection.close()
 
 
-def chat_ours(port, messages, max_tokens, conversation=None, reuse=True):
-    """One generation on our service: (time to first token, generated tokens, seconds)."""
+class Reply(tuple):
+    """(time to first token, generated tokens, seconds), and the prompt's tokens and how many of them came
+    from a cache (None where the server does not say)."""
+    def __new__(cls, first, tokens, seconds, prompt=None, cached=None):
+        reply = super().__new__(cls, (first, tokens, seconds))
+        reply.prompt, reply.cached = prompt, cached
+        return reply
+
+
+def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=None):
+    """One generation on our service."""
     started = time.perf_counter()
-    state = {"first": None, "tokens": 0}
+    state = {"first": None, "tokens": 0, "prompt": None, "cached": None}
 
     def on_line(line):
         event = json.loads(line)
@@ -70,19 +81,23 @@ def chat_ours(port, messages, max_tokens, conversation=None, reuse=True):
             state["first"] = time.perf_counter() - started
         if event.get("done"):
             state["tokens"] = event["generated_tokens"]
+            state["prompt"], state["cached"] = event.get("prompt_tokens"), event.get("cached_tokens")
         if "error" in event:
             raise RuntimeError(event["error"])
     body = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "reuse_cache": reuse}
     if conversation:
         body["conversation_id"] = conversation
+    if model:
+        body["model"] = model
     post_stream(port, "/api/models/generate", body, on_line)
-    return state["first"] or 0.0, state["tokens"], time.perf_counter() - started
+    return Reply(state["first"] or 0.0, state["tokens"], time.perf_counter() - started, state["prompt"], state["cached"])
 
 
-def chat_openai(port, messages, max_tokens, conversation=None, reuse=True):
-    """One generation on an OpenAI-compatible server (llama-server, llama_cpp.server), streamed."""
+def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model=None):
+    """One generation on an OpenAI-compatible server (llama-server, llama_cpp.server), streamed. llama-server's
+    last chunk carries `timings`: prompt tokens evaluated (`prompt_n`) and taken from its cache (`cache_n`)."""
     started = time.perf_counter()
-    state = {"first": None, "tokens": 0}
+    state = {"first": None, "tokens": 0, "prompt": None, "cached": None}
 
     def on_line(line):
         if not line.startswith(b"data:"):
@@ -96,9 +111,13 @@ def chat_openai(port, messages, max_tokens, conversation=None, reuse=True):
                 if state["first"] is None:
                     state["first"] = time.perf_counter() - started
                 state["tokens"] += 1
+        timings = event.get("timings")
+        if timings and "prompt_n" in timings:
+            state["cached"] = timings.get("cache_n", 0)
+            state["prompt"] = timings["prompt_n"] + state["cached"]
     body = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "stream": True}
     post_stream(port, "/v1/chat/completions", body, on_line)
-    return state["first"] or 0.0, state["tokens"], time.perf_counter() - started
+    return Reply(state["first"] or 0.0, state["tokens"], time.perf_counter() - started, state["prompt"], state["cached"])
 
 
 class Server:
@@ -182,10 +201,11 @@ def growing_conversation(chat, port, turns, max_tokens, reuse):
 
 
 def game(chat, port, players, turns, max_tokens):
-    """`players` conversations, turns sent together round-robin: TTFTs per turn, and the wall time."""
-    histories = [[{"role": "system", "content": PERSONA}] for _ in range(players)]
-    ttfts = [[0.0] * players for _ in range(turns)]
+    """`players` conversations, turns sent together round-robin: TTFTs per turn, and the wall time. The persona
+    carries this run's stamp, so no server starts with it cached from an earlier workload."""
     stamp = time.time()
+    histories = [[{"role": "system", "content": f"[{stamp}] " + PERSONA}] for _ in range(players)]
+    ttfts = [[0.0] * players for _ in range(turns)]
     started = time.perf_counter()
     for turn in range(turns):
         def run(player):
@@ -202,6 +222,103 @@ def game(chat, port, players, turns, max_tokens):
     return ttfts, time.perf_counter() - started
 
 
+def crowd(chat, port, players, npcs, turns, max_tokens, workers, seed=7):
+    """The seed's scale: `players` conversations with `npcs` NPCs (player i talks to NPC i mod npcs), `turns`
+    turns each. Each round every player speaks once, in a shuffled order, `workers` requests at a time, so a
+    player comes back after dozens of others have spoken: more conversations than sequences. Returns one
+    record per reply and the wall time."""
+    stamp = time.time()
+    personas = [f"[{stamp}] Port Ashby, voice {npc}. " + PERSONA for npc in range(npcs)]
+    histories = [[{"role": "system", "content": personas[player % npcs]}] for player in range(players)]
+    records = []
+    lock = threading.Lock()
+    shuffler = random.Random(seed)
+    started = time.perf_counter()
+    for turn in range(turns):
+        order = list(range(players))
+        shuffler.shuffle(order)
+        pending = queue.Queue()
+        for player in order:
+            pending.put(player)
+
+        def work():
+            while True:
+                try:
+                    player = pending.get_nowait()
+                except queue.Empty:
+                    return
+                history = histories[player]
+                history.append({"role": "user", "content": QUESTIONS[(turn + player) % 10]})
+                reply = chat(port, list(history), max_tokens, f"crowd-{stamp}-{player}")
+                history.append({"role": "assistant", "content": f"Aye, player {player}. Turn {turn}, and the tide is turning."})
+                with lock:
+                    records.append({"player": player, "turn": turn, "ttft": reply[0], "tokens": reply[1],
+                                    "prompt": reply.prompt, "cached": reply.cached})
+        threads = [threading.Thread(target=work) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return records, time.perf_counter() - started
+
+
+def crowd_figures(records, wall):
+    """TTFT percentiles (turn 1, the last turn, all), tokens/s, prompt tokens evaluated ÷ prompt tokens, returning
+    turns that found their conversation's cache gone, and fairness (the worst player's mean TTFT ÷ the best's)."""
+    last = max(r["turn"] for r in records)
+    figures = {}
+    for name, chosen in [("turn 1", [r for r in records if r["turn"] == 0]),
+                         (f"turn {last + 1}", [r for r in records if r["turn"] == last]), ("all turns", records)]:
+        values = [r["ttft"] for r in chosen]
+        figures[name] = tuple(percentile(values, q) for q in (0.5, 0.95, 0.99))
+    figures["tok/s"] = sum(r["tokens"] for r in records) / wall
+    counted = [r for r in records if r["prompt"] is not None]
+    prompt = sum(r["prompt"] for r in counted)
+    figures["evaluated"] = (prompt - sum(r["cached"] for r in counted)) / prompt if prompt else float("nan")
+    # A returning turn "lost its cache" when under half of what the conversation's last prompt was came from a
+    # cache: that prompt had been evaluated, so it was evicted (and not restored) in between.
+    previous = {(r["player"], r["turn"]): r["prompt"] for r in counted}
+    returning = [r for r in counted if r["turn"] > 0 and previous.get((r["player"], r["turn"] - 1))]
+    figures["lost"] = (sum(1 for r in returning if r["cached"] < 0.5 * previous[(r["player"], r["turn"] - 1)]),
+                       len(returning)) if counted else None
+    means = {}
+    for r in records:
+        means.setdefault(r["player"], []).append(r["ttft"])
+    averages = [statistics.mean(v) for v in means.values()]
+    figures["fairness"] = max(averages) / min(averages) if min(averages) > 0 else float("nan")
+    figures["wall"] = wall
+    return figures
+
+
+ANALYSIS = (
+    "You analyse a finished conversation between a player and Tomas Varga, a boat captain. Write a summary in "
+    "two sentences, then list what Tomas should remember, what he learned, and how his trust in the player "
+    "changed, each with the line it comes from.\n\n")
+
+
+def summaries_beside(chat, port, players, turns, max_tokens, jobs, summary_model):
+    """`players` chatting while `jobs` finished conversations are analysed one after another on the same model
+    and cores (ours: the summary model's role; llama-server: its one model). Returns the chat TTFTs (all
+    turns) and each analysis's latency."""
+    results = {}
+
+    def analyse():
+        latencies = []
+        for job in range(jobs):
+            transcript = "".join(f"[{2 * i + 1}] player: {QUESTIONS[(i + job) % 10]}\n[{2 * i + 2}] Tomas: Aye, the sea "
+                                 f"was rough that year, and the gulls flew inland at noon, job {job}.\n"
+                                 for i in range(10))
+            messages = [{"role": "system", "content": ANALYSIS + transcript},
+                        {"role": "user", "content": "The analysis, please."}]
+            latencies.append(chat(port, messages, 160, model=summary_model)[2])
+        results["latencies"] = latencies
+    worker = threading.Thread(target=analyse)
+    worker.start()
+    results["ttfts"] = [t for turn in game(chat, port, players, turns, max_tokens)[0] for t in turn]
+    worker.join()
+    return results
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -214,35 +331,52 @@ def run_tool(command):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lifestrands", required=True)
-    parser.add_argument("--tools", required=True, help="folder with llama-bench, llama-batched-bench, llama-server")
-    parser.add_argument("--python", required=True, help="python of the venv with llama-cpp-python[server]")
+    parser.add_argument("--tools", required=True, help="folder with llama-server (and, unless --quick, llama-bench, "
+                                                         "llama-batched-bench)")
+    parser.add_argument("--python", help="python of the venv with llama-cpp-python[server] (not needed with --quick)")
     parser.add_argument("--model", required=True)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--tokens", type=int, default=48, help="reply length in the conversation workloads")
+    parser.add_argument("--players", type=int, default=50, help="conversations in the crowd workload")
+    parser.add_argument("--npcs", type=int, default=5, help="NPCs they talk to")
+    parser.add_argument("--crowd-turns", type=int, default=10)
+    parser.add_argument("--crowd-tokens", type=int, default=32, help="reply length in the crowd workload")
+    parser.add_argument("--summaries", type=int, default=4, help="analyses run beside chat")
+    parser.add_argument("--quick", action="store_true",
+                        help="the conversation workloads only, ours against llama-server -np 8: under 10 minutes")
     parser.add_argument("--markdown")
     parser.add_argument("--servers", default="ours,llama,python",
                         help="which to run, for a quicker look: ours, llama (its tools and server), python")
     args = parser.parse_args()
+    began = time.perf_counter()
     chosen = set(args.servers.split(","))
-    rows = []
+    if args.quick:
+        chosen &= {"ours", "llama"}
+    tables = []
 
-    def row(metric, *values):
-        rows.append((metric, *values))
-        print(f"{metric:<72} " + "  ".join(f"{v:>14}" for v in values), flush=True)
+    def table(title, headers):
+        rows = []
+        tables.append((title, headers, rows))
+        print(f"\n{title}\n{'':<72} " + "  ".join(f"{h:>14}" for h in headers), flush=True)
 
-    print(f"model {os.path.basename(args.model)}, {args.threads} threads, {os.cpu_count()} cores", flush=True)
-    print(f"{'':<72} {'Life Strands':>14}  {'llama.cpp':>14}  {'llama_cpp.py':>14}", flush=True)
+        def row(metric, *values):
+            rows.append((metric, *values))
+            print(f"{metric:<72} " + "  ".join(f"{v:>14}" for v in values), flush=True)
+        return row
+
+    print(f"model {os.path.basename(args.model)}, {args.threads} threads, {os.cpu_count()} cores"
+          + (", quick" if args.quick else ""), flush=True)
 
     # Decode speed falls as the context grows: compare at the persona prompt's depth.
     tg64 = engine_tg = float("nan")
     ceiling = {}
-    if "ours" in chosen:
+    if "ours" in chosen and not args.quick:
         # Our engine in-process, as llama-bench measures llama.cpp's: same depth, tokens and repetitions.
         out = run_tool([args.lifestrands, "model", "bench", "--model", args.model, "--threads", str(args.threads),
                         "--depth", "350", "--tokens", "64", "--repetitions", "3"])
         engine_tg = float(re.search(r"decode ([0-9.]+) tok/s", out).group(1))
-    if "llama" in chosen:
+    if "llama" in chosen and not args.quick:
         tg = json.loads(run_tool([f"{args.tools}/llama-bench", "-m", args.model, "-t", str(args.threads), "-p", "0",
                                   "-n", "64", "-d", "350", "-r", "3", "-o", "json"]))
         tg64 = tg[0]["avg_ts"]
@@ -254,32 +388,67 @@ def main():
                 ceiling[result["pl"]] = result["speed_tg"]
 
     port = 18400
-    ours = Server("lifestrands", [args.lifestrands, "serve", "--port", str(port), "--data-dir", tempfile.mkdtemp()],
-                  port, "/health", env={"MAX_CONCURRENT_CONVERSATIONS": "8", "ENABLE_EMBEDDINGS": "false",
-                                        "CHAT_MODEL": args.model, "LOG_LEVEL": "warning",
-                                        # Room for the chat model only, as the other servers hold only it.
-                                        "MIN_VRAM_MB": "600"})
-    llama = Server("llama-server", [f"{args.tools}/llama-server", "-m", args.model, "-t", str(args.threads),
-                                    "-np", "8", "-c", str(8 * 2048), "--port", str(port + 1)], port + 1, "/health")
-    python = Server("llama_cpp.server", [args.python, "-m", "llama_cpp.server", "--model", args.model,
-                                         "--n_threads", str(args.threads), "--n_ctx", "2048", "--port", str(port + 2),
-                                         "--interrupt_requests", "False"], port + 2, "/v1/models")
+
+    def ours_server(budget_mb):
+        return Server("lifestrands", [args.lifestrands, "serve", "--port", str(port), "--data-dir", tempfile.mkdtemp()],
+                      port, "/health", env={"MAX_CONCURRENT_CONVERSATIONS": "8", "ENABLE_EMBEDDINGS": "false",
+                                            "CHAT_MODEL": args.model, "SUMMARY_MODEL": args.model,
+                                            "LOG_LEVEL": "warning", "MIN_VRAM_MB": str(budget_mb)})
+
+    def llama_server(slots, cache_ram=None):
+        command = [f"{args.tools}/llama-server", "-m", args.model, "-t", str(args.threads), "-np", str(slots),
+                   "-c", str(slots * 2048), "--port", str(port + 1)]
+        if cache_ram is not None:
+            command += ["--cache-ram", str(cache_ram)]
+        return Server("llama-server", command, port + 1, "/health")
+
+    # Room for the chat model only, as the other servers hold only it; the summaries workload gets room for both
+    # roles (two copies of one file, for now).
+    servers = [("ours", ours_server(600), chat_ours), ("llama", llama_server(8), chat_openai)]
+    if not args.quick and "python" in chosen:
+        servers.append(("python", Server(
+            "llama_cpp.server", [args.python, "-m", "llama_cpp.server", "--model", args.model, "--n_threads",
+                                 str(args.threads), "--n_ctx", "2048", "--port", str(port + 2), "--interrupt_requests",
+                                 "False"], port + 2, "/v1/models"), chat_openai))
     results = {}
-    for name, server, chat in [("ours", ours, chat_ours), ("llama", llama, chat_openai), ("python", python, chat_openai)]:
+    for name, server, chat in servers:
         if name not in chosen:
             continue
         with server:
             r = {}
             chat(server.port, [{"role": "user", "content": "Hello"}], 4)  # warm up
-            r["single"] = statistics.median(decode_rate(chat, server.port, 64) for _ in range(3))
-            r["agg"] = {n: aggregate(chat, server.port, n, 128) for n in (1, 4, 8)}
-            if name == "ours":
+            if not args.quick:
+                r["single"] = statistics.median(decode_rate(chat, server.port, 64) for _ in range(3))
+                r["agg"] = {n: aggregate(chat, server.port, n, 128) for n in (1, 4, 8)}
+            if name == "ours" and not args.quick:
                 r["grow_reuse"] = growing_conversation(chat, server.port, args.turns, args.tokens, True)
                 r["grow_noreuse"] = growing_conversation(chat, server.port, args.turns, args.tokens, False)
             r["game"], r["wall"] = game(chat, server.port, 8, args.turns, args.tokens)
+            if name != "python":
+                r["crowd"] = crowd_figures(*crowd(chat, server.port, args.players, args.npcs, args.crowd_turns,
+                                                  args.crowd_tokens, 8))
+            if name == "llama":
+                r["beside"] = summaries_beside(chat, server.port, 8, 5, args.tokens, args.summaries, None)
+                r["alone"] = [t for turn in game(chat, server.port, 8, 5, args.tokens)[0] for t in turn]
             r["rss"] = server.peak_rss_mib()
             results[name] = r
-            print(f"  ({name} done)", flush=True)
+            print(f"  ({name} done, {time.perf_counter() - began:.0f} s in)", flush=True)
+    if "ours" in chosen:
+        # The summary role on its own copy of the weights, beside chat, as `serve` runs it by default.
+        with ours_server(2048) as server:
+            chat_ours(server.port, [{"role": "user", "content": "Hello"}], 4)
+            results["ours"]["alone"] = [t for turn in game(chat_ours, server.port, 8, 5, args.tokens)[0] for t in turn]
+            results["ours"]["beside"] = summaries_beside(chat_ours, server.port, 8, 5, args.tokens, args.summaries, "summary")
+        print(f"  (ours with summaries done, {time.perf_counter() - began:.0f} s in)", flush=True)
+    variants = []
+    if "llama" in chosen and not args.quick:
+        # llama-server's host-RAM cache of evicted slots on and off, with as many slots as our sequences and twice.
+        for label, slots, cache_ram in [("-np 8, --cache-ram 0", 8, 0), ("-np 16", 16, None), ("-np 16, --cache-ram 0", 16, 0)]:
+            with llama_server(slots, cache_ram) as server:
+                chat_openai(server.port, [{"role": "user", "content": "Hello"}], 4)
+                variants.append((label, crowd_figures(*crowd(chat_openai, server.port, args.players, args.npcs,
+                                                             args.crowd_turns, args.crowd_tokens, 8))))
+            print(f"  (llama-server {label} done, {time.perf_counter() - began:.0f} s in)", flush=True)
 
     nan = float("nan")
     skipped = {"single": nan, "agg": {n: nan for n in (1, 4, 8)}, "grow_reuse": [nan] * args.turns,
@@ -287,18 +456,21 @@ def main():
     o, l, p = (results.get(name, skipped) for name in ("ours", "llama", "python"))
     f = lambda v: f"{v:.1f}"
     ms = lambda v: f"{v * 1000:.0f} ms"
-    row("single-stream decode tok/s at depth ~350, in process (ours: lifestrands model bench; llama.cpp: "
-        "llama-bench tg64 @ d350)", f(engine_tg), f(tg64), "")
-    row("single-stream decode tok/s over HTTP, client on the same cores (llama.cpp: llama-server)", f(o["single"]),
-        f(l["single"]), f(p["single"]))
-    for n in (1, 4, 8):
-        row(f"aggregate tok/s, {n} streams (llama.cpp: llama-server)", f(o["agg"][n]), f(l["agg"][n]), f(p["agg"][n]))
-        row(f"  llama-batched-bench ceiling, {n} sequences", "", f(ceiling.get(n, float('nan'))), "")
+    row = table("Throughput and conversations", ["Life Strands", "llama.cpp", "llama_cpp.py"])
+    if not args.quick:
+        row("single-stream decode tok/s at depth ~350, in process (ours: lifestrands model bench; llama.cpp: "
+            "llama-bench tg64 @ d350)", f(engine_tg), f(tg64), "")
+        row("single-stream decode tok/s over HTTP, client on the same cores (llama.cpp: llama-server)", f(o["single"]),
+            f(l["single"]), f(p["single"]))
+        for n in (1, 4, 8):
+            row(f"aggregate tok/s, {n} streams (llama.cpp: llama-server)", f(o["agg"][n]), f(l["agg"][n]), f(p["agg"][n]))
+            row(f"  llama-batched-bench ceiling, {n} sequences", "", f(ceiling.get(n, float('nan'))), "")
+        last = args.turns - 1
+        row(f"TTFT one conversation, turn 1 / turn {args.turns}, KV reuse",
+            f"{ms(o['grow_reuse'][0])} / {ms(o['grow_reuse'][last])}", "", "")
+        row(f"TTFT one conversation, turn 1 / turn {args.turns}, no reuse",
+            f"{ms(o['grow_noreuse'][0])} / {ms(o['grow_noreuse'][last])}", "", "")
     last = args.turns - 1
-    row(f"TTFT one conversation, turn 1 / turn {args.turns}, KV reuse",
-        f"{ms(o['grow_reuse'][0])} / {ms(o['grow_reuse'][last])}", "", "")
-    row(f"TTFT one conversation, turn 1 / turn {args.turns}, no reuse",
-        f"{ms(o['grow_noreuse'][0])} / {ms(o['grow_noreuse'][last])}", "", "")
     for turn in (0, last):
         row(f"8 players interleaved: TTFT p50, turn {turn + 1}",
             *(ms(statistics.median(r["game"][turn])) for r in (o, l, p)))
@@ -307,30 +479,65 @@ def main():
     row(f"8 players x {args.turns} turns: total wall time", *(f"{r['wall']:.1f} s" for r in (o, l, p)))
     row("peak RSS of the server", *(f"{r['rss']:.0f} MiB" for r in (o, l, p)))
 
+    columns = [(label, r["crowd"]) for label, r in (("Life Strands", o), ("llama-server -np 8", l)) if "crowd" in r]
+    columns += [(f"llama-server {label}", figures) for label, figures in variants]
+    if columns:
+        row = table(f"{args.players} players with {args.npcs} NPCs, {args.crowd_turns} turns each, {args.crowd_tokens}-token "
+                    "replies, 8 requests at a time in a shuffled order each round", [c[0] for c in columns])
+        figures = [c[1] for c in columns]
+        for name in figures[0]:
+            if name in ("tok/s", "evaluated", "lost", "fairness", "wall"):
+                continue
+            row(f"TTFT p50 / p95 / p99, {name}", *(" / ".join(ms(v) for v in x[name]) for x in figures))
+        row("generated tok/s", *(f(x["tok/s"]) for x in figures))
+        row("prompt tokens evaluated / prompt tokens (1 - cache hit rate)", *(f"{x['evaluated']:.2f}" for x in figures))
+        row("returning turns that found their cache gone (evicted, not restored)",
+            *(f"{x['lost'][0]} of {x['lost'][1]}" if x["lost"] else "n/a" for x in figures))
+        row("fairness: worst player's mean TTFT / best player's", *(f"{x['fairness']:.2f}" for x in figures))
+        row("wall time", *(f"{x['wall']:.0f} s" for x in figures))
+    beside = [(label, r) for label, r in (("Life Strands", o), ("llama-server -np 8", l)) if "beside" in r]
+    if beside:
+        row = table(f"8 players chatting (5 turns) while {args.summaries} conversations are analysed (160 tokens each) on "
+                    "the same cores", [c[0] for c in beside])
+        row("chat TTFT p95 alone", *(ms(percentile(r["alone"], 0.95)) for _, r in beside))
+        row("chat TTFT p95 with analyses running", *(ms(percentile(r["beside"]["ttfts"], 0.95)) for _, r in beside))
+        row("chat TTFT p95 with ÷ without", *(f"{percentile(r['beside']['ttfts'], 0.95) / percentile(r['alone'], 0.95):.2f}"
+                                               for _, r in beside))
+        row("each analysis's latency, s", *(", ".join(f"{v:.1f}" for v in r["beside"]["latencies"]) for _, r in beside))
+    took = time.perf_counter() - began
+    print(f"\nbench-model{' (quick)' if args.quick else ''} took {took / 60:.1f} minutes", flush=True)
+
     if args.markdown:
-        # The run's table replaces the one between the markers; the analysis around it stays.
-        table = ("<!-- bench-model: start -->\n"
-                 f"`make bench-model` on {time.strftime('%Y-%m-%d')}: model `{os.path.basename(args.model)}`, "
-                 f"{args.threads} threads on a {os.cpu_count()}-core machine without a GPU; greedy decoding; "
-                 f"a ~300-token persona as system prompt; replies of {args.tokens} tokens in the conversation "
-                 "workloads, 128 in the throughput ones. \"llama.cpp\" is llama-bench, llama-batched-bench or "
-                 "`llama-server -np 8`, \"llama_cpp.py\" is `llama_cpp.server --interrupt_requests False`, "
-                 "both built from the same pinned llama-cpp-python 0.3.36 source.\n\n"
-                 "| metric | Life Strands | llama.cpp | llama_cpp.py |\n|---|---:|---:|---:|\n"
-                 + "".join(f"| {metric.strip()} | " + " | ".join(values) + " |\n" for metric, *values in rows)
-                 + "<!-- bench-model: end -->")
+        # The run's tables replace those between the markers; the analysis around them stays.
+        marker = "bench-model-quick" if args.quick else "bench-model"
+        text = (f"<!-- {marker}: start -->\n"
+                f"`make bench-model{' quick=1' if args.quick else ''}` on {time.strftime('%Y-%m-%d')} "
+                f"({took / 60:.0f} minutes): model `{os.path.basename(args.model)}`, "
+                f"{args.threads} threads on a {os.cpu_count()}-core machine without a GPU; greedy decoding; "
+                f"a ~300-token persona as system prompt; replies of {args.tokens} tokens in the conversation "
+                "workloads, 128 in the throughput ones. \"llama.cpp\" is llama-bench, llama-batched-bench or "
+                "`llama-server -np 8` (its defaults: host-RAM cache of evicted slots on), \"llama_cpp.py\" is "
+                "`llama_cpp.server --interrupt_requests False`, all built from the same pinned llama-cpp-python "
+                "0.3.36 source.\n")
+        for title, headers, rows in tables:
+            text += (f"\n**{title}**\n\n| metric | " + " | ".join(headers) + " |\n|---|" + "---:|" * len(headers) + "\n"
+                     + "".join(f"| {metric.strip()} | " + " | ".join(values) + " |\n" for metric, *values in rows))
+        text += f"<!-- {marker}: end -->"
         try:
             with open(args.markdown) as existing:
                 document = existing.read()
         except FileNotFoundError:
             document = ""
-        start, end = document.find("<!-- bench-model: start -->"), document.find("<!-- bench-model: end -->")
+        start, end = document.find(f"<!-- {marker}: start -->"), document.find(f"<!-- {marker}: end -->")
         if start >= 0 and end > start:
-            document = document[:start] + table + document[end + len("<!-- bench-model: end -->"):]
+            document = document[:start] + text + document[end + len(f"<!-- {marker}: end -->"):]
+        elif document:
+            document = document.rstrip("\n") + "\n\n" + text + "\n"
         else:
-            document = "# Model service benchmark\n\n" + table + "\n"
+            document = "# Model service benchmark\n\n" + text + "\n"
         with open(args.markdown, "w") as out:
             out.write(document)
+
 
 if __name__ == "__main__":
     main()
