@@ -353,6 +353,8 @@ def main():
     parser.add_argument("--summaries", type=int, help="analyses run beside chat (4; 2 with --quick)")
     parser.add_argument("--quick", action="store_true",
                         help="the conversation workloads only, ours against llama-server -np 8: under 10 minutes")
+    parser.add_argument("--variants", action="store_true",
+                        help="with --quick, also run the crowd workload on llama-server -np 16 and with --cache-ram 0")
     parser.add_argument("--markdown")
     parser.add_argument("--servers", default="ours,llama,python",
                         help="which to run, for a quicker look: ours, llama (its tools and server), python")
@@ -454,7 +456,7 @@ def main():
             results["ours"]["beside"] = summaries_beside(chat_ours, server.port, 8, 5, args.tokens, args.summaries, "summary")
         print(f"  (ours with summaries done, {time.perf_counter() - began:.0f} s in)", flush=True)
     variants = []
-    if "llama" in chosen and not args.quick:
+    if "llama" in chosen and (args.variants or not args.quick):
         # llama-server's host-RAM cache of evicted slots on and off, with as many slots as our sequences and twice.
         for label, slots, cache_ram in [("-np 8, --cache-ram 0", 8, 0), ("-np 16", 16, None), ("-np 16, --cache-ram 0", 16, 0)]:
             with llama_server(slots, cache_ram) as server:
