@@ -96,7 +96,7 @@ let package = Package(
             name: "LifeStrandsTests", dependencies: ["LifeStrands", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LlamaEngineTests",
-            dependencies: ["LlamaEngine", "TestSupport"],
+            dependencies: ["LlamaEngine", "LifeStrands", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

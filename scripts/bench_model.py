@@ -64,16 +64,16 @@ def post_stream(port, path, body, on_line, timeout=600):
 class Reply(tuple):
     """(time to first token, generated tokens, seconds), and the prompt's tokens and how many of them came
     from a cache (None where the server does not say)."""
-    def __new__(cls, first, tokens, seconds, prompt=None, cached=None):
+    def __new__(cls, first, tokens, seconds, prompt=None, cached=None, restored=None):
         reply = super().__new__(cls, (first, tokens, seconds))
-        reply.prompt, reply.cached = prompt, cached
+        reply.prompt, reply.cached, reply.restored = prompt, cached, restored
         return reply
 
 
 def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=None):
     """One generation on our service."""
     started = time.perf_counter()
-    state = {"first": None, "tokens": 0, "prompt": None, "cached": None}
+    state = {"first": None, "tokens": 0, "prompt": None, "cached": None, "restored": None}
 
     def on_line(line):
         event = json.loads(line)
@@ -82,6 +82,7 @@ def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=N
         if event.get("done"):
             state["tokens"] = event["generated_tokens"]
             state["prompt"], state["cached"] = event.get("prompt_tokens"), event.get("cached_tokens")
+            state["restored"] = event.get("restored_tokens")
         if "error" in event:
             raise RuntimeError(event["error"])
     body = {"messages": messages, "max_tokens": max_tokens, "temperature": 0, "reuse_cache": reuse}
@@ -90,7 +91,8 @@ def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=N
     if model:
         body["model"] = model
     post_stream(port, "/api/models/generate", body, on_line)
-    return Reply(state["first"] or 0.0, state["tokens"], time.perf_counter() - started, state["prompt"], state["cached"])
+    return Reply(state["first"] or 0.0, state["tokens"], time.perf_counter() - started, state["prompt"], state["cached"],
+                 state["restored"])
 
 
 def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model=None):
@@ -258,7 +260,7 @@ def crowd(chat, port, players, npcs, turns, max_tokens, workers, seed=7):
                 history.append({"role": "assistant", "content": f"Aye, player {player}. Turn {turn}, and the tide is turning."})
                 with lock:
                     records.append({"player": player, "turn": turn, "ttft": reply[0], "tokens": reply[1],
-                                    "prompt": reply.prompt, "cached": reply.cached})
+                                    "prompt": reply.prompt, "cached": reply.cached, "restored": reply.restored})
         threads = [threading.Thread(target=work) for _ in range(workers)]
         for thread in threads:
             thread.start()
@@ -289,6 +291,9 @@ def crowd_figures(records, wall):
     returning = [r for r in counted if r["turn"] > 0 and previous.get((r["player"], r["turn"] - 1))]
     figures["lost"] = (sum(1 for r in returning if r["cached"] < previous[(r["player"], r["turn"] - 1)] - 8),
                        len(returning)) if counted else None
+    # Only our server says which turns came back from the RAM cache.
+    told = [r for r in returning if r.get("restored") is not None]
+    figures["restored"] = (sum(1 for r in told if r["restored"] > 0), len(told)) if told else None
     means = {}
     for r in records:
         means.setdefault(r["player"], []).append(r["ttft"])
@@ -455,6 +460,16 @@ def main():
             results["ours"]["alone"] = [t for turn in game(chat_ours, server.port, 8, 5, args.tokens)[0] for t in turn]
             results["ours"]["beside"] = summaries_beside(chat_ours, server.port, 8, 5, args.tokens, args.summaries, "summary")
         print(f"  (ours with summaries done, {time.perf_counter() - began:.0f} s in)", flush=True)
+    cache_rows = []
+    if "ours" in chosen:
+        # In process: whether restoring an evicted conversation's cache pays against evaluating its prompt again.
+        out = run_tool([args.lifestrands, "model", "bench-cache", "--model", args.model, "--threads", str(args.threads),
+                        "--turns", "10,30"])
+        for line in out.splitlines():
+            m = re.match(r"\s*(\d+)\s+(\d+)\s+(restored|evaluated)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
+            if m:
+                cache_rows.append((int(m[1]), int(m[2]), m[3], *(float(m[i]) for i in range(4, 9))))
+        print(f"  (bench-cache done, {time.perf_counter() - began:.0f} s in)", flush=True)
     variants = []
     if "llama" in chosen and (args.variants or not args.quick):
         # llama-server's host-RAM cache of evicted slots on and off, with as many slots as our sequences and twice.
@@ -503,15 +518,29 @@ def main():
                     "replies, 8 requests at a time in a shuffled order each round", [c[0] for c in columns])
         figures = [c[1] for c in columns]
         for name in figures[0]:
-            if name in ("tok/s", "evaluated", "lost", "fairness", "wall"):
+            if name in ("tok/s", "evaluated", "lost", "restored", "fairness", "wall"):
                 continue
             row(f"TTFT p50 / p95 / p99, {name}", *(" / ".join(ms(v) for v in x[name]) for x in figures))
         row("generated tok/s", *(f(x["tok/s"]) for x in figures))
         row("prompt tokens evaluated / prompt tokens (1 - cache hit rate)", *(f"{x['evaluated']:.2f}" for x in figures))
         row("returning turns that found their cache gone (evicted, not restored)",
             *(f"{x['lost'][0]} of {x['lost'][1]}" if x["lost"] else "n/a" for x in figures))
+        row("returning turns whose cache was restored from RAM", *(f"{x['restored'][0]} of {x['restored'][1]}"
+                                                                    if x.get("restored") else "n/a" for x in figures))
         row("fairness: worst player's mean TTFT / best player's", *(f"{x['fairness']:.2f}" for x in figures))
         row("wall time", *(f"{x['wall']:.0f} s" for x in figures))
+    if cache_rows:
+        row = table("Returning conversations, in process (`lifestrands model bench-cache`): 16 conversations over 8 "
+                    "sequences, 8 at a time, each back for its next turn after the others took its sequence",
+                    ["cache restored from RAM", "prompt evaluated again"])
+        for turn in sorted({r[0] for r in cache_rows}):
+            restored = next(r for r in cache_rows if r[0] == turn and r[2] == "restored")
+            evaluated = next(r for r in cache_rows if r[0] == turn and r[2] == "evaluated")
+            row(f"turn {turn} ({restored[1]}-token prompt): TTFT p50 / p95",
+                *(f"{r[3]:.0f} / {r[4]:.0f} ms" for r in (restored, evaluated)))
+            row(f"turn {turn}: prompt tokens evaluated per turn", *(f"{r[5]:.0f}" for r in (restored, evaluated)))
+            row(f"turn {turn}: wall time of the 16 turns", *(f"{r[6]:.1f} s" for r in (restored, evaluated)))
+            row(f"turn {turn}: RAM the saved caches take", f"{restored[7]:.0f} MiB", "0")
     beside = [(label, r) for label, r in (("Life Strands", o), ("llama-server -np 8", l)) if "beside" in r]
     if beside:
         row = table(f"8 players chatting (5 turns) while {args.summaries} conversations are analysed (160 tokens each) on "

@@ -9,7 +9,7 @@ import FoundationNetworking
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model", abstract: "Ask a running server about its models, swap and reload them, or time one here.",
-        subcommands: [Status.self, Switch.self, Reload.self, Bench.self])
+        subcommands: [Status.self, Switch.self, Reload.self, Bench.self, CacheBench.self])
 
     struct Server: ParsableArguments {
         @Option(help: "The server's address.") var url = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["PORT"] ?? "8000")"

@@ -155,11 +155,7 @@ struct VectorBenchCommand: AsyncParsableCommand {
         let times: [Duration]
         let recall: Double
 
-        func percentile(_ share: Double) -> Double {
-            let sorted = times.sorted()
-            let index = min(sorted.count - 1, Int((Double(sorted.count) * share).rounded(.up)) - 1)
-            return sorted[max(0, index)].seconds * 1000
-        }
+        func percentile(_ share: Double) -> Double { times.percentileMilliseconds(share) }
     }
 
     static func timed<T>(_ body: () -> T) -> (T, Duration) {
@@ -169,26 +165,4 @@ struct VectorBenchCommand: AsyncParsableCommand {
     }
 
     static func seconds(_ duration: Duration) -> String { String(format: "%.1f", duration.seconds) }
-}
-
-/// A small, fast, seeded generator: the same data on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A standard normal draw (Box–Muller).
-    mutating func normal() -> Float {
-        let u = max(Double(next() >> 11) / Double(1 << 53), .leastNonzeroMagnitude)
-        let v = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
-    }
 }

@@ -174,6 +174,62 @@ import TestSupport
         try await Self.expectSameAsAFreshEvaluation(second, stats, model: model, "copied persona")
     }
 
+    /// Five conversations over two sequences: whichever lost its sequence gets its cache back from host
+    /// memory on its next turn, which then predicts what evaluating the whole prompt predicts. Another
+    /// owner naming the same conversation gets nothing of it.
+    @Test func returningConversationsAreRestoredAndPredictAsAFreshEvaluation() async throws {
+        let model = try LlamaModel(path: Models.smolLM2)
+        let engine = try GenerationEngine(
+            model: model, configuration: .init(sequences: 2, sequenceLength: 512, savedStateBytes: 256 << 20))
+        let players = Self.personas.prefix(5).enumerated().map { index, persona in
+            (id: "p\(index)", messages: [ChatMessage.system("You are \(persona) in a small harbour town."), .user("Tell me about your day.")])
+        }
+        func request(_ messages: [ChatMessage], _ conversation: String, owner: String = "player", maxTokens: Int) -> GenerationRequest {
+            var request = GenerationRequest(prompt: .chat(messages), conversationID: conversation, parameters: .greedy, maxTokens: maxTokens)
+            request.cacheOwner = owner
+            request.topLogprobs = 5
+            request.scoresPrompt = true
+            return request
+        }
+        func all(_ requests: [GenerationRequest]) async throws -> [(String, GenerationStats)] {
+            try await withThrowingTaskGroup(of: (Int, String, GenerationStats?).self) { group in
+                for (index, request) in requests.enumerated() {
+                    group.addTask {
+                        let (text, stats) = try await engine.generate(request).collect()
+                        return (index, text, stats)
+                    }
+                }
+                var results = Array(repeating: ("", GenerationStats?.none), count: requests.count)
+                for try await (index, text, stats) in group { results[index] = (text, stats) }
+                return try results.map { ($0.0, try #require($0.1)) }
+            }
+        }
+        let first = try await all(players.map { request($0.messages, $0.id, maxTokens: 12) })
+        let saved = await engine.status()
+        #expect(saved.savedConversations == 3 && saved.savedStateBytes > 0, "\(saved)")
+
+        // Back in the other order, so most find their sequence taken.
+        let followUps = players.indices.map { index in
+            players[index].messages + [.assistant(first[index].0), .user("And what will you do tomorrow?")]
+        }
+        let seconds = players.indices.reversed().map { request(followUps[$0], players[$0].id, maxTokens: 8) }
+        let second = try await all(seconds)
+        var restored = 0
+        for (offset, index) in players.indices.reversed().enumerated() {
+            let stats = second[offset].1
+            #expect(stats.cachedTokens >= first[index].1.promptTokens, "\(players[index].id): \(stats)")
+            guard stats.restoredTokens > 0 else { continue }
+            restored += 1
+            #expect(stats.restoredTokens == stats.cachedTokens)
+            try await Self.expectSameAsAFreshEvaluation(seconds[offset], stats, model: model, "\(players[index].id) restored")
+        }
+        #expect(restored >= 3)
+
+        // Someone else naming p0's conversation, with p0's very words, evaluates them all.
+        let stranger = try #require(try await engine.generate(request(followUps[0], "p0", owner: "stranger", maxTokens: 2)).collect().stats)
+        #expect(stranger.restoredTokens == 0 && stranger.cachedTokens < first[0].1.promptTokens)
+    }
+
     @Test func textWithMultiByteCharactersStreamsWhole() async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(model: model, configuration: .init(sequences: 1, sequenceLength: 512))

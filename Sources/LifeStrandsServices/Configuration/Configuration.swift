@@ -79,6 +79,9 @@ public struct Configuration: Sendable, Equatable {
     public var maxWaitingGenerations = 32
     /// Seconds a chat generation may wait for a sequence; past it the answer is 503. 0: no limit.
     public var maxGenerationWaitSeconds = 60
+    /// MiB of host memory that keeps the KV cache of conversations whose sequence another took, so a
+    /// returning player's prompt is restored rather than evaluated again (`CONVERSATION_CACHE_MB`); 0: none.
+    public var conversationCacheMB = 1024
     /// The one service this process runs (`serve --service`); nil runs all six in one process.
     public var service: ServiceName?
     /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one

@@ -171,6 +171,7 @@ extension GenerationEvent {
             self = .finished(
                 GenerationStats(
                     promptTokens: count("prompt_tokens"), cachedTokens: count("cached_tokens"),
+                    restoredTokens: count("restored_tokens"),
                     generatedTokens: count("generated_tokens"),
                     finishReason: line["finish_reason"]?.stringValue.flatMap(FinishReason.init(rawValue:)) ?? .endOfGeneration,
                     timeToFirstToken: .milliseconds(line["time_to_first_token_ms"]?.doubleValue ?? 0),

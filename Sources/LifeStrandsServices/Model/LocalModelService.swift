@@ -19,7 +19,8 @@ public final class LocalModelService: ModelService {
         let chatEngine = EngineConfiguration(
             sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength,
             maxWaiting: configuration.maxWaitingGenerations,
-            maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil)
+            maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
+            savedStateBytes: configuration.conversationCacheMB << 20)
         // Summary jobs wait their turn however long it takes: the worker retries them anyway.
         let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: PromptWindow.summaryLength, maxWaiting: configuration.maxWaitingGenerations)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))

@@ -159,6 +159,8 @@ extension ModelServiceStatus {
                 "in_flight": .integer(Int64(model.inFlight)),
                 "active_sequences": .integer(Int64(model.engine?.activeRequests ?? 0)),
                 "cached_conversations": .integer(Int64(model.engine?.cachedConversations.count ?? 0)),
+                "saved_conversations": .integer(Int64(model.engine?.savedConversations ?? 0)),
+                "saved_state_bytes": .integer(Int64(model.engine?.savedStateBytes ?? 0)),
                 "recent_tokens_per_second": .number(model.engine?.recentTokensPerSecond ?? 0),
             ]
         }
@@ -192,6 +194,7 @@ extension GenerationEvent {
                 "finish_reason": .string(stats.finishReason.rawValue),
                 "prompt_tokens": .integer(Int64(stats.promptTokens)),
                 "cached_tokens": .integer(Int64(stats.cachedTokens)),
+                "restored_tokens": .integer(Int64(stats.restoredTokens)),
                 "generated_tokens": .integer(Int64(stats.generatedTokens)),
                 "time_to_first_token_ms": .number(stats.timeToFirstToken.seconds * 1000),
                 "tokens_per_second": .number(stats.tokensPerSecond),

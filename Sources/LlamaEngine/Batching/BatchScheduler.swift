@@ -35,6 +35,25 @@ struct BatchScheduler {
         case removeTail(sequence: Int32, from: Int32)
         /// Replace the sequence's cache with a copy of another's (a shared persona, say), before the next decode.
         case copy(from: Int32, to: Int32)
+        /// Copy the sequence's cache into host memory as saved state `state`, before anything changes it.
+        case save(sequence: Int32, state: UInt64)
+        /// Replace the sequence's cache with saved state `state`, and free the saved copy.
+        case restore(state: UInt64, to: Int32)
+        /// Free saved state `state`: the budget needs its room.
+        case discard(state: UInt64)
+    }
+
+    /// A conversation's KV cache kept in host memory after another request took its sequence, so that its
+    /// next turn is restored instead of evaluated again.
+    struct SavedState: Equatable {
+        var id: UInt64
+        var conversation: String
+        /// Only a request of the same owner and conversation restores it.
+        var owner: String?
+        /// The tokens whose KV it holds, in position order.
+        var tokens: [Int32]
+        /// Host memory it takes: estimated when planned, then as measured once saved.
+        var bytes: Int
     }
 
     /// A request taking a sequence, and how much of its prompt was already cached there.
@@ -42,6 +61,8 @@ struct BatchScheduler {
         var request: RequestID
         var sequence: Int32
         var reusedTokens: Int
+        /// How many of the reused tokens came back from a saved state.
+        var restoredTokens = 0
     }
 
     struct Entry: Equatable {
@@ -73,7 +94,8 @@ struct BatchScheduler {
     }
 
     private struct Running {
-        var id: RequestID
+        var request: Request
+        var id: RequestID { request.id }
         var sequence: Int
         var pending: ArraySlice<Int32>
         var next: Int32?
@@ -86,6 +108,13 @@ struct BatchScheduler {
     private var running: [Running] = []
     private var inFlight: [Entry] = []
     private var clock: UInt64 = 0
+    /// Evicted conversations' caches in host memory, oldest first.
+    private(set) var saved: [SavedState] = []
+    private var nextStateID: UInt64 = 0
+    /// Most host memory saved states may take, in bytes; 0 saves nothing.
+    let savedStateBudget: Int
+    /// What one cached token takes once saved, as last measured (estimated until the first save).
+    private(set) var savedBytesPerToken: Int
     let batchCapacity: Int
     /// Most prompt tokens per step: long prompts are chunked, so decoding sequences keep their pace while
     /// they join.
@@ -93,12 +122,47 @@ struct BatchScheduler {
     /// Prompts up to this many tokens share a step; longer ones go one per step, shortest first.
     let sharedPromptTokens: Int
 
-    init(sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil, sharedPromptTokens: Int = .max) {
+    init(
+        sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil, sharedPromptTokens: Int = .max,
+        savedStateBudget: Int = 0, savedBytesPerToken: Int = 1
+    ) {
         precondition(sequences > 0 && batchCapacity >= sequences, "a batch must hold one token per sequence")
         slots = Array(repeating: Slot(), count: sequences)
         self.batchCapacity = batchCapacity
         self.promptTokensPerStep = promptTokensPerStep ?? batchCapacity
         self.sharedPromptTokens = sharedPromptTokens
+        self.savedStateBudget = max(savedStateBudget, 0)
+        self.savedBytesPerToken = max(savedBytesPerToken, 1)
+    }
+
+    /// Host memory the saved states take, in bytes.
+    var savedStateBytes: Int { saved.reduce(0) { $0 + $1.bytes } }
+
+    /// Saved state `id` was written and takes `bytes`, or could not be written (nil). Returns the saved
+    /// states to free so that the budget holds.
+    mutating func stateSaved(_ id: UInt64, bytes: Int?) -> [UInt64] {
+        guard let index = saved.firstIndex(where: { $0.id == id }) else { return [] }
+        guard let bytes else {
+            saved.remove(at: index)
+            return []
+        }
+        saved[index].bytes = bytes
+        savedBytesPerToken = max(bytes / max(saved[index].tokens.count, 1), 1)
+        var discarded: [UInt64] = []
+        while savedStateBytes > savedStateBudget, let oldest = saved.first {
+            discarded.append(oldest.id)
+            saved.removeFirst()
+        }
+        return discarded
+    }
+
+    /// The cache planned for `sequence` could not be made (a saved state was not restored) and the engine
+    /// cleared it: the request admitted there leaves this step and waits first in line, to be admitted again.
+    mutating func sequenceLost(_ sequence: Int32) {
+        inFlight.removeAll { $0.sequence == sequence }
+        slots[Int(sequence)] = Slot()
+        guard let index = running.firstIndex(where: { $0.sequence == Int(sequence) }) else { return }
+        waiting.insert(running.remove(at: index).request, at: 0)
     }
 
     /// Whether a step would do anything.
@@ -228,14 +292,25 @@ struct BatchScheduler {
             }
             waiting = continuing + others
         }
-        while let request = waiting.first, let sequence = chooseSlot(for: request) {
+        while let request = waiting.first, let (sequence, restoreIndex) = placement(for: request, in: step) {
             waiting.removeFirst()
+            // Taken out first, so that making room for the state saved next never discards it.
+            let restoring = restoreIndex.map { saved.remove(at: $0) }
+            // What the sequence held is about to be cut or replaced: another conversation's cache is saved first.
+            saveIfEvicted(sequence, by: request, into: &step)
             var slot = slots[sequence]
             // At least one prompt token is always evaluated: its logits give the first new token.
             let limit = request.tokens.count - 1
             var keep = request.reuse ? min(reusable(slot, for: request), limit) : 0
-            // Another sequence may hold a longer prefix of this prompt: copying its cache beats evaluating.
-            if request.reuse,
+            var restored = 0
+            if let state = restoring {
+                step.memory.append(.restore(state: state.id, to: Int32(sequence)))
+                slot.cached = state.tokens
+                slot.owner = state.owner
+                keep = min(Self.commonPrefixLength(state.tokens, request.tokens), limit)
+                restored = keep
+            } else if request.reuse,
+                // Another sequence may hold a longer prefix of this prompt: copying its cache beats evaluating.
                 let (source, shared) = slots.indices.filter({ $0 != sequence })
                     .map({ ($0, min(reusable(slots[$0], for: request), limit)) })
                     .max(by: { $0.1 < $1.1 }),
@@ -257,10 +332,61 @@ struct BatchScheduler {
             slots[sequence] = slot
             running.append(
                 Running(
-                    id: request.id, sequence: sequence, pending: request.tokens[keep...], next: nil,
+                    request: request, sequence: sequence, pending: request.tokens[keep...], next: nil,
                     scoresPrompt: request.scoresPrompt))
-            step.admissions.append(Admission(request: request.id, sequence: Int32(sequence), reusedTokens: keep))
+            step.admissions.append(
+                Admission(request: request.id, sequence: Int32(sequence), reusedTokens: keep, restoredTokens: restored))
         }
+    }
+
+    /// Where `request` runs, and the index of the saved state it restores there, if any: its own idle sequence
+    /// first; then its saved state, when that holds more of the prompt than any sequence does, into an empty
+    /// or else the least recently used idle sequence; else as `chooseSlot` says.
+    private func placement(for request: Request, in step: Step) -> (Int, Int?)? {
+        let idle = slots.indices.filter { slots[$0].request == nil }
+        guard !idle.isEmpty else { return nil }
+        guard request.reuse, let conversation = request.conversation,
+            !idle.contains(where: { slots[$0].conversation == conversation }),
+            let index = saved.lastIndex(where: { $0.conversation == conversation && $0.owner == request.owner })
+        else { return chooseSlot(for: request).map { ($0, nil) } }
+        let limit = request.tokens.count - 1
+        let restorable = min(Self.commonPrefixLength(saved[index].tokens, request.tokens), limit)
+        let elsewhere = slots.map { min(reusable($0, for: request), limit) }.max() ?? 0
+        // A restore writes the sequence's cache at once, while a copy planned from it in this step is made
+        // at the next decode: it would copy the restored state instead.
+        let targets = idle.filter { sequence in
+            !step.memory.contains { if case .copy(Int32(sequence), _) = $0 { true } else { false } }
+        }
+        // Putting back a saved state costs a copy of its bytes, far less than evaluating one token per token.
+        guard restorable > elsewhere,
+            let target = targets.first(where: { slots[$0].cached.isEmpty })
+                ?? targets.min(by: { slots[$0].lastUsed < slots[$1].lastUsed })
+        else { return chooseSlot(for: request).map { ($0, nil) } }
+        return (target, index)
+    }
+
+    /// Saves the cache of `sequence` when `request` takes it from another conversation, within the budget:
+    /// the oldest saved states make room, and one larger than the whole budget is not saved.
+    private mutating func saveIfEvicted(_ sequence: Int, by request: Request, into step: inout Step) {
+        let slot = slots[sequence]
+        guard savedStateBudget > 0, let conversation = slot.conversation, conversation != request.conversation,
+            slot.cached.count >= Self.minimumSharedPrefix
+        else { return }
+        let bytes = slot.cached.count * savedBytesPerToken
+        guard bytes <= savedStateBudget else { return }
+        // A conversation has one saved state: its latest.
+        for stale in saved.filter({ $0.conversation == conversation && $0.owner == slot.owner }) {
+            step.memory.append(.discard(state: stale.id))
+        }
+        saved.removeAll { $0.conversation == conversation && $0.owner == slot.owner }
+        while savedStateBytes + bytes > savedStateBudget, let oldest = saved.first {
+            step.memory.append(.discard(state: oldest.id))
+            saved.removeFirst()
+        }
+        nextStateID += 1
+        saved.append(
+            SavedState(id: nextStateID, conversation: conversation, owner: slot.owner, tokens: slot.cached, bytes: bytes))
+        step.memory.append(.save(sequence: Int32(sequence), state: nextStateID))
     }
 
     /// The conversation's own idle sequence; else the idle one whose cache shares the longest prefix with

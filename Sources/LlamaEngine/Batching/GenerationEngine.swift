@@ -23,11 +23,17 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Longest a request may wait for a sequence; past it, it ends with `LlamaError.waitedTooLong`.
     /// Nil: it waits as long as it takes.
     public var maxWait: Duration?
+    /// Host memory, in bytes, that keeps the KV cache of conversations whose sequence another request took,
+    /// so that a returning conversation's prompt is restored instead of evaluated again; 0 keeps none.
+    /// The oldest saved caches make room for new ones.
+    public var savedStateBytes: Int
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
-        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil
+        promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil,
+        savedStateBytes: Int = 0
     ) {
+        self.savedStateBytes = savedStateBytes
         self.maxWaiting = maxWaiting
         self.maxWait = maxWait
         self.sequences = sequences
@@ -49,10 +55,16 @@ public struct EngineStatus: Sendable, Equatable {
     public var cachedConversations: [String]
     /// Tokens generated per second over the last minute, all requests together.
     public var recentTokensPerSecond: Double
+    /// Conversations whose evicted cache is kept in host memory, and the bytes it takes.
+    public var savedConversations: Int
+    public var savedStateBytes: Int
 
     public init(
-        activeRequests: Int, waitingRequests: Int, cachedTokens: [Int], cachedConversations: [String], recentTokensPerSecond: Double
+        activeRequests: Int, waitingRequests: Int, cachedTokens: [Int], cachedConversations: [String], recentTokensPerSecond: Double,
+        savedConversations: Int = 0, savedStateBytes: Int = 0
     ) {
+        self.savedConversations = savedConversations
+        self.savedStateBytes = savedStateBytes
         self.activeRequests = activeRequests
         self.waitingRequests = waitingRequests
         self.cachedTokens = cachedTokens

@@ -68,6 +68,9 @@ public struct GenerationStats: Sendable, Equatable {
     public var promptTokens: Int
     /// Prompt tokens whose KV came from the conversation's earlier turns instead of being evaluated.
     public var cachedTokens: Int
+    /// Of those, the tokens whose KV came back from host memory, where it was kept while another
+    /// conversation had the sequence.
+    public var restoredTokens: Int
     public var generatedTokens: Int
     public var finishReason: FinishReason
     /// From submission to the first sampled token.
@@ -81,12 +84,13 @@ public struct GenerationStats: Sendable, Equatable {
     public var promptAlternatives: [TokenAlternatives] = []
 
     public init(
-        promptTokens: Int, cachedTokens: Int, generatedTokens: Int, finishReason: FinishReason,
+        promptTokens: Int, cachedTokens: Int, restoredTokens: Int = 0, generatedTokens: Int, finishReason: FinishReason,
         timeToFirstToken: Duration, tokensPerSecond: Double, alternatives: [TokenAlternatives] = [],
         promptAlternatives: [TokenAlternatives] = []
     ) {
         self.promptTokens = promptTokens
         self.cachedTokens = cachedTokens
+        self.restoredTokens = restoredTokens
         self.generatedTokens = generatedTokens
         self.finishReason = finishReason
         self.timeToFirstToken = timeToFirstToken

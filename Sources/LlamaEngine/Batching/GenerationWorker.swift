@@ -12,6 +12,8 @@ final class GenerationWorker {
     private var rate = RateMeter()
     private var paused = false
     private let maxWait: Duration?
+    /// Evicted conversations' caches, by the scheduler's saved-state id.
+    private var savedStates: [UInt64: [UInt8]] = [:]
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
         self.context = context
@@ -22,7 +24,9 @@ final class GenerationWorker {
         scheduler = BatchScheduler(
             sequences: configuration.sequences, batchCapacity: capacity,
             promptTokensPerStep: max(configuration.promptTokensPerStep, 1),
-            sharedPromptTokens: configuration.sharedPromptTokens)
+            sharedPromptTokens: configuration.sharedPromptTokens, savedStateBudget: configuration.savedStateBytes,
+            // Each saved cell also records its position and sequence.
+            savedBytesPerToken: ModelFootprint.kvBytesPerToken(context.model.raw) + 12)
         batch = Batch(capacity: capacity)
     }
 
@@ -68,7 +72,8 @@ final class GenerationWorker {
             activeRequests: scheduler.runningCount, waitingRequests: scheduler.waitingCount,
             cachedTokens: scheduler.slots.map(\.cached.count),
             cachedConversations: scheduler.slots.compactMap(\.conversation),
-            recentTokensPerSecond: rate.perSecond(at: .now))
+            recentTokensPerSecond: rate.perSecond(at: .now), savedConversations: scheduler.saved.count,
+            savedStateBytes: scheduler.savedStateBytes)
     }
 
     private func admit(_ submission: EngineSubmission) {
@@ -86,14 +91,35 @@ final class GenerationWorker {
     }
 
     private func step() {
-        guard let step = scheduler.nextStep() else { return }
+        guard var step = scheduler.nextStep() else { return }
+        // Sequences whose planned cache could not be made: a failed restore, and copies made from it.
+        var lost: Set<Int32> = []
         for operation in step.memory {
             switch operation {
             case .removeTail(let sequence, let position): context.removeTokens(sequence: sequence, from: position)
-            case .copy(let source, let destination): context.copyTokens(from: source, to: destination)
+            case .copy(let source, let destination):
+                context.copyTokens(from: source, to: destination)
+                if lost.contains(source) { lost.insert(destination) }
+            case .save(let sequence, let id):
+                let state = context.savedState(of: sequence)
+                savedStates[id] = state
+                for discarded in scheduler.stateSaved(id, bytes: state?.count) { savedStates[discarded] = nil }
+            case .restore(let id, let sequence):
+                if let state = savedStates.removeValue(forKey: id), context.restore(state, into: sequence) { continue }
+                lost.insert(sequence)
+            case .discard(let id): savedStates[id] = nil
             }
         }
-        for admission in step.admissions { requests[admission.request]?.cachedTokens = admission.reusedTokens }
+        // Never expected: the requests there are admitted again, and evaluate their prompts.
+        for sequence in lost {
+            context.removeTokens(sequence: sequence, from: 0)
+            step.entries.removeAll { $0.sequence == sequence }
+            scheduler.sequenceLost(sequence)
+        }
+        for admission in step.admissions {
+            requests[admission.request]?.cachedTokens = admission.reusedTokens
+            requests[admission.request]?.restoredTokens = admission.restoredTokens
+        }
         guard !step.entries.isEmpty else { return scheduler.stepCompleted() }
 
         batch.clear()
@@ -183,6 +209,7 @@ private final class ActiveRequest {
     var decoder = UTF8StreamDecoder()
     var matcher: StopStringMatcher
     var cachedTokens = 0
+    var restoredTokens = 0
     var generated = 0
     var firstTokenAt: ContinuousClock.Instant?
     var alternatives: [TokenAlternatives] = []
@@ -204,7 +231,8 @@ private final class ActiveRequest {
         let first = firstTokenAt ?? now
         let decoding = (now - first).seconds
         return GenerationStats(
-            promptTokens: promptTokens, cachedTokens: cachedTokens, generatedTokens: generated, finishReason: reason,
+            promptTokens: promptTokens, cachedTokens: cachedTokens, restoredTokens: restoredTokens,
+            generatedTokens: generated, finishReason: reason,
             timeToFirstToken: first - submittedAt,
             tokensPerSecond: generated > 1 && decoding > 0 ? Double(generated - 1) / decoding : 0,
             alternatives: alternatives, promptAlternatives: promptAlternatives)

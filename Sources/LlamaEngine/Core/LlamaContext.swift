@@ -87,6 +87,29 @@ public final class LlamaContext {
         llama_memory_seq_cp(memory, source, destination, -1, -1)
     }
 
+    /// A copy of one sequence's cache in host memory, or nil when llama.cpp could not write it.
+    func savedState(of sequence: Int32) -> [UInt8]? {
+        let size = llama_state_seq_get_size(raw, sequence)
+        guard size > 0 else { return nil }
+        var written = 0
+        let state = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            written = llama_state_seq_get_data(raw, buffer.baseAddress, size, sequence)
+            count = written == size ? size : 0
+        }
+        return written == size ? state : nil
+    }
+
+    /// Replaces a sequence's cache with a copy `savedState(of:)` made. Returns false when llama.cpp refused
+    /// it; the sequence is then empty.
+    func restore(_ state: [UInt8], into sequence: Int32) -> Bool {
+        let read = state.withUnsafeBufferPointer { llama_state_seq_set_data(raw, $0.baseAddress, $0.count, sequence) }
+        guard read == state.count else {
+            removeTokens(sequence: sequence, from: 0)
+            return false
+        }
+        return true
+    }
+
     /// Forgets every sequence's cached tokens.
     public func clearMemory() {
         llama_memory_clear(llama_get_memory(raw), true)

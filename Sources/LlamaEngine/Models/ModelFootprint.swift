@@ -19,13 +19,16 @@ public enum ModelFootprint {
         let parameters = llama_model_default_params()
         guard let model = llama_model_load_from_file(path, parameters) else { throw .modelLoadFailed(path: path) }
         defer { llama_model_free(model) }
-        let layers = Int64(llama_model_n_layer(model))
-        let heads = Int64(max(llama_model_n_head(model), 1))
-        let kvHeads = Int64(llama_model_n_head_kv(model))
-        let headSize = Int64(llama_model_n_embd(model)) / heads
-        // K and V, f16, per layer and token.
-        let kvPerToken = 2 * layers * kvHeads * headSize * 2
         let tokens = Int64(engine.sequences * engine.sequenceLength)
-        return max(fileBytes, Int64(llama_model_size(model))) + kvPerToken * tokens + margin
+        return max(fileBytes, Int64(llama_model_size(model))) + Int64(kvBytesPerToken(model)) * tokens + margin
+    }
+
+    /// The KV cache one token takes: K and V, f16, in every layer.
+    static func kvBytesPerToken(_ model: OpaquePointer) -> Int {
+        let layers = Int(llama_model_n_layer(model))
+        let heads = Int(max(llama_model_n_head(model), 1))
+        let kvHeads = Int(llama_model_n_head_kv(model))
+        let headSize = Int(llama_model_n_embd(model)) / heads
+        return 2 * layers * kvHeads * headSize * 2
     }
 }
