@@ -11,6 +11,7 @@ import TestSupport
         #expect(configuration.databaseURL == nil)
         #expect(configuration.maxBodyBytes == 1 << 20)
         #expect(configuration.summaryAutoApprovalThreshold == 0.8)
+        #expect(configuration.conversationCacheMB == 1024 && configuration.summaryDecodeShare == 0.1)
     }
 
     @Test func theSeedsVariablesAreRead() throws {
@@ -19,8 +20,9 @@ import TestSupport
             "ENABLE_EMBEDDINGS": "false", "ENABLE_AUTO_SUMMARIES": "0", "SUMMARY_AUTO_APPROVAL_THRESHOLD": "0.65",
             "MAX_CONCURRENT_CONVERSATIONS": "50", "CONVERSATION_TIMEOUT_MINUTES": "45", "MEMORY_MAX_PER_NPC": "75",
             "DATABASE_URL": "postgresql://user:pass@localhost/lifestrands", "PORT": "9000", "LOG_LEVEL": "DEBUG",
-            "LOG_FORMAT": "Text", "SUMMARY_MAX_TOKENS": "512",
+            "LOG_FORMAT": "Text", "SUMMARY_MAX_TOKENS": "512", "CONVERSATION_CACHE_MB": "256", "SUMMARY_DECODE_SHARE": "0.25",
         ])
+        #expect(configuration.conversationCacheMB == 256 && configuration.summaryDecodeShare == 0.25)
         #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
         #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
         #expect(configuration.modelPath("chat.gguf").hasSuffix("/chat.gguf"))
@@ -85,6 +87,8 @@ import TestSupport
         ("TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal", "TRUSTED_PROXIES=proxy.internal is invalid: expected IP addresses or CIDR blocks, comma-separated (10.0.0.0/8, ::1)"),
         ("RATE_LIMIT_AUTH_FAILURES", "lots", "RATE_LIMIT_AUTH_FAILURES=lots is invalid: expected a rate such as 30/min, 5/s, 100/10s or 1000/h"),
         ("WS_MAX_CONNECTIONS_PER_PLAYER", "0", "WS_MAX_CONNECTIONS_PER_PLAYER=0 is invalid: expected an integer from 1 to 1024"),
+        ("CONVERSATION_CACHE_MB", "-1", "CONVERSATION_CACHE_MB=-1 is invalid: expected an integer from 0 to 1048576"),
+        ("SUMMARY_DECODE_SHARE", "0", "SUMMARY_DECODE_SHARE=0 is invalid: expected a number from 0.01 to 1.0"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL=loud is invalid: expected one of trace, debug, info, notice, warning, error, critical"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT=xml is invalid: expected one of json, text"),
         ("MONITOR_INTERVAL_SECONDS", "0", "MONITOR_INTERVAL_SECONDS=0 is invalid: expected an integer from 1 to 3600"),

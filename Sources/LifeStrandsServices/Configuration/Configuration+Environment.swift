@@ -130,6 +130,8 @@ extension Configuration {
             try reader.integer("MAX_WAITING_GENERATIONS", in: 0...10_000) ?? configuration.maxWaitingGenerations
         configuration.maxGenerationWaitSeconds =
             try reader.integer("MAX_GENERATION_WAIT_SECONDS", in: 0...3600) ?? configuration.maxGenerationWaitSeconds
+        configuration.summaryDecodeShare =
+            try reader.number("SUMMARY_DECODE_SHARE", in: 0.01...1) ?? configuration.summaryDecodeShare
         configuration.conversationCacheMB =
             try reader.integer("CONVERSATION_CACHE_MB", in: 0...1_048_576) ?? configuration.conversationCacheMB
         let collector = try reader.url("OTEL_EXPORTER_OTLP_ENDPOINT", example: "http://127.0.0.1:4318")

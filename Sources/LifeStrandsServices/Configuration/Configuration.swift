@@ -79,6 +79,9 @@ public struct Configuration: Sendable, Equatable {
     public var maxWaitingGenerations = 32
     /// Seconds a chat generation may wait for a sequence; past it the answer is 503. 0: no limit.
     public var maxGenerationWaitSeconds = 60
+    /// The most of the decoding time analyses take while chat has work (`SUMMARY_DECODE_SHARE`); with chat
+    /// idle they take all of it.
+    public var summaryDecodeShare = 0.1
     /// MiB of host memory that keeps the KV cache of conversations whose sequence another took, so a
     /// returning player's prompt is restored rather than evaluated again (`CONVERSATION_CACHE_MB`); 0: none.
     public var conversationCacheMB = 1024

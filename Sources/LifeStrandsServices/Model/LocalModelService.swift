@@ -21,8 +21,11 @@ public final class LocalModelService: ModelService {
             maxWaiting: configuration.maxWaitingGenerations,
             maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
             savedStateBytes: configuration.conversationCacheMB << 20)
-        // Summary jobs wait their turn however long it takes: the worker retries them anyway.
-        let summaryEngine = EngineConfiguration(sequences: 2, sequenceLength: PromptWindow.summaryLength, maxWaiting: configuration.maxWaitingGenerations)
+        // Summary jobs wait their turn however long it takes: the worker retries them anyway. Chat comes first,
+        // and a chat step never waits long behind an analysis's: its prompt goes 32 tokens a step.
+        let summaryEngine = EngineConfiguration(
+            sequences: 2, sequenceLength: PromptWindow.summaryLength, promptTokensPerStep: 32,
+            maxWaiting: configuration.maxWaitingGenerations, lane: .background(share: configuration.summaryDecodeShare))
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(

@@ -27,12 +27,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// so that a returning conversation's prompt is restored instead of evaluated again; 0 keeps none.
     /// The oldest saved caches make room for new ones.
     public var savedStateBytes: Int
+    /// Whether its steps come first (chat) or yield to those that do (summaries).
+    public var lane: DecodeLane
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
         promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil,
-        savedStateBytes: Int = 0
+        savedStateBytes: Int = 0, lane: DecodeLane = .foreground
     ) {
+        self.lane = lane
         self.savedStateBytes = savedStateBytes
         self.maxWaiting = maxWaiting
         self.maxWait = maxWait
@@ -91,7 +94,12 @@ public final class GenerationEngine: Sendable {
 
     /// Creates the context and starts its decoding thread.
     /// - Throws: `LlamaError.contextCreationFailed` when the KV cache does not fit in memory.
-    public init(model: LlamaModel, configuration: EngineConfiguration = .init()) throws(LlamaError) {
+    public convenience init(model: LlamaModel, configuration: EngineConfiguration = .init()) throws(LlamaError) {
+        try self.init(model: model, configuration: configuration, gate: .shared)
+    }
+
+    /// Creates the context and starts its decoding thread, its steps ordered by `gate`.
+    init(model: LlamaModel, configuration: EngineConfiguration, gate: DecodeGate) throws(LlamaError) {
         self.model = model
         self.configuration = configuration
         let context = try LlamaContext(
@@ -99,7 +107,7 @@ public final class GenerationEngine: Sendable {
             sequences: configuration.sequences, batchCapacity: configuration.batchCapacity,
             threads: configuration.threads)
         let worker = UncheckedTransfer(
-            GenerationWorker(context: context, configuration: configuration, inbox: inbox))
+            GenerationWorker(context: context, configuration: configuration, inbox: inbox, gate: gate))
         let ended = threadEnded
         let thread = Thread {
             worker.value.run()

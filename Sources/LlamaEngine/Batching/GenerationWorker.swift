@@ -14,8 +14,13 @@ final class GenerationWorker {
     private let maxWait: Duration?
     /// Evicted conversations' caches, by the scheduler's saved-state id.
     private var savedStates: [UInt64: [UInt8]] = [:]
+    private let gate: DecodeGate
+    /// Set for a background engine: when its next step may run while chat has work.
+    private var pacing: BackgroundPacing?
 
-    init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>) {
+    init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>, gate: DecodeGate) {
+        self.gate = gate
+        if case .background(let share) = configuration.lane { pacing = BackgroundPacing(share: share) }
         self.context = context
         self.model = context.model
         self.inbox = inbox
@@ -31,8 +36,13 @@ final class GenerationWorker {
     }
 
     func run() {
+        let id = ObjectIdentifier(self)
+        // A foreground engine with nothing to do must not hold the background back.
+        defer { if pacing == nil { gate.foreground(id, busy: false) } }
         while true {
-            for command in inbox.take(wait: paused || !scheduler.hasWork) {
+            let idle = paused || !scheduler.hasWork
+            if idle, pacing == nil { gate.foreground(id, busy: false) }
+            for command in inbox.take(wait: idle) {
                 switch command {
                 case .submit(let submission): admit(submission)
                 case .cancel(let id):
@@ -50,7 +60,12 @@ final class GenerationWorker {
             }
             if !paused {
                 expireWaiting()
-                step()
+                guard scheduler.hasWork else { continue }
+                if pacing != nil {
+                    gate.backgroundStep(&pacing!, step)
+                } else {
+                    gate.foregroundStep(id, step)
+                }
             }
         }
     }
