@@ -556,8 +556,15 @@ import TestSupport
         var configuration = Configuration()
         #expect(try await configuration.authentication() == nil)
         #expect(configuration.authenticationSummary.hasPrefix("auth: off, on loopback only"))
-        configuration.host = "0.0.0.0"
-        await #expect(throws: ConfigurationError.self) { try await configuration.authentication() }
+        for loopback in ["127.0.0.2", "LOCALHOST", "::1"] {
+            configuration.host = loopback
+            #expect(configuration.bindsLoopback, "\(loopback)")
+        }
+        // A DNS name that starts like a loopback address may resolve anywhere.
+        for host in ["0.0.0.0", "127.0.0.1.example.com", "127.evil"] {
+            configuration.host = host
+            await #expect(throws: ConfigurationError.self, "\(host)") { try await configuration.authentication() }
+        }
         configuration.allowAnonymous = true
         #expect(try await configuration.authentication() == nil)
         configuration.jwtSecret = SecurityRoutesTests.secret

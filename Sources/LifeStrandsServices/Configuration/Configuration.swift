@@ -119,10 +119,9 @@ public struct Configuration: Sendable, Equatable {
         name.hasPrefix("/") ? name : modelsDirectory.appending(path: name).path(percentEncoded: false)
     }
 
-    /// Whether `host` is a loopback address, where the single local principal may be served without tokens.
-    public var bindsLoopback: Bool {
-        ["127.0.0.1", "::1", "localhost"].contains(host.lowercased()) || host.hasPrefix("127.")
-    }
+    /// Whether `host` is a loopback address, where the single local principal may be served without tokens:
+    /// the same whole-name rule as the Host header's (`127.0.0.1.example.com` is a DNS name, not loopback).
+    public var bindsLoopback: Bool { BrowserPolicy.isLoopback(host.lowercased()) }
 
     /// How requests are authenticated: tokens when a secret or JWKS is set; otherwise the local principal,
     /// on loopback or where anonymous access was asked for.
