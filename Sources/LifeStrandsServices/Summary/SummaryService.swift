@@ -55,7 +55,15 @@ public struct SummaryService: Service {
         defer { worker.stopped() }
         while !Task.isShuttingDownGracefully {
             worker.polled(at: Date())
-            if !worker.isPaused, try await runNextJob() { continue }
+            if !worker.isPaused {
+                // The database gone for a moment (restarting, say) pauses the worker; it never stops the server.
+                do {
+                    if try await runNextJob() { continue }
+                } catch {
+                    if isDatabaseFailure(error) { metrics?.databaseFailed() }
+                    logger.warning("claiming a summary job failed; trying again", metadata: ["ls_error": "\(error)"])
+                }
+            }
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: settings.pollInterval) }
             } catch {
