@@ -407,13 +407,19 @@ def main():
 
     port = 18400
 
-    def ours_server(budget_mb):
+    def ours_server():
+        # As `serve` runs by default: chat and summary on one copy of the model, the embedder loaded.
         return Server("lifestrands", [args.lifestrands, "serve", "--port", str(port), "--data-dir", tempfile.mkdtemp()],
-                      port, "/health", env={"MAX_CONCURRENT_CONVERSATIONS": "8", "ENABLE_EMBEDDINGS": "false",
-                                            "CHAT_MODEL": args.model, "SUMMARY_MODEL": args.model,
-                                            "LOG_LEVEL": "warning", "MIN_VRAM_MB": str(budget_mb),
+                      port, "/health", env={"MAX_CONCURRENT_CONVERSATIONS": "8",
+                                            "CHAT_MODEL": args.model, "SUMMARY_MODEL": args.model, "LOG_LEVEL": "warning",
                                             # One client stands for many players here: no rate limits.
                                             "RATE_LIMIT_GENERATION": "1000000/min", "RATE_LIMIT_OTHER": "1000000/min"})
+
+    def memory(port):
+        """Where our server's memory goes, from its model status."""
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request("GET", "/api/models/status")
+        return json.loads(connection.getresponse().read())["memory"]
 
     def llama_server(slots, cache_ram=None):
         command = [f"{args.tools}/llama-server", "-m", args.model, "-t", str(args.threads), "-np", str(slots),
@@ -422,9 +428,7 @@ def main():
             command += ["--cache-ram", str(cache_ram)]
         return Server("llama-server", command, port + 1, "/health")
 
-    # Room for the chat model only, as the other servers hold only it; the summaries workload gets room for both
-    # roles (two copies of one file, for now).
-    servers = [("ours", ours_server(600), chat_ours), ("llama", llama_server(8), chat_openai)]
+    servers = [("ours", ours_server(), chat_ours), ("llama", llama_server(8), chat_openai)]
     if not args.quick and "python" in chosen:
         servers.append(("python", Server(
             "llama_cpp.server", [args.python, "-m", "llama_cpp.server", "--model", args.model, "--n_threads",
@@ -437,6 +441,8 @@ def main():
         with server:
             r = {}
             chat(server.port, [{"role": "user", "content": "Hello"}], 4)  # warm up
+            if name == "ours":
+                r["memory_idle"] = memory(server.port)
             if not args.quick:
                 r["single"] = statistics.median(decode_rate(chat, server.port, 64) for _ in range(3))
                 r["agg"] = {n: aggregate(chat, server.port, n, 128) for n in (1, 4, 8)}
@@ -447,19 +453,17 @@ def main():
             if name != "python":
                 r["crowd"] = crowd_figures(*crowd(chat, server.port, args.players, args.npcs, args.crowd_turns,
                                                   args.crowd_tokens, 8))
-            if name == "llama":
-                r["beside"] = summaries_beside(chat, server.port, 8, 5, args.tokens, args.summaries, None)
+            if name != "python":
+                # Ours analyses on its summary role (its own engine on the chat model's weights); llama-server on
+                # its chat slots.
                 r["alone"] = [t for turn in game(chat, server.port, 8, 5, args.tokens)[0] for t in turn]
+                r["beside"] = summaries_beside(chat, server.port, 8, 5, args.tokens, args.summaries,
+                                               "summary" if name == "ours" else None)
+            if name == "ours":
+                r["memory_end"] = memory(server.port)
             r["rss"] = server.peak_rss_mib()
             results[name] = r
             print(f"  ({name} done, {time.perf_counter() - began:.0f} s in)", flush=True)
-    if "ours" in chosen:
-        # The summary role on its own copy of the weights, beside chat, as `serve` runs it by default.
-        with ours_server(2048) as server:
-            chat_ours(server.port, [{"role": "user", "content": "Hello"}], 4)
-            results["ours"]["alone"] = [t for turn in game(chat_ours, server.port, 8, 5, args.tokens)[0] for t in turn]
-            results["ours"]["beside"] = summaries_beside(chat_ours, server.port, 8, 5, args.tokens, args.summaries, "summary")
-        print(f"  (ours with summaries done, {time.perf_counter() - began:.0f} s in)", flush=True)
     cache_rows = []
     if "ours" in chosen:
         # In process: whether restoring an evicted conversation's cache pays against evaluating its prompt again.
@@ -544,6 +548,21 @@ def main():
             row(f"turn {turn}: prompt tokens evaluated per turn", *(f"{r[5]:.0f}" for r in (restored, evaluated)))
             row(f"turn {turn}: wall time of the returning turns", *(f"{r[6]:.1f} s" for r in (restored, evaluated)))
             row(f"turn {turn}: RAM the saved caches take", f"{restored[7]:.0f} MiB", "0")
+    if "memory_end" in o:
+        row = table("Where Life Strands' memory goes (`model status`: llama.cpp's allocations and the process's RSS), "
+                    "chat and summary on one copy of the weights, the embedder loaded",
+                    ["after start-up", "after the workloads"])
+        mib = lambda m, key: f"{m.get(key, 0) / 1048576:.0f} MiB"
+        idle, end = o["memory_idle"], o["memory_end"]
+        row("process RSS / at its peak", *(f"{mib(m, 'rss_bytes')} / {mib(m, 'peak_rss_bytes')}" for m in (idle, end)))
+        for key, label in (("weights_bytes", "model weights (chat and summary share them)"),
+                           ("kv_cache_bytes", "KV cache (chat and summary engines)"),
+                           ("compute_bytes", "compute buffers"), ("saved_state_bytes", "saved conversations (RAM)"),
+                           ("embedder_bytes", "embedder (weights, context, compute)")):
+            row(label, *(mib(m, key) for m in (idle, end)))
+        parts = ("weights_bytes", "kv_cache_bytes", "compute_bytes", "saved_state_bytes", "embedder_bytes")
+        row("RSS not in these (runtime, allocator, weights not yet paged in: negative)",
+            *(f"{(m.get('rss_bytes', 0) - sum(m.get(k, 0) for k in parts)) / 1048576:.0f} MiB" for m in (idle, end)))
     beside = [(label, r) for label, r in (("Life Strands", o), ("llama-server -np 8", l)) if "beside" in r]
     if beside:
         row = table(f"8 players chatting (5 turns) while {args.summaries} conversations are analysed (160 tokens each) on "

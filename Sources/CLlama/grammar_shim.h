@@ -21,6 +21,11 @@ int ls_sampler_apply(struct llama_sampler * sampler, llama_token_data_array * ca
 /// ("Unexpected empty grammar stack"); here that returns -1 with *error set (free it), not an abort.
 int ls_sampler_accept(struct llama_sampler * sampler, llama_token token, char ** error);
 
+/// The bytes a context's model weights, KV cache and compute buffers take, over every device.
+/// Returns 0, or -1 with *error set (free it).
+int ls_context_memory(
+    const struct llama_context * ctx, size_t * weights, size_t * kv_cache, size_t * compute, char ** error);
+
 /// Frees a string returned by this shim.
 void ls_free_string(char * text);
 

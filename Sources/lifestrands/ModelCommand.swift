@@ -94,6 +94,13 @@ func describe(_ status: JSONValue) -> String {
     lines.append(
         "memory: \(mib(status["memory"]?["resident_bytes"])) resident of a \(mib(status["memory"]?["budget_bytes"])) budget; "
             + "queue: \(status["queue_depth"]?.integerValue ?? 0) waiting")
+    if let memory = status["memory"], memory["rss_bytes"] != nil {
+        lines.append(
+            "process: \(mib(memory["rss_bytes"])) resident, \(mib(memory["peak_rss_bytes"])) at its peak; weights "
+                + "\(mib(memory["weights_bytes"])), KV cache \(mib(memory["kv_cache_bytes"])), compute "
+                + "\(mib(memory["compute_bytes"])), saved conversations \(mib(memory["saved_state_bytes"])), embedder "
+                + "\(mib(memory["embedder_bytes"]))")
+    }
     for device in status["devices"]?.arrayValue ?? [] {
         lines.append(
             "device: \(device["name"]?.stringValue ?? "?") (\(device["kind"]?.stringValue ?? "?")), "

@@ -21,6 +21,15 @@ import TestSupport
 
     static var service: LocalModelService { get async throws { try await shared.value } }
 
+    /// A service of its own, on the default models (chat and summary on one file), embeddings off.
+    static func withoutEmbeddings(sequences: Int) async throws -> LocalModelService {
+        var configuration = Configuration()
+        configuration.modelsDirectory = Models.directory
+        configuration.maxConcurrentConversations = sequences
+        configuration.enableEmbeddings = false
+        return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+    }
+
     @Test func generateStreamsTokensThenFigures() async throws {
         try await TestApp(models: try await Self.service).test { client in
             let (status, lines) = try await client.lines(
@@ -110,7 +119,36 @@ import TestSupport
             let resident = status["memory"]?["resident_bytes"]?.integerValue ?? 0
             #expect(resident > 0 && resident <= budget)
             #expect(status["devices"]?.arrayValue?.contains { $0["kind"] == "cpu" } == true)
+            // Where the memory goes, as llama.cpp allocated it: two files here, so no weights are shared.
+            let memory = try #require(status["memory"])
+            let parts = ["weights_bytes", "kv_cache_bytes", "compute_bytes", "embedder_bytes"].map {
+                memory[$0]?.integerValue ?? 0
+            }
+            #expect(parts.allSatisfy { $0 > 0 }, "\(memory)")
+            #expect(memory["weights_bytes"]?.integerValue == models[0]["weights_bytes"]?.integerValue.map { $0 + (models[1]["weights_bytes"]?.integerValue ?? 0) })
+            #expect(models[0]["shares_weights_with"] == [] && (models[2]["weights_bytes"]?.integerValue ?? 0) > 0)
+            let rss = memory["rss_bytes"]?.integerValue ?? 0
+            #expect(rss > 0 && (memory["peak_rss_bytes"]?.integerValue ?? 0) >= rss)
         }
+    }
+
+    @Test func theDefaultRolesOnOneFileShareOneCopyOfItsWeights() async throws {
+        let service = try await Self.withoutEmbeddings(sequences: 2)
+        try await TestApp(models: service).test { client in
+            let status = try await client.call(.get, "/api/models/status")
+            let models = try #require(status["models"]?.arrayValue)
+            #expect(models.map { $0["shares_weights_with"] } == [["summary"], ["chat"]])
+            #expect(models.allSatisfy { $0["loaded"] == true && $0["file"] == "SmolLM2-135M-Instruct.Q4_1.gguf" })
+            let weights = try #require(models[0]["weights_bytes"]?.integerValue)
+            #expect(weights > 0 && status["memory"]?["weights_bytes"]?.integerValue == weights)
+            #expect(status["memory"]?["embedder_bytes"] == 0)
+            for model in ["chat", "summary"] {
+                let (_, lines) = try await client.lines(
+                    "/api/models/generate", json: ["model": .string(model), "prompt": "The harbour at dawn is", "max_tokens": 3])
+                #expect(lines.last?["generated_tokens"] == 3)
+            }
+        }
+        await service.shutdown()
     }
 
     @Test func theSummaryModelAnswersAndSwitchAndReloadKeepItServing() async throws {
@@ -175,11 +213,7 @@ import TestSupport
     }
 
     @Test func withEmbeddingsOffEmbedAnswers503() async throws {
-        var configuration = Configuration()
-        configuration.modelsDirectory = Models.directory
-        configuration.maxConcurrentConversations = 1
-        configuration.enableEmbeddings = false
-        let service = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
+        let service = try await Self.withoutEmbeddings(sequences: 1)
         try await TestApp(models: service).test { client in
             let response = try await client.call(.post, "/api/models/embed", json: ["texts": ["hello"]])
             #expect(response.status == .serviceUnavailable && response.error?["code"] == "model_unavailable")

@@ -25,9 +25,10 @@ import TestSupport
     /// reply, alike.
     static func expectSameAsAFreshEvaluation(
         _ request: GenerationRequest, _ stats: GenerationStats, model: LlamaModel, _ label: String,
-        sourceLocation: SourceLocation = #_sourceLocation
+        kvCache: KVCacheType = .f16, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
-        let fresh = try GenerationEngine(model: model, configuration: .init(sequences: 2, sequenceLength: 512))
+        let fresh = try GenerationEngine(
+            model: model, configuration: .init(sequences: 2, sequenceLength: 512, kvCacheType: kvCache))
         let freshStats = try #require(try await fresh.generate(request).collect().stats)
         #expect(freshStats.cachedTokens == 0, sourceLocation: sourceLocation)
         DistributionAgreement.expectSameScores(
@@ -177,10 +178,15 @@ import TestSupport
     /// Five conversations over two sequences: whichever lost its sequence gets its cache back from host
     /// memory on its next turn, which then predicts what evaluating the whole prompt predicts. Another
     /// owner naming the same conversation gets nothing of it.
-    @Test func returningConversationsAreRestoredAndPredictAsAFreshEvaluation() async throws {
+    @Test(arguments: KVCacheType.allCases)
+    func returningConversationsAreRestoredAndPredictAsAFreshEvaluation(kvCache: KVCacheType) async throws {
         let model = try LlamaModel(path: Models.smolLM2)
         let engine = try GenerationEngine(
-            model: model, configuration: .init(sequences: 2, sequenceLength: 512, savedStateBytes: 256 << 20))
+            model: model,
+            configuration: .init(sequences: 2, sequenceLength: 512, savedStateBytes: 256 << 20, kvCacheType: kvCache))
+        // q8_0 keeps 32 values in 34 bytes where f16 takes 64.
+        let expected = Double(try ModelFootprint.shape(path: Models.smolLM2).kvBytesPerToken(kvCache) * 1024)
+        #expect(abs(Double(engine.memory.kvCache) / expected - 1) < 0.05, "\(engine.memory)")
         let players = Self.personas.prefix(5).enumerated().map { index, persona in
             (id: "p\(index)", messages: [ChatMessage.system("You are \(persona) in a small harbour town."), .user("Tell me about your day.")])
         }
@@ -221,7 +227,8 @@ import TestSupport
             guard stats.restoredTokens > 0 else { continue }
             restored += 1
             #expect(stats.restoredTokens == stats.cachedTokens)
-            try await Self.expectSameAsAFreshEvaluation(seconds[offset], stats, model: model, "\(players[index].id) restored")
+            try await Self.expectSameAsAFreshEvaluation(
+                seconds[offset], stats, model: model, "\(players[index].id) restored", kvCache: kvCache)
         }
         #expect(restored >= 3)
 

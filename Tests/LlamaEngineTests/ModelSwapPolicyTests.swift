@@ -11,13 +11,19 @@ import TestSupport
     /// Each model fits 700 alone; together they do not.
     static let footprints: [String: Int64] = ["chat": 500, "summary": 400]
 
-    static func policy(budget: Int64 = 700, queueLimit: Int = 8) -> ModelSwapPolicy {
-        ModelSwapPolicy(footprints: footprints, budgetBytes: budget, queueLimit: queueLimit)
+    /// With `sharedWeights`, both models run on one file whose 300 of weights are in memory once: each fits
+    /// 700 alone (600 and 500), together (800) they do not.
+    static func policy(budget: Int64 = 700, queueLimit: Int = 8, sharedWeights: Bool = false) -> ModelSwapPolicy {
+        guard sharedWeights else { return ModelSwapPolicy(footprints: footprints, budgetBytes: budget, queueLimit: queueLimit) }
+        let weights = ModelSwapPolicy.Weights(file: "smol.gguf", bytes: 300)
+        return ModelSwapPolicy(
+            footprints: ["chat": 300, "summary": 200], weights: ["chat": weights, "summary": weights], budgetBytes: budget,
+            queueLimit: queueLimit)
     }
 
     /// A policy with chat loaded and idle.
-    static func chatResident(budget: Int64 = 700, queueLimit: Int = 8) -> ModelSwapPolicy {
-        var policy = policy(budget: budget, queueLimit: queueLimit)
+    static func chatResident(budget: Int64 = 700, queueLimit: Int = 8, sharedWeights: Bool = false) -> ModelSwapPolicy {
+        var policy = policy(budget: budget, queueLimit: queueLimit, sharedWeights: sharedWeights)
         _ = policy.handle(.requested(Ticket(100), model: "chat"))
         _ = policy.handle(.loaded(model: "chat"))
         _ = policy.handle(.finished(model: "chat"))
@@ -134,19 +140,64 @@ import TestSupport
         #expect(policy.handle(.requested(Ticket(4), model: "c")) == [.unload("b"), .load("c")])
     }
 
+    @Test func modelsOnOneFileCountItsWeightsOnce() {
+        var shared = Self.policy(budget: 800, sharedWeights: true)
+        #expect(shared.bytes(of: ["chat"]) == 600 && shared.bytes(of: ["chat", "summary"]) == 800)
+        _ = shared.handle(.requested(t1, model: "chat"))
+        _ = shared.handle(.loaded(model: "chat"))
+        // The summary engine's own 200 fit beside chat: nothing is unloaded.
+        #expect(shared.handle(.requested(t2, model: "summary")) == [.load("summary")])
+        #expect(shared.handle(.loaded(model: "summary")) == [.grant(t2, model: "summary")])
+        #expect(shared.committedBytes == 800)
+
+        // On two files the same engines need 1,100 together: chat makes room once idle.
+        var apart = ModelSwapPolicy(
+            footprints: ["chat": 300, "summary": 200],
+            weights: ["chat": .init(file: "a.gguf", bytes: 300), "summary": .init(file: "b.gguf", bytes: 300)],
+            budgetBytes: 800, queueLimit: 8)
+        _ = apart.handle(.requested(t1, model: "chat"))
+        _ = apart.handle(.loaded(model: "chat"))
+        #expect(apart.handle(.requested(t2, model: "summary")) == [])
+        #expect(apart.handle(.finished(model: "chat")) == [.unload("chat"), .load("summary")])
+        // Alone, a model carries its weights in full.
+        #expect(apart.handle(.requested(t3, model: "summary")) == [])
+        var small = ModelSwapPolicy(
+            footprints: ["chat": 300], weights: ["chat": .init(file: "a", bytes: 300)], budgetBytes: 500, queueLimit: 1)
+        #expect(small.handle(.requested(t1, model: "chat")) == [.fail(t1, .overBudget(model: "chat", needs: 600, budget: 500))])
+    }
+
+    @Test func theSequencesFittedToABudgetAreWhatItsBytesHold() {
+        // 500 values a token: 1,000 bytes in f16, 16 blocks of 34 bytes in q8_0.
+        let shape = ModelFootprint.Shape(weightsBytes: 1 << 20, kvValuesPerToken: 500)
+        let engine = EngineConfiguration(sequences: 8, sequenceLength: 256)
+        let perSequence: Int64 = 256_000
+        #expect(shape.sequences(fitting: ModelFootprint.margin + 3 * perSequence + 1, for: engine) == 3)
+        #expect(shape.sequences(fitting: ModelFootprint.margin + 20 * perSequence, for: engine) == 8)
+        #expect(shape.sequences(fitting: ModelFootprint.margin + perSequence - 1, for: engine) == 0)
+        #expect(shape.sequences(fitting: -5, for: engine) == 0)
+        #expect(shape.engineBytes(EngineConfiguration(sequences: 3, sequenceLength: 256)) == ModelFootprint.margin + 3 * perSequence)
+        var quantized = engine
+        quantized.kvCacheType = .q8_0
+        #expect(shape.kvBytesPerToken(.q8_0) == 544)
+        #expect(shape.sequences(fitting: ModelFootprint.margin + 3 * perSequence + 1, for: quantized) == 5)
+    }
+
     // MARK: - Every interleaving
 
     /// Explores every order in which requests arrive, granted requests finish, loads succeed or fail, and
     /// a waiting request is withdrawn,
     /// for every arrival script up to four requests long, from an empty and from a chat-resident start,
-    /// under a budget that holds one model and one that holds both.
-    @Test(arguments: [700, 900] as [Int64])
-    func everyInterleavingKeepsTheBudgetAndAnswersEveryRequest(budget: Int64) throws {
+    /// under a budget that holds one model and one that holds both, on two files and on one.
+    @Test(arguments: [700, 900] as [Int64], [false, true])
+    func everyInterleavingKeepsTheBudgetAndAnswersEveryRequest(budget: Int64, sharedWeights: Bool) throws {
         var explored = 0
         for length in 1...4 {
             for bits in 0..<(1 << length) {
                 let script = (0..<length).map { bits >> $0 & 1 == 0 ? "chat" : "summary" }
-                for start in [Self.policy(budget: budget, queueLimit: 3), Self.chatResident(budget: budget, queueLimit: 3)] {
+                for start in [
+                    Self.policy(budget: budget, queueLimit: 3, sharedWeights: sharedWeights),
+                    Self.chatResident(budget: budget, queueLimit: 3, sharedWeights: sharedWeights),
+                ] {
                     var world = World(policy: start, script: script)
                     try world.explore(&explored)
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import LlamaEngine
 
 /// A configuration value that cannot be used; start-up stops with this one line.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -134,6 +135,7 @@ extension Configuration {
             try reader.number("SUMMARY_DECODE_SHARE", in: 0.01...1) ?? configuration.summaryDecodeShare
         configuration.conversationCacheMB =
             try reader.integer("CONVERSATION_CACHE_MB", in: 0...1_048_576) ?? configuration.conversationCacheMB
+        configuration.kvCacheType = try reader.choice("KV_CACHE_TYPE", of: KVCacheType.self) ?? configuration.kvCacheType
         let collector = try reader.url("OTEL_EXPORTER_OTLP_ENDPOINT", example: "http://127.0.0.1:4318")
         configuration.tracingEndpoint =
             try reader.url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", example: "http://127.0.0.1:4318/v1/traces") ?? collector

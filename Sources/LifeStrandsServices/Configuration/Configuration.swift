@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import LlamaEngine
 
 /// Everything a `lifestrands` process reads from its environment (and `.env`), with the seed's names.
 public struct Configuration: Sendable, Equatable {
@@ -85,6 +86,8 @@ public struct Configuration: Sendable, Equatable {
     /// MiB of host memory that keeps the KV cache of conversations whose sequence another took, so a
     /// returning player's prompt is restored rather than evaluated again (`CONVERSATION_CACHE_MB`); 0: none.
     public var conversationCacheMB = 1024
+    /// How the chat and summary engines' KV caches store their values (`KV_CACHE_TYPE`).
+    public var kvCacheType = KVCacheType.f16
     /// The one service this process runs (`serve --service`); nil runs all six in one process.
     public var service: ServiceName?
     /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one

@@ -43,6 +43,11 @@ enum EmbeddingSource: Sendable {
         }
     }
 
+    /// What the in-process embedding model takes; nil for the others.
+    var memory: ContextMemory? {
+        if case .local(let embedder, _) = self { embedder.memory } else { nil }
+    }
+
     /// What the status shows as the embedding model: its file, or the server and model name.
     var location: String? {
         switch self {

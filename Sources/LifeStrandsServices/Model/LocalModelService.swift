@@ -16,16 +16,19 @@ public final class LocalModelService: ModelService {
         LlamaBackend.initialize(logger: logger)
         let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
+        // As many chat sequences as sessions may be open, where the budget holds their KV cache beside the
+        // weights and the summary engine; fewer where it does not (then conversations take turns).
         let chatEngine = EngineConfiguration(
             sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength,
             maxWaiting: configuration.maxWaitingGenerations,
             maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
-            savedStateBytes: configuration.conversationCacheMB << 20)
+            savedStateBytes: configuration.conversationCacheMB << 20, kvCacheType: configuration.kvCacheType)
         // Summary jobs wait their turn however long it takes: the worker retries them anyway. Chat comes first,
         // and a chat step never waits long behind an analysis's: its prompt goes 32 tokens a step.
         let summaryEngine = EngineConfiguration(
             sequences: 2, sequenceLength: PromptWindow.summaryLength, promptTokensPerStep: 32,
-            maxWaiting: configuration.maxWaitingGenerations, lane: .background(share: configuration.summaryDecodeShare))
+            maxWaiting: configuration.maxWaitingGenerations, lane: .background(share: configuration.summaryDecodeShare),
+            kvCacheType: configuration.kvCacheType)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(
@@ -34,7 +37,7 @@ public final class LocalModelService: ModelService {
                         name: "chat", path: chat,
                         engine: chatEngine),
                     ModelSpec(name: "summary", path: summary, engine: summaryEngine),
-                ], budgetBytes: budget)
+                ], budgetBytes: budget, fitting: "chat")
         } catch .overBudget(let model, let needs, let budget) {
             throw ModelServiceError(
                 variable: "MIN_VRAM_MB", path: model == "chat" ? chat : summary,
@@ -62,6 +65,8 @@ public final class LocalModelService: ModelService {
             "models ready",
             metadata: [
                 "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
+                "ls_chat_sequences": "\(manager.specs["chat"]?.engine.sequences ?? 0)",
+                "ls_sessions": "\(configuration.maxConcurrentConversations)",
                 "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embeddings.location ?? "off")",
             ])
     }
@@ -106,6 +111,7 @@ public final class LocalModelService: ModelService {
     public func status() async -> ModelServiceStatus {
         ModelServiceStatus(
             models: await manager.status(), embeddingPath: embeddings.location, budgetBytes: manager.budgetBytes,
-            residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all())
+            residentBytes: manager.residentBytes, queueDepth: manager.queueDepth, devices: BackendDevice.all(),
+            embedderMemory: embeddings.memory, process: .current())
     }
 }

@@ -162,14 +162,42 @@ extension ModelServiceStatus {
                 "saved_conversations": .integer(Int64(model.engine?.savedConversations ?? 0)),
                 "saved_state_bytes": .integer(Int64(model.engine?.savedStateBytes ?? 0)),
                 "recent_tokens_per_second": .number(model.engine?.recentTokensPerSecond ?? 0),
+                "weights_bytes": .integer(model.memory?.weights ?? 0),
+                "kv_cache_bytes": .integer(model.memory?.kvCache ?? 0),
+                "compute_bytes": .integer(model.memory?.compute ?? 0),
+                "shares_weights_with": .array(model.sharesWeightsWith.map { .string($0) }),
             ]
         }
         if let embeddingPath {
-            models.append(["type": "embedding", "file": .string(Self.fileName(embeddingPath)), "loaded": true])
+            var embedding: [String: JSONValue] = [
+                "type": "embedding", "file": .string(Self.fileName(embeddingPath)), "loaded": true,
+            ]
+            if let memory = embedderMemory {
+                embedding["weights_bytes"] = .integer(memory.weights)
+                embedding["kv_cache_bytes"] = .integer(memory.kvCache)
+                embedding["compute_bytes"] = .integer(memory.compute)
+            }
+            models.append(.object(embedding))
+        }
+        var memory: [String: JSONValue] = ["budget_bytes": .integer(budgetBytes), "resident_bytes": .integer(residentBytes)]
+        if self.models.contains(where: { $0.memory != nil }) || embedderMemory != nil {
+            let loaded = self.models.filter { $0.memory != nil }
+            // Weights that models share are in memory once: counted for the first of them by name.
+            let owners = loaded.filter { model in !model.sharesWeightsWith.contains { $0 < model.name } }
+            memory["weights_bytes"] = .integer(owners.reduce(0) { $0 + ($1.memory?.weights ?? 0) })
+            memory["kv_cache_bytes"] = .integer(loaded.reduce(0) { $0 + ($1.memory?.kvCache ?? 0) })
+            memory["compute_bytes"] = .integer(loaded.reduce(0) { $0 + ($1.memory?.compute ?? 0) })
+            memory["saved_state_bytes"] = .integer(loaded.reduce(0) { $0 + Int64($1.engine?.savedStateBytes ?? 0) })
+            memory["embedder_bytes"] = .integer(
+                embedderMemory.map { $0.weights + $0.kvCache + $0.compute } ?? 0)
+        }
+        if let process {
+            memory["rss_bytes"] = .integer(process.residentBytes)
+            memory["peak_rss_bytes"] = .integer(process.peakResidentBytes)
         }
         return [
             "models": .array(models),
-            "memory": ["budget_bytes": .integer(budgetBytes), "resident_bytes": .integer(residentBytes)],
+            "memory": .object(memory),
             "devices": .array(
                 devices.map {
                     ["name": .string($0.name), "kind": .string($0.kind), "free_bytes": .integer($0.freeBytes),

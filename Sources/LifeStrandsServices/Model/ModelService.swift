@@ -70,11 +70,17 @@ public struct ModelServiceStatus: Sendable, Equatable {
     public var residentBytes: Int64
     public var queueDepth: Int
     public var devices: [BackendDevice]
+    /// What the in-process embedding model's weights and context take.
+    public var embedderMemory: ContextMemory?
+    /// The model service's process, where it can be read.
+    public var process: ProcessMemory?
 
     public init(
         models: [ManagedModelStatus], embeddingPath: String?, budgetBytes: Int64, residentBytes: Int64, queueDepth: Int,
-        devices: [BackendDevice]
+        devices: [BackendDevice], embedderMemory: ContextMemory? = nil, process: ProcessMemory? = nil
     ) {
+        self.embedderMemory = embedderMemory
+        self.process = process
         self.models = models
         self.embeddingPath = embeddingPath
         self.budgetBytes = budgetBytes
@@ -92,7 +98,30 @@ public struct ModelServiceError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         variable == "MIN_VRAM_MB"
-            ? "MIN_VRAM_MB: \(problem) at \(path); raise MIN_VRAM_MB, or lower MAX_CONCURRENT_CONVERSATIONS (each session has its own KV cache)"
+            ? "MIN_VRAM_MB: \(problem) at \(path); raise MIN_VRAM_MB, or choose a smaller model"
             : "\(variable): \(problem) at \(path); run `make setup`, or set \(variable) to a GGUF file"
+    }
+}
+
+/// The process's resident memory now and at its peak, from `/proc/self/status` (Linux only).
+public struct ProcessMemory: Sendable, Equatable {
+    public var residentBytes: Int64
+    public var peakResidentBytes: Int64
+
+    public init(residentBytes: Int64, peakResidentBytes: Int64) {
+        self.residentBytes = residentBytes
+        self.peakResidentBytes = peakResidentBytes
+    }
+
+    /// This process's, or nil where the kernel does not say.
+    public static func current() -> ProcessMemory? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        var kib: [Substring: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\t" })
+            if fields.count >= 2, fields[0] == "VmRSS" || fields[0] == "VmHWM" { kib[fields[0]] = Int64(fields[1]) }
+        }
+        guard let resident = kib["VmRSS"], let peak = kib["VmHWM"] else { return nil }
+        return ProcessMemory(residentBytes: resident << 10, peakResidentBytes: peak << 10)
     }
 }

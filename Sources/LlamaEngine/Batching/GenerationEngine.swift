@@ -7,8 +7,13 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var sequences: Int
     /// KV cache tokens per sequence: the longest prompt plus reply one request can have.
     public var sequenceLength: Int
-    /// Most tokens one decode takes; prompts are cut into chunks of this size.
-    public var batchCapacity: Int
+    /// Most tokens one decode takes: by default what a step can hold (a token for every sequence, and
+    /// `promptTokensPerStep`), since llama.cpp sizes the compute buffers for it.
+    public var batchCapacity: Int {
+        get { fixedBatchCapacity ?? sequences + promptTokensPerStep }
+        set { fixedBatchCapacity = newValue }
+    }
+    private var fixedBatchCapacity: Int?
     /// CPU threads for decoding; nil means one per core.
     public var threads: Int?
     /// Most prompt tokens evaluated per step, shortest prompt first: when many prompts arrive together,
@@ -29,19 +34,21 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var savedStateBytes: Int
     /// Whether its steps come first (chat) or yield to those that do (summaries).
     public var lane: DecodeLane
+    public var kvCacheType: KVCacheType
 
     public init(
-        sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int = 512, threads: Int? = nil,
+        sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int? = nil, threads: Int? = nil,
         promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil,
-        savedStateBytes: Int = 0, lane: DecodeLane = .foreground
+        savedStateBytes: Int = 0, lane: DecodeLane = .foreground, kvCacheType: KVCacheType = .f16
     ) {
+        self.kvCacheType = kvCacheType
         self.lane = lane
         self.savedStateBytes = savedStateBytes
         self.maxWaiting = maxWaiting
         self.maxWait = maxWait
         self.sequences = sequences
         self.sequenceLength = sequenceLength
-        self.batchCapacity = batchCapacity
+        fixedBatchCapacity = batchCapacity
         self.threads = threads
         self.promptTokensPerStep = promptTokensPerStep
         self.sharedPromptTokens = sharedPromptTokens
@@ -85,6 +92,9 @@ public struct EngineStatus: Sendable, Equatable {
 public final class GenerationEngine: Sendable {
     public let model: LlamaModel
     public let configuration: EngineConfiguration
+    /// What its weights, KV cache and compute buffers take, as allocated when it was made; the weights may
+    /// be shared with other engines on the same model.
+    public let memory: ContextMemory
     private let inbox = CommandInbox<EngineCommand>()
     private let nextID = Atomic<UInt64>(0)
     /// Requests submitted and not yet ended, running or waiting.
@@ -105,7 +115,8 @@ public final class GenerationEngine: Sendable {
         let context = try LlamaContext(
             model: model, contextLength: configuration.sequenceLength * configuration.sequences,
             sequences: configuration.sequences, batchCapacity: configuration.batchCapacity,
-            threads: configuration.threads)
+            threads: configuration.threads, kvCacheType: configuration.kvCacheType)
+        memory = context.memory
         let worker = UncheckedTransfer(
             GenerationWorker(context: context, configuration: configuration, inbox: inbox, gate: gate))
         let ended = threadEnded

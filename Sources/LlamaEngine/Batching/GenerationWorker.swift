@@ -31,7 +31,7 @@ final class GenerationWorker {
             promptTokensPerStep: max(configuration.promptTokensPerStep, 1),
             sharedPromptTokens: configuration.sharedPromptTokens, savedStateBudget: configuration.savedStateBytes,
             // Each saved cell also records its position and sequence.
-            savedBytesPerToken: ModelFootprint.kvBytesPerToken(context.model.raw) + 12)
+            savedBytesPerToken: configuration.kvCacheType.bytes(values: ModelFootprint.kvValuesPerToken(context.model.raw)) + 12)
         batch = Batch(capacity: capacity)
     }
 

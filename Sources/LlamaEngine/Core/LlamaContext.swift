@@ -19,12 +19,15 @@ public final class LlamaContext {
     ///   - batchCapacity: most tokens one decode takes.
     ///   - threads: CPU threads for decoding; nil means one per core.
     ///   - embeddings: compute mean-pooled sequence embeddings instead of next-token logits.
+    ///   - kvCacheType: how the KV cache stores its values (a quantized one has llama.cpp use flash attention).
     public init(
         model: LlamaModel, contextLength: Int = 2048, sequences: Int = 1, batchCapacity: Int = 512,
-        threads: Int? = nil, embeddings: Bool = false
+        threads: Int? = nil, embeddings: Bool = false, kvCacheType: KVCacheType = .f16
     ) throws(LlamaError) {
         var parameters = llama_context_default_params()
         parameters.n_ctx = UInt32(contextLength)
+        parameters.type_k = kvCacheType.ggmlType
+        parameters.type_v = kvCacheType.ggmlType
         // llama.cpp splits a batch evenly between sequences when it reserves compute buffers:
         // a batch size that the sequence count does not divide fails an assertion there.
         let capacity = min(contextLength, batchCapacity)
@@ -110,8 +113,35 @@ public final class LlamaContext {
         return true
     }
 
+    /// The bytes its model's weights, KV cache and compute buffers take, as llama.cpp allocated them; zeros
+    /// if llama.cpp could not say.
+    public var memory: ContextMemory {
+        var weights = 0
+        var kvCache = 0
+        var compute = 0
+        var error: UnsafeMutablePointer<CChar>?
+        guard ls_context_memory(raw, &weights, &kvCache, &compute, &error) == 0 else {
+            ls_free_string(error)
+            return ContextMemory()
+        }
+        return ContextMemory(weights: Int64(weights), kvCache: Int64(kvCache), compute: Int64(compute))
+    }
+
     /// Forgets every sequence's cached tokens.
     public func clearMemory() {
         llama_memory_clear(llama_get_memory(raw), true)
+    }
+}
+
+/// Where a context's memory goes. Weights belong to the model, which contexts may share.
+public struct ContextMemory: Sendable, Hashable {
+    public var weights: Int64 = 0
+    public var kvCache: Int64 = 0
+    public var compute: Int64 = 0
+
+    public init(weights: Int64 = 0, kvCache: Int64 = 0, compute: Int64 = 0) {
+        self.weights = weights
+        self.kvCache = kvCache
+        self.compute = compute
     }
 }

@@ -10,6 +10,9 @@ public final class LlamaModel: @unchecked Sendable {
     let vocab: OpaquePointer
     /// The file it was loaded from.
     public let path: String
+    /// The file's size and modification time when it was loaded: a model loaded earlier from a file that has
+    /// since changed is not shared with a new load.
+    let fileStamp: FileStamp?
 
     /// Loads a GGUF file.
     /// - Parameters:
@@ -31,7 +34,11 @@ public final class LlamaModel: @unchecked Sendable {
         self.raw = raw
         self.vocab = vocab
         self.path = path
+        fileStamp = FileStamp(path: path)
     }
+
+    /// Whether the file on disk is still the one this model was loaded from.
+    var fileUnchanged: Bool { fileStamp != nil && fileStamp == FileStamp(path: path) }
 
     deinit { llama_model_free(raw) }
 
@@ -125,5 +132,19 @@ public final class LlamaModel: @unchecked Sendable {
             }
             capacity = length
         }
+    }
+}
+
+/// A file's size and modification time.
+struct FileStamp: Equatable {
+    var bytes: Int64
+    var modified: Date
+
+    init?(path: String) {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let bytes = attributes[.size] as? Int64, let modified = attributes[.modificationDate] as? Date
+        else { return nil }
+        self.bytes = bytes
+        self.modified = modified
     }
 }

@@ -12,6 +12,8 @@ public final class Embedder: Sendable {
     public let dimensions: Int
     /// Longest text in tokens; longer ones are cut, keeping their closing separator.
     public let maxTokensPerText: Int
+    /// What its weights and context take, as allocated when it was made.
+    public let memory: ContextMemory
     private let sequencesPerBatch: Int
     private let batchTokens: Int
     private let queue = DispatchQueue(label: "lifestrands.embedder")
@@ -29,6 +31,7 @@ public final class Embedder: Sendable {
             model: model, contextLength: batchTokens, sequences: sequencesPerBatch, batchCapacity: batchTokens,
             threads: threads, embeddings: true)
         self.batchTokens = context.batchCapacity
+        memory = context.memory
         maxTokensPerText = min(model.trainedContextLength, context.batchCapacity)
         self.sequencesPerBatch = sequencesPerBatch
         state = UncheckedTransfer(EmbedderState(context: context, batch: Batch(capacity: context.batchCapacity)))

@@ -49,11 +49,18 @@ public struct ManagedModelStatus: Sendable, Equatable {
     /// Times the model was loaded, and loads that failed, since the process started.
     public var loads: Int
     public var loadFailures: Int
+    /// What its weights, KV cache and compute buffers take while loaded.
+    public var memory: ContextMemory?
+    /// Other loaded models on the same weights, which are then in memory once.
+    public var sharesWeightsWith: [String]
 
     public init(
         name: String, path: String, loaded: Bool, sequences: Int, footprintBytes: Int64, inFlight: Int,
-        engine: EngineStatus? = nil, loads: Int = 0, loadFailures: Int = 0
+        engine: EngineStatus? = nil, loads: Int = 0, loadFailures: Int = 0, memory: ContextMemory? = nil,
+        sharesWeightsWith: [String] = []
     ) {
+        self.memory = memory
+        self.sharesWeightsWith = sharesWeightsWith
         self.name = name
         self.path = path
         self.loaded = loaded
@@ -68,11 +75,13 @@ public struct ManagedModelStatus: Sendable, Equatable {
 
 /// Keeps models resident within a memory budget, swapping them on demand.
 ///
-/// The decisions are `ModelSwapPolicy`'s; the manager holds the engines, parks waiting requests, and loads
-/// models off Swift's cooperative pool.
+/// Models on the same file share one copy of its weights, each with its own engine (context, sequences and
+/// KV cache). The decisions are `ModelSwapPolicy`'s; the manager holds the engines, parks waiting requests,
+/// and loads models off Swift's cooperative pool.
 public final class ModelManager: Sendable {
     public let budgetBytes: Int64
-    private let specs: [String: ModelSpec]
+    /// Each model's spec, the sequence count fitted to the budget where asked.
+    public let specs: [String: ModelSpec]
     private let state: Mutex<State>
     private let loader = DispatchQueue(label: "lifestrands.model-loader")
 
@@ -93,6 +102,8 @@ public final class ModelManager: Sendable {
     private struct Work {
         var resumes: [(CheckedContinuation<GenerationEngine, any Error>, Result<GenerationEngine, any Error>)] = []
         var load: ModelSpec?
+        /// Weights already in memory that the model to load shares.
+        var weights: LlamaModel?
         /// Engines let go of; each stops its decoding thread and frees its context when released.
         var unloaded: [GenerationEngine] = []
     }
@@ -100,26 +111,44 @@ public final class ModelManager: Sendable {
     /// - Parameters:
     ///   - budgetBytes: memory all resident models may use together.
     ///   - queueLimit: requests that may wait for a model to load before the manager answers `busy`.
+    ///   - fitting: a model whose sequences (its `engine.sequences` at most) are as many as the budget holds
+    ///     beside every other model, so that none is swapped; or, if not one fits so, as many as it holds
+    ///     beside this model's weights alone, the others then swapped in on demand.
     /// - Throws: `ModelManagerError.loadFailed` for an unreadable file, `.overBudget` for a model that can never fit.
-    public init(models: [ModelSpec], budgetBytes: Int64, queueLimit: Int = 64) throws(ModelManagerError) {
-        var footprints: [String: Int64] = [:]
-        for spec in models {
+    public init(models: [ModelSpec], budgetBytes: Int64, queueLimit: Int = 64, fitting: String? = nil)
+        throws(ModelManagerError)
+    {
+        var shapes: [String: ModelFootprint.Shape] = [:]
+        for spec in models where shapes[spec.path] == nil {
             do {
-                footprints[spec.name] = try ModelFootprint.bytes(path: spec.path, engine: spec.engine)
+                shapes[spec.path] = try ModelFootprint.shape(path: spec.path)
             } catch {
                 throw .loadFailed(model: spec.name, error)
             }
-            if footprints[spec.name]! > budgetBytes {
-                throw .overBudget(model: spec.name, needs: footprints[spec.name]!, budget: budgetBytes)
-            }
         }
-        self.specs = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
+        var specs = Dictionary(uniqueKeysWithValues: models.map { ($0.name, $0) })
+        let weights = specs.mapValues { ModelSwapPolicy.Weights(file: $0.path, bytes: shapes[$0.path]!.weightsBytes) }
+        func footprints() -> [String: Int64] { specs.mapValues { shapes[$0.path]!.engineBytes($0.engine) } }
+        if let fitting, let spec = specs[fitting] {
+            let shape = shapes[spec.path]!
+            var others = footprints()
+            others[fitting] = 0
+            let beside = ModelSwapPolicy(footprints: others, weights: weights, budgetBytes: budgetBytes, queueLimit: 0)
+            let together = shape.sequences(fitting: budgetBytes - beside.bytes(of: specs.keys), for: spec.engine)
+            let alone = shape.sequences(fitting: budgetBytes - shape.weightsBytes, for: spec.engine)
+            specs[fitting]!.engine.sequences = together > 0 ? together : max(alone, 1)
+        }
+        let policy = ModelSwapPolicy(footprints: footprints(), weights: weights, budgetBytes: budgetBytes, queueLimit: queueLimit)
+        for spec in models where policy.bytes(of: [spec.name]) > budgetBytes {
+            throw .overBudget(model: spec.name, needs: policy.bytes(of: [spec.name]), budget: budgetBytes)
+        }
+        self.specs = specs
         self.budgetBytes = budgetBytes
-        state = Mutex(State(policy: ModelSwapPolicy(footprints: footprints, budgetBytes: budgetBytes, queueLimit: queueLimit)))
+        state = Mutex(State(policy: policy))
     }
 
     /// Whether every model fits the budget together (then none is ever unloaded).
-    public var allFit: Bool { state.withLock { $0.policy.footprints.values.reduce(0, +) <= budgetBytes } }
+    public var allFit: Bool { state.withLock { $0.policy.bytes(of: specs.keys) <= budgetBytes } }
 
     /// Starts a generation on `model`, loading it first if need be.
     /// - Throws: `ModelManagerError` (unknown model, busy, load failure) or the engine's `LlamaError`.
@@ -157,26 +186,33 @@ public final class ModelManager: Sendable {
     }
 
     public func status() async -> [ManagedModelStatus] {
-        let (engines, residents, footprints, loads, failures) = state.withLock {
-            ($0.engines, $0.policy.residents, $0.policy.footprints, $0.loads, $0.loadFailures)
+        let (engines, residents, footprints, loads, failures) = state.withLock { state in
+            (
+                state.engines, state.policy.residents,
+                Dictionary(uniqueKeysWithValues: specs.keys.map { ($0, state.policy.bytes(of: [$0])) }), state.loads,
+                state.loadFailures
+            )
         }
         var statuses: [ManagedModelStatus] = []
         for spec in specs.values.sorted(by: { $0.name < $1.name }) {
             let engine = residents[spec.name] != nil ? engines[spec.name] : nil
+            let sharing = engine.map { engine in
+                engines.filter { $0.key != spec.name && residents[$0.key] != nil && $0.value.model === engine.model }
+                    .keys.sorted()
+            }
             statuses.append(
                 ManagedModelStatus(
                     name: spec.name, path: spec.path, loaded: engine != nil, sequences: spec.engine.sequences,
                     footprintBytes: footprints[spec.name] ?? 0,
                     inFlight: residents[spec.name]?.inFlight ?? 0, engine: await engine?.status(),
-                    loads: loads[spec.name, default: 0], loadFailures: failures[spec.name, default: 0]))
+                    loads: loads[spec.name, default: 0], loadFailures: failures[spec.name, default: 0],
+                    memory: engine?.memory, sharesWeightsWith: sharing ?? []))
         }
         return statuses
     }
 
-    /// Memory the resident models are counted for.
-    public var residentBytes: Int64 {
-        state.withLock { state in state.policy.residents.keys.reduce(0) { $0 + (state.policy.footprints[$1] ?? 0) } }
-    }
+    /// Memory the resident models are counted for, shared weights once.
+    public var residentBytes: Int64 { state.withLock { $0.policy.bytes(of: $0.policy.residents.keys) } }
 
     /// Requests waiting for a model to load.
     public var queueDepth: Int { state.withLock { $0.policy.waiting.count } }
@@ -238,6 +274,10 @@ public final class ModelManager: Sendable {
                     work.resumes.append((continuation, .failure(CancellationError())))
                 case .load(let model):
                     work.load = specs[model]
+                    // A model on the same file, loaded from it as it is now, lends its weights.
+                    work.weights = state.engines.first {
+                        specs[$0.key]?.path == specs[model]?.path && $0.value.model.fileUnchanged
+                    }?.value.model
                 case .unload(let model):
                     if let engine = state.engines.removeValue(forKey: model) { work.unloaded.append(engine) }
                 }
@@ -247,9 +287,11 @@ public final class ModelManager: Sendable {
         for (continuation, result) in work.resumes { continuation.resume(with: result) }
         if let spec = work.load {
             // Loading reads hundreds of megabytes: off Swift's cooperative pool.
-            loader.async { [self] in
+            loader.async { [self, weights = work.weights] in
                 do throws(LlamaError) {
-                    let engine = try GenerationEngine(model: try LlamaModel(path: spec.path), configuration: spec.engine)
+                    let model: LlamaModel
+                    if let weights { model = weights } else { model = try LlamaModel(path: spec.path) }
+                    let engine = try GenerationEngine(model: model, configuration: spec.engine)
                     handle { state in
                         state.engines[spec.name] = engine
                         state.loads[spec.name, default: 0] += 1

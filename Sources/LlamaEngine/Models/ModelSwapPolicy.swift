@@ -45,7 +45,15 @@ struct ModelSwapPolicy {
         var draining = false
     }
 
+    /// A model's weights: models on the same file share one copy, counted once however many are resident.
+    struct Weights: Equatable {
+        var file: String
+        var bytes: Int64
+    }
+
+    /// Each model's own memory (its engine's); its weights are in `weights` where given.
     let footprints: [String: Int64]
+    let weights: [String: Weights]
     let budgetBytes: Int64
     /// Requests that may wait for a model before the next one is answered `busy`.
     let queueLimit: Int
@@ -54,16 +62,26 @@ struct ModelSwapPolicy {
     private(set) var waiting: [(ticket: Ticket, model: String)] = []
     private var clock: UInt64 = 0
 
-    init(footprints: [String: Int64], budgetBytes: Int64, queueLimit: Int) {
+    init(footprints: [String: Int64], weights: [String: Weights] = [:], budgetBytes: Int64, queueLimit: Int) {
         self.footprints = footprints
+        self.weights = weights
         self.budgetBytes = budgetBytes
         self.queueLimit = queueLimit
     }
 
-    /// Memory counted for resident models and the one loading.
-    var committedBytes: Int64 {
-        residents.keys.reduce(loading.map { footprints[$0] ?? 0 } ?? 0) { $0 + (footprints[$1] ?? 0) }
+    /// Memory `models` take resident together: each one's own, and each file's weights once.
+    func bytes(of models: some Sequence<String>) -> Int64 {
+        var files: [String: Int64] = [:]
+        var total: Int64 = 0
+        for model in Set(models) {
+            total += footprints[model] ?? 0
+            if let weights = weights[model] { files[weights.file] = weights.bytes }
+        }
+        return total + files.values.reduce(0, +)
     }
+
+    /// Memory counted for resident models and the one loading.
+    var committedBytes: Int64 { bytes(of: Array(residents.keys) + (loading.map { [$0] } ?? [])) }
 
     static let retryAfterSeconds = 2
 
@@ -71,7 +89,8 @@ struct ModelSwapPolicy {
         var actions: [Action] = []
         switch event {
         case .requested(let ticket, let model):
-            guard let needs = footprints[model] else { return [.fail(ticket, .unknownModel(model))] }
+            guard footprints[model] != nil else { return [.fail(ticket, .unknownModel(model))] }
+            let needs = bytes(of: [model])
             guard needs <= budgetBytes else {
                 return [.fail(ticket, .overBudget(model: model, needs: needs, budget: budgetBytes))]
             }
@@ -132,18 +151,17 @@ struct ModelSwapPolicy {
             waiting.removeAll { waiter in ready.contains { $0.ticket == waiter.ticket } }
             for waiter in ready { actions.append(grant(waiter.ticket, waiter.model)) }
             guard loading == nil, let next = waiting.first?.model, residents[next] == nil else { return }
-            let needs = footprints[next] ?? 0
-            var kept = committedBytes - residents.filter(\.value.draining).keys.reduce(0) { $0 + (footprints[$1] ?? 0) }
-            if committedBytes + needs <= budgetBytes {
+            if bytes(of: Array(residents.keys) + [next]) <= budgetBytes {
                 loading = next
                 actions.append(.load(next))
                 return
             }
             // Drain the least recently used until the rest leaves room; each unloads once idle.
+            var kept = Set(residents.filter { !$0.value.draining }.keys)
             for (name, _) in residents.filter({ !$0.value.draining }).sorted(by: { $0.value.lastUsed < $1.value.lastUsed })
-            where kept + needs > budgetBytes {
+            where bytes(of: kept.union([next])) > budgetBytes {
                 residents[name]!.draining = true
-                kept -= footprints[name] ?? 0
+                kept.remove(name)
                 if residents[name]!.inFlight == 0 { progressed = true }
             }
         }
