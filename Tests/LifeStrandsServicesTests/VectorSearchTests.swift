@@ -37,6 +37,38 @@ import TestSupport
         index.remove(tomas)
         #expect(index.count == 1)
     }
+
+    /// The heap over contiguous shelves against sorting every candidate, on random vectors: the same
+    /// texts in the same order with the same scores, for every limit, kind and NPC.
+    @Test(arguments: 0..<8 as Range<UInt64>)
+    func theScanFindsWhatSortingEveryCandidateFinds(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        let index = VectorIndex()
+        let npcs = (0..<5).map { _ in UUID() }
+        var all: [StoredEmbedding] = []
+        for npc in npcs {
+            let embeddings = (0..<Int(random.next() % 60)).map { row in
+                StoredEmbedding(
+                    npcID: npc, text: .init(kind: random.next() % 3 == 0 ? .knowledge : .memory, itemID: "\(npc)-\(row)", text: ""),
+                    // 37 dimensions: two sixteen-lane chunks and a tail.
+                    vector: (0..<37).map { _ in random.normal() })
+            }
+            index.replace(npc, with: embeddings)
+            all += embeddings
+        }
+        for _ in 0..<10 {
+            let query = (0..<37).map { _ in random.normal() }
+            let kind: EmbeddedText.Kind = random.next() % 2 == 0 ? .memory : .knowledge
+            let npc = random.next() % 3 == 0 ? npcs[Int(random.next() % 5)] : nil
+            let limit = Int(random.next() % 70)
+            let expected = all.filter { $0.text.kind == kind && (npc == nil || $0.npcID == npc) }
+                .map { ($0, VectorIndex.dot(query, $0.vector)) }.sorted { $0.1 > $1.1 }.prefix(limit)
+            let hits = index.search(query, kind: kind, npcID: npc, limit: limit)
+            #expect(hits.map(\.embedding) == expected.map(\.0))
+            #expect(hits.map(\.score) == expected.map { Double($0.1) })
+        }
+        #expect(index.count == all.count)
+    }
 }
 
 /// Search over the API with the real embedding model.
