@@ -70,13 +70,15 @@ class Reply(tuple):
         return reply
 
 
-def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=None):
-    """One generation on our service."""
+def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=None, arrivals=None):
+    """One generation on our service; `arrivals`, when given, gets the clock at each piece of text."""
     started = time.perf_counter()
     state = {"first": None, "tokens": 0, "prompt": None, "cached": None, "restored": None}
 
     def on_line(line):
         event = json.loads(line)
+        if "token" in event and arrivals is not None:
+            arrivals.append(time.perf_counter())
         if "token" in event and state["first"] is None:
             state["first"] = time.perf_counter() - started
         if event.get("done"):
@@ -95,7 +97,7 @@ def chat_ours(port, messages, max_tokens, conversation=None, reuse=True, model=N
                  state["restored"])
 
 
-def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model=None):
+def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model=None, arrivals=None):
     """One generation on an OpenAI-compatible server (llama-server, llama_cpp.server), streamed. llama-server's
     last chunk carries `timings`: prompt tokens evaluated (`prompt_n`) and taken from its cache (`cache_n`)."""
     started = time.perf_counter()
@@ -110,6 +112,8 @@ def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model
         event = json.loads(payload)
         for choice in event.get("choices", []):
             if choice.get("delta", {}).get("content"):
+                if arrivals is not None:
+                    arrivals.append(time.perf_counter())
                 if state["first"] is None:
                     state["first"] = time.perf_counter() - started
                 state["tokens"] += 1
@@ -303,6 +307,39 @@ def crowd_figures(records, wall):
     return figures
 
 
+def long_prompt_arrives(chat, port, streams, reply_tokens):
+    """`streams` replies decoding when a new request with a ~1,500-token prompt arrives (a new player with a long
+    history): the gaps between the streams' tokens before it arrives, and from its arrival to its first token."""
+    stamp = time.time()
+    arrivals = [[] for _ in range(streams)]
+
+    def stream(index):
+        chat(port, [{"role": "system", "content": f"[{stamp}] {index}. " + PERSONA},
+                    {"role": "user", "content": "Tell me the whole story of the storm of '98, every hour of it."}],
+             reply_tokens, arrivals=arrivals[index])
+    threads = [threading.Thread(target=stream, args=(i,)) for i in range(streams)]
+    for thread in threads:
+        thread.start()
+    deadline = time.time() + 300
+    while min(len(a) for a in arrivals) < 10 and time.time() < deadline and any(t.is_alive() for t in threads):
+        time.sleep(0.05)
+    history = [{"role": "system", "content": f"[{stamp}] The long history. " + " ".join([PERSONA] * 5)},
+               {"role": "user", "content": "What do you remember of all that?"}]
+    arrived = time.perf_counter()
+    reply = chat(port, history, 4)
+    first = arrived + reply[0]
+    for thread in threads:
+        thread.join()
+    gaps = {"before": [], "during": []}
+    for times in arrivals:
+        for earlier, later in zip(times, times[1:]):
+            if later < arrived:
+                gaps["before"].append(later - earlier)
+            elif later <= first:
+                gaps["during"].append(later - earlier)
+    return {"gaps": gaps, "ttft": reply[0], "prompt": reply.prompt}
+
+
 ANALYSIS = (
     "You analyse a finished conversation between a player and Tomas Varga, a boat captain. Write a summary in "
     "two sentences, then list what Tomas should remember, what he learned, and how his trust in the player "
@@ -454,6 +491,7 @@ def main():
                 r["crowd"] = crowd_figures(*crowd(chat, server.port, args.players, args.npcs, args.crowd_turns,
                                                   args.crowd_tokens, 8))
             if name != "python":
+                r["stall"] = long_prompt_arrives(chat, server.port, 6, 200)
                 # Ours analyses on its summary role (its own engine on the chat model's weights); llama-server on
                 # its chat slots.
                 r["alone"] = [t for turn in game(chat, server.port, 8, 5, args.tokens)[0] for t in turn]
@@ -548,6 +586,21 @@ def main():
             row(f"turn {turn}: prompt tokens evaluated per turn", *(f"{r[5]:.0f}" for r in (restored, evaluated)))
             row(f"turn {turn}: wall time of the returning turns", *(f"{r[6]:.1f} s" for r in (restored, evaluated)))
             row(f"turn {turn}: RAM the saved caches take", f"{restored[7]:.0f} MiB", "0")
+    stalls = [(label, r["stall"]) for label, r in (("Life Strands", o), ("llama-server -np 8", l)) if "stall" in r]
+    if stalls:
+        row = table("6 replies streaming when a new request with a ~1,500-token prompt arrives: gaps between the "
+                    "streams' tokens", [c[0] for c in stalls])
+        row("prompt tokens of the new request / its TTFT",
+            *(f"{x['prompt'] or '?'} / {ms(x['ttft'])}" for _, x in stalls))
+        for phase in ("before", "during"):
+            label = "before it arrives" if phase == "before" else "from its arrival to its first token"
+            row(f"inter-token p50 / p99, {label}",
+                *(f"{ms(percentile(x['gaps'][phase], 0.5))} / {ms(percentile(x['gaps'][phase], 0.99))}"
+                  if x["gaps"][phase] else "n/a" for _, x in stalls))
+        row("p99 while it is evaluated ÷ p50 before",
+            *(f"{percentile(x['gaps']['during'], 0.99) / percentile(x['gaps']['before'], 0.5):.1f}"
+              if x["gaps"]["during"] and x["gaps"]["before"] else "n/a" for _, x in stalls))
+        row("tokens the streams received meanwhile", *(str(len(x["gaps"]["during"])) for _, x in stalls))
     if "memory_end" in o:
         row = table("Where Life Strands' memory goes (`model status`: llama.cpp's allocations and the process's RSS), "
                     "chat and summary on one copy of the weights, the embedder loaded",
