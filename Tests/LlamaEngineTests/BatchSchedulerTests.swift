@@ -102,6 +102,50 @@ import TestSupport
         #expect(third.entries.map(\.token) == [1, 1, 1, 1, 1])
     }
 
+    @Test func aLongPromptBesideStreamingRepliesGoesInPacedChunksAndAShortOneDoesNot() throws {
+        var scheduler = BatchScheduler(
+            sequences: 3, batchCapacity: 64, promptTokensPerStep: 8, sharedPromptTokens: 1, longPromptTokens: 10)
+        scheduler.promptTokensBesideReplies = 3
+        scheduler.submit(.init(id: a, conversation: nil, tokens: [1, 1]))
+        _ = try scheduler.requireStep()
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 5)
+        // a streams; b's 12 tokens are long, c's 6 are not.
+        scheduler.submit(.init(id: b, conversation: nil, tokens: Array(repeating: 2, count: 12)))
+        scheduler.submit(.init(id: c, conversation: nil, tokens: Array(repeating: 3, count: 6)))
+        let first = try scheduler.requireStep()
+        // c first (shortest), whole: a short prompt is not paced beside a's reply.
+        #expect(first.replyTokens == 1 && first.entries.filter { $0.token == 3 }.count == 6)
+        scheduler.stepCompleted()
+        scheduler.accept(a, token: 5)
+        scheduler.accept(c, token: 6)
+        let second = try scheduler.requireStep()
+        // b is long: 3 tokens beside the two replies, where its budget is 8.
+        #expect(second.replyTokens == 2 && second.entries.filter { $0.token == 2 }.count == 3)
+        scheduler.stepCompleted()
+        // With no reply streaming, the long prompt takes the whole budget.
+        scheduler.finish(a)
+        scheduler.finish(c)
+        let third = try scheduler.requireStep()
+        #expect(third.replyTokens == 0 && third.entries.map(\.token) == Array(repeating: 2, count: 8))
+    }
+
+    @Test func thePromptPacingKeepsAStepWithinItsSlowdownOfARepliesOnlyStep() {
+        var pacing = PromptPacing(slowdown: 2, minimum: 4)
+        #expect(pacing.budget(limit: 128) == 128)
+        // Replies alone: 50 ms a step; each prompt token adds 4 ms.
+        for _ in 0..<20 {
+            pacing.record(seconds: 0.050, promptTokens: 0, replyTokens: 6)
+            pacing.record(seconds: 0.050 + 0.004 * 20, promptTokens: 20, replyTokens: 6)
+        }
+        // Another 50 ms is 12 prompt tokens (12.5, rounded down).
+        #expect(pacing.budget(limit: 128) == 12)
+        #expect(pacing.budget(limit: 8) == 8)
+        // A slower prompt token (20 ms): never below the minimum.
+        for _ in 0..<40 { pacing.record(seconds: 0.050 + 0.020 * 20, promptTokens: 20, replyTokens: 6) }
+        #expect(pacing.budget(limit: 128) == 4)
+    }
+
     @Test func aConversationsNextTurnEvaluatesOnlyWhatFollowsTheCachedPrefix() throws {
         var scheduler = BatchScheduler(sequences: 2, batchCapacity: 16)
         scheduler.submit(.init(id: a, conversation: "elena", tokens: [1, 2, 3]))

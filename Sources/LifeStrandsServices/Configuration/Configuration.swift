@@ -88,6 +88,9 @@ public struct Configuration: Sendable, Equatable {
     public var conversationCacheMB = 1024
     /// How the chat and summary engines' KV caches store their values (`KV_CACHE_TYPE`).
     public var kvCacheType = KVCacheType.f16
+    /// How much a long prompt (over 512 new tokens) may slow the chat replies streaming beside it, as a
+    /// multiple of their pace (`LONG_PROMPT_SLOWDOWN`); 1 or less: not paced.
+    public var longPromptSlowdown = 1.8
     /// The one service this process runs (`serve --service`); nil runs all six in one process.
     public var service: ServiceName?
     /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one

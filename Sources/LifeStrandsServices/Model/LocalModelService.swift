@@ -22,7 +22,8 @@ public final class LocalModelService: ModelService {
             sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength,
             maxWaiting: configuration.maxWaitingGenerations,
             maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
-            savedStateBytes: configuration.conversationCacheMB << 20, kvCacheType: configuration.kvCacheType)
+            savedStateBytes: configuration.conversationCacheMB << 20, kvCacheType: configuration.kvCacheType,
+            replySlowdown: configuration.longPromptSlowdown > 1 ? configuration.longPromptSlowdown : nil)
         // Summary jobs wait their turn however long it takes: the worker retries them anyway. Chat comes first,
         // and a chat step never waits long behind an analysis's: its prompt goes 32 tokens a step.
         let summaryEngine = EngineConfiguration(

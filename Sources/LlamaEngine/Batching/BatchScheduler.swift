@@ -81,6 +81,8 @@ struct BatchScheduler {
         var memory: [MemoryOperation] = []
         var admissions: [Admission] = []
         var entries: [Entry] = []
+        /// Entries that carry a reply's next token; the rest are prompt tokens.
+        var replyTokens = 0
     }
 
     struct Slot: Equatable {
@@ -100,6 +102,8 @@ struct BatchScheduler {
         var pending: ArraySlice<Int32>
         var next: Int32?
         var scoresPrompt = false
+        /// Its prompt is long enough to be paced beside replies, from its first chunk to its last.
+        var paced = false
     }
 
     private(set) var slots: [Slot]
@@ -121,11 +125,18 @@ struct BatchScheduler {
     let promptTokensPerStep: Int
     /// Prompts up to this many tokens share a step; longer ones go one per step, shortest first.
     let sharedPromptTokens: Int
+    /// Most tokens of a long prompt in a step that also carries replies' next tokens, so a long prompt
+    /// arriving slows the replies streaming by a bounded amount; nil: `promptTokensPerStep`.
+    var promptTokensBesideReplies: Int?
+    /// Prompts with more tokens than this to evaluate are long: paced beside replies. Shorter ones (a
+    /// returning player's question, a persona) take `promptTokensPerStep` a step, for their first token's sake.
+    let longPromptTokens: Int
 
     init(
         sequences: Int, batchCapacity: Int, promptTokensPerStep: Int? = nil, sharedPromptTokens: Int = .max,
-        savedStateBudget: Int = 0, savedBytesPerToken: Int = 1
+        savedStateBudget: Int = 0, savedBytesPerToken: Int = 1, longPromptTokens: Int = 512
     ) {
+        self.longPromptTokens = longPromptTokens
         precondition(sequences > 0 && batchCapacity >= sequences, "a batch must hold one token per sequence")
         slots = Array(repeating: Slot(), count: sequences)
         self.batchCapacity = batchCapacity
@@ -226,6 +237,7 @@ struct BatchScheduler {
             step.entries.append(entry(running[index], token: token, wantsLogits: true))
             running[index].next = nil
         }
+        step.replyTokens = step.entries.count
         // Prompts fill the rest, chunked, shortest first (oldest first among equals), one at a time unless
         // they are short: evaluated together, eight prompts of 40 tokens all see their first token after
         // 320 tokens' work; one by one, the k-th after 40k.
@@ -234,7 +246,8 @@ struct BatchScheduler {
         var promptBudget = min(
             promptTokensPerStep, max(prompts.first.map { running[$0].pending.count } ?? 0, sharedPromptTokens))
         for index in prompts {
-            let room = min(batchCapacity - step.entries.count, promptBudget)
+            let paced = running[index].paced && step.replyTokens > 0
+            let room = min(batchCapacity - step.entries.count, promptBudget, paced ? max(promptTokensBesideReplies ?? .max, 1) : .max)
             guard room > 0 else { break }
             promptBudget -= min(room, running[index].pending.count)
             let chunk = running[index].pending.prefix(room)
@@ -333,7 +346,7 @@ struct BatchScheduler {
             running.append(
                 Running(
                     request: request, sequence: sequence, pending: request.tokens[keep...], next: nil,
-                    scoresPrompt: request.scoresPrompt))
+                    scoresPrompt: request.scoresPrompt, paced: request.tokens.count - keep > longPromptTokens))
             step.admissions.append(
                 Admission(request: request.id, sequence: Int32(sequence), reusedTokens: keep, restoredTokens: restored))
         }

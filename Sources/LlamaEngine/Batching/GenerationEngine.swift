@@ -35,12 +35,18 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Whether its steps come first (chat) or yield to those that do (summaries).
     public var lane: DecodeLane
     public var kvCacheType: KVCacheType
+    /// The most a prompt's chunk may stretch a step that carries replies' next tokens, as a multiple of a
+    /// replies-only step (learned from timed steps), so replies keep their pace when a long prompt arrives;
+    /// nil: `promptTokensPerStep` a step whatever it costs.
+    public var replySlowdown: Double?
 
     public init(
         sequences: Int = 8, sequenceLength: Int = 2048, batchCapacity: Int? = nil, threads: Int? = nil,
         promptTokensPerStep: Int = 128, sharedPromptTokens: Int = 16, maxWaiting: Int? = nil, maxWait: Duration? = nil,
-        savedStateBytes: Int = 0, lane: DecodeLane = .foreground, kvCacheType: KVCacheType = .f16
+        savedStateBytes: Int = 0, lane: DecodeLane = .foreground, kvCacheType: KVCacheType = .f16,
+        replySlowdown: Double? = nil
     ) {
+        self.replySlowdown = replySlowdown
         self.kvCacheType = kvCacheType
         self.lane = lane
         self.savedStateBytes = savedStateBytes

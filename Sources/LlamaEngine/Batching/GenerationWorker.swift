@@ -17,10 +17,13 @@ final class GenerationWorker {
     private let gate: DecodeGate
     /// Set for a background engine: when its next step may run while chat has work.
     private var pacing: BackgroundPacing?
+    /// Set where prompts beside streaming replies are paced (`EngineConfiguration.replySlowdown`).
+    private var promptPacing: PromptPacing?
 
     init(context: LlamaContext, configuration: EngineConfiguration, inbox: CommandInbox<EngineCommand>, gate: DecodeGate) {
         self.gate = gate
         if case .background(let share) = configuration.lane { pacing = BackgroundPacing(share: share) }
+        promptPacing = configuration.replySlowdown.map { PromptPacing(slowdown: $0) }
         self.context = context
         self.model = context.model
         self.inbox = inbox
@@ -142,6 +145,7 @@ final class GenerationWorker {
             batch.append(
                 entry.token, position: entry.position, sequence: entry.sequence, wantsLogits: entry.wantsLogits || entry.scores)
         }
+        let started = ContinuousClock.now
         do {
             try context.decode(batch)
         } catch {
@@ -152,6 +156,13 @@ final class GenerationWorker {
         }
         scheduler.stepCompleted()
         rate.record(step.entries.count { $0.wantsLogits }, at: .now)
+        if var pacing = promptPacing {
+            pacing.record(
+                seconds: (ContinuousClock.now - started).seconds, promptTokens: step.entries.count - step.replyTokens,
+                replyTokens: step.replyTokens)
+            promptPacing = pacing
+            scheduler.promptTokensBesideReplies = pacing.budget(limit: scheduler.promptTokensPerStep)
+        }
 
         for (index, entry) in step.entries.enumerated() where entry.scores {
             guard let request = requests[entry.request] else { continue }
