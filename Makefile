@@ -16,7 +16,7 @@ CLI_BUILD = $(if $(wildcard .build/release/lifestrands),,build)
 INSTALL_RPATH := -Xlinker -rpath -Xlinker '$$ORIGIN/../lib'
 PORT ?= 8000
 
-.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory bench-vectors clean \
+.PHONY: setup build release run test test-unit test-integration seed migrate npc-list health-check model-status model-switch model-reload bench-model bench-summary bench-memory bench-vectors profile-stream clean \
 	dev-up dev-down dev-restart logs psql monitor backup restore reset-queues prod-build test-load test-coverage
 
 setup:
@@ -120,6 +120,12 @@ bench-memory: release
 # p50/p99 and recall@10, on a PostgreSQL the script starts and stops.
 bench-vectors: release
 	bash scripts/bench-vectors.sh $(if $(count),--count $(count))
+
+# Where a streamed token's time goes, ours beside llama-server (built for bench-model quick=1): perf samples
+# of one conversation's replies, grouped by part of the path from the engine to the socket, in ms a token.
+profile-stream: release
+	@bash scripts/bench-setup.sh --quick
+	bash scripts/profile-stream.sh --llama-server $(LIFESTRANDS_CACHE)/llama-server-$(LLAMA_CPP_PYTHON_VERSION)/bin/llama-server
 
 # Side by side with llama.cpp's own tools and server and llama-cpp-python's server (built into the cache
 # on first use, for comparison only); prints tables, writes them to docs/benchmarks.md and says how long it took.

@@ -127,15 +127,16 @@ def chat_openai(port, messages, max_tokens, conversation=None, reuse=True, model
 
 
 class Server:
-    def __init__(self, name, command, port, health, env=None):
+    def __init__(self, name, command, port, health, env=None, startup_seconds=180):
         self.name, self.command, self.port, self.health = name, command, port, health
+        self.startup_seconds = startup_seconds
         self.env = {**os.environ, **(env or {})}
 
     def __enter__(self):
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(self.command, stdout=self.log, stderr=self.log, env=self.env,
                                         start_new_session=True)
-        deadline = time.time() + 180
+        deadline = time.time() + self.startup_seconds
         while time.time() < deadline:
             if self.process.poll() is not None:
                 self.log.seek(0)

@@ -22,10 +22,11 @@ import TestSupport
             "MAX_CONCURRENT_CONVERSATIONS": "50", "CONVERSATION_TIMEOUT_MINUTES": "45", "MEMORY_MAX_PER_NPC": "75",
             "DATABASE_URL": "postgresql://user:pass@localhost/lifestrands", "PORT": "9000", "LOG_LEVEL": "DEBUG",
             "LOG_FORMAT": "Text", "SUMMARY_MAX_TOKENS": "512", "CONVERSATION_CACHE_MB": "256", "SUMMARY_DECODE_SHARE": "0.25",
-            "KV_CACHE_TYPE": "q8_0", "LONG_PROMPT_SLOWDOWN": "3",
+            "KV_CACHE_TYPE": "q8_0", "LONG_PROMPT_SLOWDOWN": "3", "MODEL_THREADS": "1",
         ])
         #expect(configuration.conversationCacheMB == 256 && configuration.summaryDecodeShare == 0.25)
         #expect(configuration.kvCacheType == .q8_0 && configuration.longPromptSlowdown == 3)
+        #expect(configuration.modelThreads == 1 && Configuration().modelThreads == 0)
         #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
         #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
         #expect(configuration.modelPath("chat.gguf").hasSuffix("/chat.gguf"))
@@ -98,6 +99,7 @@ import TestSupport
         ("ALERT_WEBHOOK_URL", "ftp://hooks", "ALERT_WEBHOOK_URL=ftp://hooks is invalid: expected an http:// or https:// URL such as https://hooks.example.com/alerts"),
         ("MODEL_BACKEND", "vllm", "MODEL_BACKEND=vllm is invalid: expected one of local, openai"),
         ("KV_CACHE_TYPE", "q4_0", "KV_CACHE_TYPE=q4_0 is invalid: expected one of f16, q8_0"),
+        ("MODEL_THREADS", "-2", "MODEL_THREADS=-2 is invalid: expected an integer from 0 to 512"),
         ("LONG_PROMPT_SLOWDOWN", "-1", "LONG_PROMPT_SLOWDOWN=-1 is invalid: expected a number from 0.0 to 100.0"),
         ("MODEL_BACKEND", "openai", "MODEL_BACKEND=openai is invalid: expected MODEL_BASE_URL set too: the server's API root, such as http://127.0.0.1:8080/v1"),
         ("EMBEDDING_BACKEND", "openai", "EMBEDDING_BACKEND=openai is invalid: expected EMBEDDING_BASE_URL or MODEL_BASE_URL set too, such as http://127.0.0.1:8081/v1"),

@@ -138,6 +138,7 @@ extension Configuration {
         configuration.kvCacheType = try reader.choice("KV_CACHE_TYPE", of: KVCacheType.self) ?? configuration.kvCacheType
         configuration.longPromptSlowdown =
             try reader.number("LONG_PROMPT_SLOWDOWN", in: 0...100) ?? configuration.longPromptSlowdown
+        configuration.modelThreads = try reader.integer("MODEL_THREADS", in: 0...512) ?? configuration.modelThreads
         let collector = try reader.url("OTEL_EXPORTER_OTLP_ENDPOINT", example: "http://127.0.0.1:4318")
         configuration.tracingEndpoint =
             try reader.url("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", example: "http://127.0.0.1:4318/v1/traces") ?? collector

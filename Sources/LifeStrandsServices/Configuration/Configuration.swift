@@ -91,6 +91,9 @@ public struct Configuration: Sendable, Equatable {
     /// How much a long prompt (over 512 new tokens) may slow the chat replies streaming beside it, as a
     /// multiple of their pace (`LONG_PROMPT_SLOWDOWN`); 1 or less: not paced.
     public var longPromptSlowdown = 1.8
+    /// CPU threads each engine decodes with (`MODEL_THREADS`); 0: one per core. Fewer leave cores to the game
+    /// or to other processes on the machine.
+    public var modelThreads = 0
     /// The one service this process runs (`serve --service`); nil runs all six in one process.
     public var service: ServiceName?
     /// Where each service is reached (`MODEL_SERVICE_URL`, `CHAT_SERVICE_URL`, …): several instances of one

@@ -16,10 +16,11 @@ public final class LocalModelService: ModelService {
         LlamaBackend.initialize(logger: logger)
         let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
         let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
+        let threads = configuration.modelThreads > 0 ? configuration.modelThreads : nil
         // As many chat sequences as sessions may be open, where the budget holds their KV cache beside the
         // weights and the summary engine; fewer where it does not (then conversations take turns).
         let chatEngine = EngineConfiguration(
-            sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength,
+            sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength, threads: threads,
             maxWaiting: configuration.maxWaitingGenerations,
             maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
             savedStateBytes: configuration.conversationCacheMB << 20, kvCacheType: configuration.kvCacheType,
@@ -27,7 +28,7 @@ public final class LocalModelService: ModelService {
         // Summary jobs wait their turn however long it takes: the worker retries them anyway. Chat comes first,
         // and a chat step never waits long behind an analysis's: its prompt goes 32 tokens a step.
         let summaryEngine = EngineConfiguration(
-            sequences: 2, sequenceLength: PromptWindow.summaryLength, promptTokensPerStep: 32,
+            sequences: 2, sequenceLength: PromptWindow.summaryLength, threads: threads, promptTokensPerStep: 32,
             maxWaiting: configuration.maxWaitingGenerations, lane: .background(share: configuration.summaryDecodeShare),
             kvCacheType: configuration.kvCacheType)
         let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
