@@ -1,4 +1,5 @@
 public import GRDB
+public import LifeStrands
 
 /// Every repository of one database: the embedded SQLite file, or PostgreSQL.
 public struct Repositories: Sendable {

@@ -94,6 +94,13 @@ public struct SummarySettlement: Sendable {
         public var pending: Bool
         public var confidence: Double
         public var notes: [String]
+
+        public init(analysis: ConversationAnalysis, pending: Bool, confidence: Double, notes: [String]) {
+            self.analysis = analysis
+            self.pending = pending
+            self.confidence = confidence
+            self.notes = notes
+        }
     }
 
     public var strand: LifeStrand
@@ -101,6 +108,12 @@ public struct SummarySettlement: Sendable {
     public var record: Record?
     /// Set: the job is dead-lettered with this error, the conversation recorded all the same.
     public var deadLetter: String?
+
+    public init(strand: LifeStrand, record: Record?, deadLetter: String?) {
+        self.strand = strand
+        self.record = record
+        self.deadLetter = deadLetter
+    }
 }
 
 extension LifeStrand {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LifeStrands
 import LifeStrandsStore
 import LlamaEngine
 import NIOCore

@@ -21,18 +21,19 @@ public struct PostgresConversationRepository: ConversationRepository {
             else { throw NPCError.notFound(npcID) }
             // Starts take turns, so that two on different instances cannot both take the last place.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.startLock))", logger: .postgresQuiet)
-            let (active, players) = try await connection.query(
+            let (open, openForPlayer) = try await connection.query(
                 """
                 SELECT COUNT(*), COUNT(*) FILTER (WHERE user_id = \(userID)) FROM conversation WHERE state = 'active'
                 """, logger: .postgresQuiet
             ).allRows().decoded((Int, Int).self).first ?? (0, 0)
-            guard active < activeLimit else { throw ConversationError.tooManyActive(limit: activeLimit) }
-            guard players < playerLimit else { throw ConversationError.tooManyForPlayer(limit: playerLimit) }
-            let conversation = Conversation(id: UUID(), npcID: npcID, userID: userID, startedAt: date, lastActivityAt: date)
+            let conversation = try Conversation.admitted(
+                npcID: npcID, userID: userID, at: date, open: open, openForPlayer: openForPlayer,
+                limits: ConversationLimits(active: activeLimit, perPlayer: playerLimit))
             try await connection.query(
                 """
                 INSERT INTO conversation (id, npc_id, user_id, state, started_at, last_activity_at)
-                VALUES (\(conversation.id), \(npcID), \(userID), 'active', \(date), \(date))
+                VALUES (\(conversation.id), \(npcID), \(userID), \(conversation.state.rawValue), \(conversation.startedAt),
+                    \(conversation.lastActivityAt))
                 """, logger: .postgresQuiet)
             return conversation
         }
@@ -90,14 +91,7 @@ public struct PostgresConversationRepository: ConversationRepository {
     public func append(_ message: ConversationMessage) async throws {
         let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         try await store.transaction { connection in
-            guard
-                let state = try await connection.query(
-                    "SELECT state FROM conversation WHERE id = \(message.conversationID) FOR UPDATE", logger: .postgresQuiet
-                ).allRows().decoded(String.self).first
-            else { throw ConversationError.notFound(message.conversationID) }
-            guard state == Conversation.State.active.rawValue || message.role == .npc else {
-                throw ConversationError.ended(message.conversationID)
-            }
+            let conversation = try await Self.fetch(message.conversationID, connection, locking: true).recording(message)
             try await connection.query(
                 """
                 INSERT INTO conversation_message (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
@@ -105,10 +99,8 @@ public struct PostgresConversationRepository: ConversationRepository {
                     \(message.promptContent), \(message.complete), \(usage)::jsonb, \(message.createdAt))
                 """, logger: .postgresQuiet)
             try await connection.query(
-                """
-                UPDATE conversation SET last_activity_at = GREATEST(last_activity_at, \(message.createdAt))
-                WHERE id = \(message.conversationID)
-                """, logger: .postgresQuiet)
+                "UPDATE conversation SET last_activity_at = \(conversation.lastActivityAt) WHERE id = \(conversation.id)",
+                logger: .postgresQuiet)
         }
     }
 
@@ -116,29 +108,23 @@ public struct PostgresConversationRepository: ConversationRepository {
         -> Conversation
     {
         try await store.transaction { connection in
-            let ended = try await connection.query(
-                """
-                UPDATE conversation SET state = 'ended', ended_at = \(date), end_reason = \(reason.rawValue)
-                WHERE id = \(id) AND state = 'active' RETURNING id
-                """, logger: .postgresQuiet
-            ).allRows().decoded(UUID.self)
-            if !ended.isEmpty { try await Self.enqueueSummary(of: id, at: date, requestID: requestID, connection) }
-            return try await Self.fetch(id, connection)
+            let conversation = try await Self.fetch(id, connection, locking: true)
+            guard let ended = conversation.ending(reason, at: date) else { return conversation }
+            return try await Self.write(ended, requestID: requestID, connection)
         }
     }
 
     public func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation] {
         try await store.transaction { connection in
-            let ids = try await connection.query(
-                """
-                UPDATE conversation SET state = 'ended', ended_at = \(date), end_reason = 'timeout'
-                WHERE state = 'active' AND last_activity_at < \(cutoff) RETURNING id
-                """, logger: .postgresQuiet
-            ).allRows().decoded(UUID.self)
+            var filter = PostgresFilter()
+            filter.add("state = 'active' AND last_activity_at < ?", cutoff)
+            let idle = try await connection.query(
+                filter.query("\(Self.select) \(filter.whereClause) FOR UPDATE"), logger: .postgresQuiet
+            ).allRows().decoded(Self.Row.self).map(Self.conversation)
             var ended: [Conversation] = []
-            for id in ids {
-                try await Self.enqueueSummary(of: id, at: date, requestID: nil, connection)
-                ended.append(try await Self.fetch(id, connection))
+            for conversation in idle {
+                guard let next = conversation.ending(.timeout, at: date) else { continue }
+                ended.append(try await Self.write(next, requestID: nil, connection))
             }
             return ended
         }
@@ -172,16 +158,24 @@ public struct PostgresConversationRepository: ConversationRepository {
         return access
     }
 
-    /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
-    /// conversation in which the player said nothing has nothing to summarise.
-    private static func enqueueSummary(of id: UUID, at date: Date, requestID: String?, _ connection: PostgresConnection) async throws {
+    /// Writes a conversation that just ended, and queues its summary (`SummaryJob.queued`) in the same
+    /// transaction.
+    private static func write(_ ended: Conversation, requestID: String?, _ connection: PostgresConnection) async throws
+        -> Conversation
+    {
         try await connection.query(
             """
-            INSERT INTO summary_job (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at, request_id)
-            SELECT \(UUID()), \(id), 'queued', 0, \(SummaryJob.attemptsAllowed), \(date), \(date), \(date), \(requestID)
-            WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = \(id) AND role = 'user')
-            ON CONFLICT (conversation_id) DO NOTHING
+            UPDATE conversation SET state = \(ended.state.rawValue), ended_at = \(ended.endedAt),
+                end_reason = \(ended.endReason?.rawValue) WHERE id = \(ended.id)
             """, logger: .postgresQuiet)
+        let playerSpoke = try await connection.query(
+            "SELECT EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = \(ended.id) AND role = 'user')",
+            logger: .postgresQuiet
+        ).allRows().decoded(Bool.self).first ?? false
+        if let job = SummaryJob.queued(forEnded: ended, playerSpoke: playerSpoke, requestID: requestID) {
+            try await PostgresSummaryRepository.insert(job, connection)
+        }
+        return ended
     }
 
     // MARK: Rows
@@ -194,12 +188,14 @@ public struct PostgresConversationRepository: ConversationRepository {
         FROM conversation
         """
 
-    static func fetch(_ id: UUID, _ connection: PostgresConnection) async throws -> Conversation {
+    /// The conversation, its row locked for the transaction when `locking`.
+    static func fetch(_ id: UUID, _ connection: PostgresConnection, locking: Bool = false) async throws -> Conversation {
         var filter = PostgresFilter()
         filter.add("id = ?", id)
         guard
-            let row = try await connection.query(filter.query("\(select) \(filter.whereClause)"), logger: .postgresQuiet)
-                .allRows().decoded(Row.self).first
+            let row = try await connection.query(
+                filter.query("\(select) \(filter.whereClause)\(locking ? " FOR UPDATE" : "")"), logger: .postgresQuiet
+            ).allRows().decoded(Row.self).first
         else { throw ConversationError.notFound(id) }
         return try conversation(row)
     }

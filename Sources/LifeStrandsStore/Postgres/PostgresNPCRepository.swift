@@ -12,18 +12,7 @@ public struct PostgresNPCRepository: NPCRepository {
     }
 
     public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
-        let now = StoredValue.now()
-        let npc = NPC(id: id, revision: 1, createdAt: now, updatedAt: now, strand: strand)
-        do {
-            try await store.transaction { connection in
-                try await Self.insert(npc, connection)
-                try await Self.appendRevision(
-                    NPCRevision(npcID: id, number: 1, change: .created, createdAt: now, strand: strand), connection)
-            }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw NPCError.alreadyExists(id)
-        }
-        return npc
+        try await insert(NPC.created(strand, id: id, at: StoredValue.now()))
     }
 
     public func npc(_ id: UUID) async throws -> NPC {
@@ -64,8 +53,9 @@ public struct PostgresNPCRepository: NPCRepository {
         _ transform: @Sendable (LifeStrand) throws -> LifeStrand
     ) async throws -> NPC {
         try await store.transaction { connection in
-            let current = try await Self.current(id, connection, ifRevision: expected)
-            return try await Self.commit(try transform(current.strand), to: current, change: change, restoredFrom: nil, connection)
+            let current = try await Self.current(id, connection, locking: true).atRevision(expected)
+            return try await Self.write(
+                current.committing(try transform(current.strand), change: change, at: StoredValue.now()), connection)
         }
     }
 
@@ -102,40 +92,37 @@ public struct PostgresNPCRepository: NPCRepository {
 
     public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
         try await store.transaction { connection in
-            let current = try await Self.current(id, connection, ifRevision: expected)
+            let current = try await Self.current(id, connection, locking: true).atRevision(expected)
             let old = try await Self.revision(number, of: id, connection)
-            return try await Self.commit(old.strand, to: current, change: .restored, restoredFrom: number, connection)
+            return try await Self.write(current.restoring(old, at: StoredValue.now()), connection)
         }
     }
 
     public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
-        guard let first = revisions.first, let last = revisions.last else { throw NPCError.revisionNotFound(id, revision: 1) }
-        let npc = NPC(id: id, revision: last.number, createdAt: first.createdAt, updatedAt: last.createdAt, strand: last.strand)
+        try await insert(try NPC.imported(id: id, revisions: revisions))
+    }
+
+    /// Writes `change` as a new NPC row with its history. - Throws: `NPCError.alreadyExists`.
+    private func insert(_ change: NPCChange) async throws -> NPC {
+        let npc = change.npc
+        let strand = npc.strand
         do {
             try await store.transaction { connection in
-                try await Self.insert(npc, connection)
-                for revision in revisions {
-                    var revision = revision
-                    revision.npcID = id
-                    try await Self.appendRevision(revision, connection)
-                }
+                try await connection.query(
+                    """
+                    INSERT INTO npc (id, name, occupation, location, mood, revision, strand, created_at, updated_at)
+                    VALUES (\(npc.id), \(strand.name), \(strand.background.occupation), \(strand.background.location),
+                        \(strand.currentStatus.mood), \(npc.revision), \(strand.json.jsonText)::jsonb, \(npc.createdAt), \(npc.updatedAt))
+                    """, logger: .postgresQuiet)
+                try await Self.appendRevisions(of: change, connection)
             }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw NPCError.alreadyExists(id)
+            throw NPCError.alreadyExists(npc.id)
         }
         return npc
     }
 
     // MARK: - Rows
-
-    /// The NPC as it is, locked for the transaction, which must be at revision `expected` when one is given.
-    static func current(_ id: UUID, _ connection: PostgresConnection, ifRevision expected: Int?) async throws -> NPC {
-        let npc = try await current(id, connection, locking: true)
-        if let expected, expected != npc.revision {
-            throw NPCError.revisionMismatch(id, expected: expected, current: npc.revision)
-        }
-        return npc
-    }
 
     static func current(_ id: UUID, _ connection: PostgresConnection, locking: Bool) async throws -> NPC {
         let query: PostgresQuery =
@@ -147,27 +134,20 @@ public struct PostgresNPCRepository: NPCRepository {
         return NPC(id: id, revision: row.0, createdAt: row.1, updatedAt: row.2, strand: try decode(row.3))
     }
 
-    /// Stores `strand` as the NPC's next revision.
-    static func commit(
-        _ strand: LifeStrand, to current: NPC, change: RevisionChange, restoredFrom: Int?, _ connection: PostgresConnection
-    ) async throws -> NPC {
-        var next = current
-        next.revision += 1
-        next.updatedAt = StoredValue.now()
-        next.strand = strand
+    /// Writes `change` over the NPC's row (locked by the caller): its next state and revision.
+    @discardableResult
+    static func write(_ change: NPCChange, _ connection: PostgresConnection) async throws -> NPC {
+        let npc = change.npc
+        let strand = npc.strand
         try await connection.query(
             """
             UPDATE npc SET name = \(strand.name), occupation = \(strand.background.occupation),
-                location = \(strand.background.location), mood = \(strand.currentStatus.mood), revision = \(next.revision),
-                strand = \(strand.json.jsonText)::jsonb, updated_at = \(next.updatedAt)
-            WHERE id = \(current.id)
+                location = \(strand.background.location), mood = \(strand.currentStatus.mood), revision = \(npc.revision),
+                strand = \(strand.json.jsonText)::jsonb, updated_at = \(npc.updatedAt)
+            WHERE id = \(npc.id)
             """, logger: .postgresQuiet)
-        try await PostgresTextSearch.reindex(strand, of: current.id, connection)
-        try await appendRevision(
-            NPCRevision(
-                npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom, createdAt: next.updatedAt,
-                strand: strand), connection)
-        return next
+        try await appendRevisions(of: change, connection)
+        return npc
     }
 
     private static func revision(_ number: Int, of id: UUID, _ connection: PostgresConnection) async throws -> NPCRevision {
@@ -189,24 +169,16 @@ public struct PostgresNPCRepository: NPCRepository {
             createdAt: row.5, strand: try decode(row.4))
     }
 
-    private static func insert(_ npc: NPC, _ connection: PostgresConnection) async throws {
-        let strand = npc.strand
-        try await connection.query(
-            """
-            INSERT INTO npc (id, name, occupation, location, mood, revision, strand, created_at, updated_at)
-            VALUES (\(npc.id), \(strand.name), \(strand.background.occupation), \(strand.background.location),
-                \(strand.currentStatus.mood), \(npc.revision), \(strand.json.jsonText)::jsonb, \(npc.createdAt), \(npc.updatedAt))
-            """, logger: .postgresQuiet)
-        try await PostgresTextSearch.reindex(strand, of: npc.id, connection)
-    }
-
-    private static func appendRevision(_ revision: NPCRevision, _ connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
-            VALUES (\(revision.npcID), \(revision.number), \(revision.change.rawValue), \(revision.restoredFrom),
-                \(revision.strand.json.jsonText)::jsonb, \(revision.createdAt))
-            """, logger: .postgresQuiet)
+    private static func appendRevisions(of change: NPCChange, _ connection: PostgresConnection) async throws {
+        for revision in change.revisions {
+            try await connection.query(
+                """
+                INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
+                VALUES (\(revision.npcID), \(revision.number), \(revision.change.rawValue), \(revision.restoredFrom),
+                    \(revision.strand.json.jsonText)::jsonb, \(revision.createdAt))
+                """, logger: .postgresQuiet)
+        }
+        try await PostgresTextSearch.reindex(change.npc.strand, of: change.npc.id, connection)
     }
 
     private static func decode(_ text: String) throws -> LifeStrand {

@@ -25,13 +25,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
                 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, logger: .postgresQuiet
             ).allRows().decoded(Self.JobRow.self).first.map(Self.job) {
-                let claim = found.claimed(at: date, lease: lease)
-                try await connection.query(
-                    """
-                    UPDATE summary_job SET state = \(claim.state.rawValue), attempts = \(claim.attempts),
-                        next_run_at = \(claim.nextRunAt), last_error = \(claim.lastError), updated_at = \(date)
-                    WHERE id = \(claim.id)
-                    """, logger: .postgresQuiet)
+                let claim = try await Self.update(found.claimed(at: date, lease: lease), connection)
                 if claim.state == .running { return claim }
             }
             return nil
@@ -52,40 +46,18 @@ public struct PostgresSummaryRepository: SummaryRepository {
     ) async throws -> (before: NPC, after: NPC)? {
         try await store.transaction { connection in
             // Settled already (a second run of the same job): the NPC changed once, and stays so.
-            guard
-                let state = try await connection.query(
-                    "SELECT state FROM summary_job WHERE id = \(job.id) FOR UPDATE", logger: .postgresQuiet
-                ).allRows().decoded(String.self).first,
-                state != SummaryJob.State.done.rawValue, state != SummaryJob.State.dead.rawValue
-            else { return nil }
+            guard let stored = try await Self.fetchJob(job.id, connection, locking: true), !stored.isSettled else { return nil }
             let conversation = try await PostgresConversationRepository.fetch(job.conversationID, connection)
-            let transcript = try await PostgresConversationRepository.messages(of: job.conversationID, connection)
-            let before = try await PostgresNPCRepository.current(conversation.npcID, connection, ifRevision: nil)
-            let settlement = try settle(
-                SummaryMaterial(
-                    conversation: conversation, transcript: transcript, npc: before,
-                    access: try await PostgresConversationRepository.recalls(npcID: before.id, connection)))
-            let after = try await PostgresNPCRepository.commit(
-                settlement.strand, to: before, change: .summarized, restoredFrom: nil, connection)
-            if let record = settlement.record {
-                let notes = JSONValue.array(record.notes.map(JSONValue.string)).jsonText
-                try await connection.query(
-                    """
-                    INSERT INTO conversation_analysis
-                        (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
-                    VALUES (\(UUID()), \(conversation.id), \(conversation.npcID), \(conversation.userID),
-                        \((record.pending ? StoredAnalysis.State.pending : .applied).rawValue), \(record.analysis.json.jsonText)::jsonb,
-                        \(record.confidence), \(notes)::jsonb, \(record.pending ? nil : after.revision), \(date))
-                    """, logger: .postgresQuiet)
-            }
-            let settled = (settlement.deadLetter == nil ? SummaryJob.State.done : .dead).rawValue
-            try await connection.query(
-                """
-                UPDATE summary_job SET state = \(settled), last_error = \(settlement.deadLetter.map { String($0.prefix(2000)) }),
-                    updated_at = \(date)
-                WHERE id = \(job.id)
-                """, logger: .postgresQuiet)
-            return (before, after)
+            let material = SummaryMaterial(
+                conversation: conversation,
+                transcript: try await PostgresConversationRepository.messages(of: conversation.id, connection),
+                npc: try await PostgresNPCRepository.current(conversation.npcID, connection, locking: true),
+                access: try await PostgresConversationRepository.recalls(npcID: conversation.npcID, connection))
+            let settled = stored.settling(material, with: try settle(material), at: date)
+            let after = try await PostgresNPCRepository.write(settled.change, connection)
+            if let analysis = settled.analysis { try await Self.insert(analysis, connection) }
+            try await Self.update(settled.job, connection)
+            return (material.npc, after)
         }
     }
 
@@ -93,25 +65,14 @@ public struct PostgresSummaryRepository: SummaryRepository {
         try await store.transaction { connection in
             // A job settled meanwhile, or claimed again after its lease lapsed, is not this claim's to fail.
             if let stored = try await Self.fetchJob(job.id, connection, locking: true), !stored.isHeld(by: job) { return stored }
-            let failed = job.failed(error: error, retryAfter: retryAfter, at: date)
-            try await connection.query(
-                """
-                UPDATE summary_job SET state = \(failed.state.rawValue), last_error = \(failed.lastError),
-                    next_run_at = \(failed.nextRunAt), updated_at = \(date)
-                WHERE id = \(job.id)
-                """, logger: .postgresQuiet)
-            return failed
+            return try await Self.update(job.failed(error: error, retryAfter: retryAfter, at: date), connection)
         }
     }
 
     public func retry(job id: UUID, at date: Date) async throws -> SummaryJob {
         try await store.transaction { connection in
             guard let job = try await Self.fetchJob(id, connection, locking: true) else { throw SummaryError.jobNotFound(id) }
-            guard job.state == .dead else { throw SummaryError.jobNotDead(id, job.state) }
-            try await connection.query(
-                "UPDATE summary_job SET state = 'queued', attempts = 0, next_run_at = \(date), updated_at = \(date) WHERE id = \(id)",
-                logger: .postgresQuiet)
-            return try await Self.fetchJob(id, connection, locking: false)!
+            return try await Self.update(try job.retried(at: date), connection)
         }
     }
 
@@ -189,39 +150,71 @@ public struct PostgresSummaryRepository: SummaryRepository {
         _ decide: @Sendable (StoredAnalysis, NPC, [String: MemoryPolicy.Access]) throws -> (ConversationAnalysis, LifeStrand)
     ) async throws -> (StoredAnalysis, before: NPC, after: NPC) {
         try await store.transaction { connection in
-            var stored = try await Self.fetchAnalysis(id, connection, locking: true)
-            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
-            let before = try await PostgresNPCRepository.current(stored.npcID, connection, ifRevision: nil)
-            let (analysis, strand) = try decide(
-                stored, before, try await PostgresConversationRepository.recalls(npcID: before.id, connection))
-            let after = try await PostgresNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, connection)
-            stored.analysis = analysis
-            stored.state = .approved
-            stored.revision = after.revision
-            stored.decidedAt = date
-            try await connection.query(
-                """
-                UPDATE conversation_analysis SET state = 'approved', analysis = \(analysis.json.jsonText)::jsonb,
-                    revision = \(after.revision), decided_at = \(date)
-                WHERE id = \(id)
-                """, logger: .postgresQuiet)
-            return (stored, before, after)
+            let stored = try await Self.fetchAnalysis(id, connection, locking: true)
+            let before = try await PostgresNPCRepository.current(stored.npcID, connection, locking: true)
+            let approved = try stored.approving(
+                on: before, access: try await PostgresConversationRepository.recalls(npcID: before.id, connection), at: date,
+                decide)
+            let after = try await PostgresNPCRepository.write(approved.change, connection)
+            try await Self.update(approved.analysis, connection)
+            return (approved.analysis, before, after)
         }
     }
 
     public func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis {
         try await store.transaction { connection in
-            var stored = try await Self.fetchAnalysis(id, connection, locking: true)
-            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
-            stored.state = .rejected
-            stored.decidedAt = date
-            try await connection.query(
-                "UPDATE conversation_analysis SET state = 'rejected', decided_at = \(date) WHERE id = \(id)", logger: .postgresQuiet)
-            return stored
+            try await Self.update(try await Self.fetchAnalysis(id, connection, locking: true).rejected(at: date), connection)
         }
     }
 
     // MARK: Rows
+
+    /// Queues `job`; a conversation has one job at most, and a second is ignored.
+    static func insert(_ job: SummaryJob, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO summary_job (\(unescaped: columns))
+            VALUES (\(job.id), \(job.conversationID), \(job.state.rawValue), \(job.attempts), \(job.maxAttempts), \(job.nextRunAt),
+                \(job.lastError), \(job.createdAt), \(job.updatedAt), \(job.requestID))
+            ON CONFLICT (conversation_id) DO NOTHING
+            """, logger: .postgresQuiet)
+    }
+
+    /// Writes `job`'s state over its row.
+    @discardableResult
+    private static func update(_ job: SummaryJob, _ connection: PostgresConnection) async throws -> SummaryJob {
+        try await connection.query(
+            """
+            UPDATE summary_job SET state = \(job.state.rawValue), attempts = \(job.attempts), next_run_at = \(job.nextRunAt),
+                last_error = \(job.lastError), updated_at = \(job.updatedAt)
+            WHERE id = \(job.id)
+            """, logger: .postgresQuiet)
+        return job
+    }
+
+    private static func insert(_ analysis: StoredAnalysis, _ connection: PostgresConnection) async throws {
+        let notes = JSONValue.array(analysis.notes.map(JSONValue.string)).jsonText
+        try await connection.query(
+            """
+            INSERT INTO conversation_analysis
+                (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at, decided_at)
+            VALUES (\(analysis.id), \(analysis.conversationID), \(analysis.npcID), \(analysis.userID), \(analysis.state.rawValue),
+                \(analysis.analysis.json.jsonText)::jsonb, \(analysis.confidence), \(notes)::jsonb, \(analysis.revision),
+                \(analysis.createdAt), \(analysis.decidedAt))
+            """, logger: .postgresQuiet)
+    }
+
+    /// Writes a decision on `analysis` over its row.
+    @discardableResult
+    private static func update(_ analysis: StoredAnalysis, _ connection: PostgresConnection) async throws -> StoredAnalysis {
+        try await connection.query(
+            """
+            UPDATE conversation_analysis SET state = \(analysis.state.rawValue), analysis = \(analysis.analysis.json.jsonText)::jsonb,
+                revision = \(analysis.revision), decided_at = \(analysis.decidedAt)
+            WHERE id = \(analysis.id)
+            """, logger: .postgresQuiet)
+        return analysis
+    }
 
     private typealias JobRow = (UUID, UUID, String, Int, Int, Date, String?, Date, Date, String?)
     private static let columns =

@@ -17,19 +17,21 @@ public struct SQLiteConversationRepository: ConversationRepository {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [npcID.lowercased]) == true
             else { throw NPCError.notFound(npcID) }
             // Counted in the same write transaction as the insert: two starts cannot both take the last place.
-            let active = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active'") ?? 0
-            guard active < activeLimit else { throw ConversationError.tooManyActive(limit: activeLimit) }
-            let players = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM conversation WHERE state = 'active' AND user_id = ?", arguments: [userID]) ?? 0
-            guard players < playerLimit else { throw ConversationError.tooManyForPlayer(limit: playerLimit) }
-            let conversation = Conversation(
-                id: UUID(), npcID: npcID, userID: userID, startedAt: date, lastActivityAt: date)
+            let counts = try Row.fetchOne(
+                db, sql: "SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE user_id = ?) AS player FROM conversation WHERE state = 'active'",
+                arguments: [userID])
+            let conversation = try Conversation.admitted(
+                npcID: npcID, userID: userID, at: date, open: counts?["open"] ?? 0, openForPlayer: counts?["player"] ?? 0,
+                limits: ConversationLimits(active: activeLimit, perPlayer: playerLimit))
             try db.execute(
                 sql: """
                     INSERT INTO conversation (id, npc_id, user_id, state, started_at, last_activity_at)
-                    VALUES (?, ?, ?, 'active', ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [conversation.id.lowercased, npcID.lowercased, userID, date, date])
+                arguments: [
+                    conversation.id.lowercased, npcID.lowercased, userID, conversation.state.rawValue, conversation.startedAt,
+                    conversation.lastActivityAt,
+                ])
             return conversation
         }
     }
@@ -39,23 +41,25 @@ public struct SQLiteConversationRepository: ConversationRepository {
     }
 
     public func messages(of id: UUID) async throws -> [ConversationMessage] {
-        try await database.read { db in
-            _ = try Self.fetch(id, db)
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, role, content, prompt_content, complete, usage, created_at FROM conversation_message
-                    WHERE conversation_id = ? ORDER BY seq
-                    """,
-                arguments: [id.lowercased]
-            ).map { row in
-                ConversationMessage(
-                    id: try StoredValue.uuid(row["id"], "conversation_message.id"), conversationID: id,
-                    role: try StoredValue.choice(row["role"], "conversation_message.role"), content: row["content"],
-                    promptContent: row["prompt_content"],
-                    complete: row["complete"], createdAt: row["created_at"],
-                    usage: try (row["usage"] as String?).map { try JSONDecoder().decode(MessageUsage.self, from: Data($0.utf8)) })
-            }
+        try await database.read { db in try Self.messages(of: id, db) }
+    }
+
+    static func messages(of id: UUID, _ db: Database) throws -> [ConversationMessage] {
+        _ = try fetch(id, db)
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, role, content, prompt_content, complete, usage, created_at FROM conversation_message
+                WHERE conversation_id = ? ORDER BY seq
+                """,
+            arguments: [id.lowercased]
+        ).map { row in
+            ConversationMessage(
+                id: try StoredValue.uuid(row["id"], "conversation_message.id"), conversationID: id,
+                role: try StoredValue.choice(row["role"], "conversation_message.role"), content: row["content"],
+                promptContent: row["prompt_content"],
+                complete: row["complete"], createdAt: row["created_at"],
+                usage: try (row["usage"] as String?).map { try JSONDecoder().decode(MessageUsage.self, from: Data($0.utf8)) })
         }
     }
 
@@ -91,10 +95,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     public func append(_ message: ConversationMessage) async throws {
         try await database.write { db in
-            let conversation = try Self.fetch(message.conversationID, db)
-            guard conversation.state == .active || message.role == .npc else {
-                throw ConversationError.ended(conversation.id)
-            }
+            let conversation = try Self.fetch(message.conversationID, db).recording(message)
             let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
             try db.execute(
                 sql: """
@@ -107,8 +108,8 @@ public struct SQLiteConversationRepository: ConversationRepository {
                     message.promptContent, message.complete, usage, message.createdAt,
                 ])
             try db.execute(
-                sql: "UPDATE conversation SET last_activity_at = MAX(last_activity_at, ?) WHERE id = ?",
-                arguments: [message.createdAt, message.conversationID.lowercased])
+                sql: "UPDATE conversation SET last_activity_at = ? WHERE id = ?",
+                arguments: [conversation.lastActivityAt, conversation.id.lowercased])
         }
     }
 
@@ -116,25 +117,17 @@ public struct SQLiteConversationRepository: ConversationRepository {
         -> Conversation
     {
         try await database.write { db in
-            try db.execute(
-                sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state = 'active'",
-                arguments: [date, reason.rawValue, id.lowercased])
-            if db.changesCount > 0 { try Self.enqueueSummary(of: id.lowercased, at: date, requestID: requestID, db) }
-            return try Self.fetch(id, db)
+            let conversation = try Self.fetch(id, db)
+            guard let ended = conversation.ending(reason, at: date) else { return conversation }
+            return try Self.write(ended, requestID: requestID, db)
         }
     }
 
     public func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation] {
         try await database.write { db in
-            let ids = try String.fetchAll(
-                db, sql: "SELECT id FROM conversation WHERE state = 'active' AND last_activity_at < ?", arguments: [cutoff])
-            for id in ids {
-                try db.execute(
-                    sql: "UPDATE conversation SET state = 'ended', ended_at = ?, end_reason = 'timeout' WHERE id = ?",
-                    arguments: [date, id])
-                try Self.enqueueSummary(of: id, at: date, requestID: nil, db)
-            }
-            return try ids.map { try Self.fetch(try StoredValue.uuid($0, "conversation.id"), db) }
+            try Row.fetchAll(db, sql: "\(Self.select) WHERE state = 'active' AND last_activity_at < ?", arguments: [cutoff])
+                .compactMap { try Self.conversation($0).ending(.timeout, at: date) }
+                .map { try Self.write($0, requestID: nil, db) }
         }
     }
 
@@ -168,17 +161,19 @@ public struct SQLiteConversationRepository: ConversationRepository {
         return access
     }
 
-    /// Queues the summary of a conversation that just ended, in the transaction that ended it; a
-    /// conversation in which the player said nothing has nothing to summarise.
-    private static func enqueueSummary(of id: String, at date: Date, requestID: String?, _ db: Database) throws {
+    /// Writes a conversation that just ended, and queues its summary (`SummaryJob.queued`) in the same
+    /// transaction.
+    private static func write(_ ended: Conversation, requestID: String?, _ db: Database) throws -> Conversation {
         try db.execute(
-            sql: """
-                INSERT OR IGNORE INTO summary_job
-                    (id, conversation_id, state, attempts, max_attempts, next_run_at, created_at, updated_at, request_id)
-                SELECT ?, ?, 'queued', 0, ?, ?, ?, ?, ?
-                WHERE EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = ? AND role = 'user')
-                """,
-            arguments: [UUID().lowercased, id, SummaryJob.attemptsAllowed, date, date, date, requestID, id])
+            sql: "UPDATE conversation SET state = ?, ended_at = ?, end_reason = ? WHERE id = ?",
+            arguments: [ended.state.rawValue, ended.endedAt, ended.endReason?.rawValue, ended.id.lowercased])
+        let playerSpoke = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = ? AND role = 'user')",
+            arguments: [ended.id.lowercased]) ?? false
+        if let job = SummaryJob.queued(forEnded: ended, playerSpoke: playerSpoke, requestID: requestID) {
+            try SQLiteSummaryRepository.insert(job, db)
+        }
+        return ended
     }
 
     // MARK: Rows
@@ -189,7 +184,7 @@ public struct SQLiteConversationRepository: ConversationRepository {
         FROM conversation
         """
 
-    private static func fetch(_ id: UUID, _ db: Database) throws -> Conversation {
+    static func fetch(_ id: UUID, _ db: Database) throws -> Conversation {
         guard let row = try Row.fetchOne(db, sql: "\(select) WHERE id = ?", arguments: [id.lowercased]) else {
             throw ConversationError.notFound(id)
         }

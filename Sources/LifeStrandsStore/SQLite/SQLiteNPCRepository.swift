@@ -13,11 +13,7 @@ public struct SQLiteNPCRepository: NPCRepository {
     public func create(_ strand: LifeStrand, id: UUID) async throws -> NPC {
         try await database.write { db in
             guard try Self.exists(id, db) == false else { throw NPCError.alreadyExists(id) }
-            let now = StoredValue.now()
-            let npc = NPC(id: id, revision: 1, createdAt: now, updatedAt: now, strand: strand)
-            try Self.insert(npc, db)
-            try Self.appendRevision(NPCRevision(npcID: id, number: 1, change: .created, createdAt: now, strand: strand), db)
-            return npc
+            return try Self.insert(NPC.created(strand, id: id, at: StoredValue.now()), db)
         }
     }
 
@@ -79,8 +75,8 @@ public struct SQLiteNPCRepository: NPCRepository {
         _ transform: @Sendable (LifeStrand) throws -> LifeStrand
     ) async throws -> NPC {
         try await database.write { db in
-            let current = try Self.current(id, db, ifRevision: expected)
-            return try Self.commit(try transform(current.strand), to: current, change: change, restoredFrom: nil, db)
+            let current = try Self.current(id, db).atRevision(expected)
+            return try Self.write(current.committing(try transform(current.strand), change: change, at: StoredValue.now()), db)
         }
     }
 
@@ -108,28 +104,16 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
         try await database.write { db in
-            let current = try Self.current(id, db, ifRevision: expected)
-            let old = try Self.revision(number, of: id, db)
-            return try Self.commit(old.strand, to: current, change: .restored, restoredFrom: number, db)
+            let current = try Self.current(id, db).atRevision(expected)
+            return try Self.write(current.restoring(try Self.revision(number, of: id, db), at: StoredValue.now()), db)
         }
     }
 
     public func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC {
         try await database.write { db in
-            guard let first = revisions.first, let last = revisions.last else {
-                throw NPCError.revisionNotFound(id, revision: 1)
-            }
+            let change = try NPC.imported(id: id, revisions: revisions)
             guard try Self.exists(id, db) == false else { throw NPCError.alreadyExists(id) }
-            let npc = NPC(
-                id: id, revision: last.number, createdAt: first.createdAt, updatedAt: last.createdAt,
-                strand: last.strand)
-            try Self.insert(npc, db)
-            for revision in revisions {
-                var revision = revision
-                revision.npcID = id
-                try Self.appendRevision(revision, db)
-            }
-            return npc
+            return try Self.insert(change, db)
         }
     }
 
@@ -137,15 +121,6 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     private static func exists(_ id: UUID, _ db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM npc WHERE id = ?)", arguments: [id.lowercased]) ?? false
-    }
-
-    /// The NPC as it is, which must be at revision `expected` when one is given.
-    static func current(_ id: UUID, _ db: Database, ifRevision expected: Int?) throws -> NPC {
-        let npc = try current(id, db)
-        if let expected, expected != npc.revision {
-            throw NPCError.revisionMismatch(id, expected: expected, current: npc.revision)
-        }
-        return npc
     }
 
     static func current(_ id: UUID, _ db: Database) throws -> NPC {
@@ -176,13 +151,11 @@ public struct SQLiteNPCRepository: NPCRepository {
             createdAt: row["created_at"], strand: try decode(row["strand"]))
     }
 
-    static func commit(
-        _ strand: LifeStrand, to current: NPC, change: RevisionChange, restoredFrom: Int?, _ db: Database
-    ) throws -> NPC {
-        var next = current
-        next.revision += 1
-        next.updatedAt = StoredValue.now()
-        next.strand = strand
+    /// Writes `change` over the NPC's row: its next state and revision.
+    @discardableResult
+    static func write(_ change: NPCChange, _ db: Database) throws -> NPC {
+        let npc = change.npc
+        let strand = npc.strand
         try db.execute(
             sql: """
                 UPDATE npc SET name = ?, occupation = ?, location = ?, mood = ?, revision = ?, strand = ?,
@@ -190,17 +163,15 @@ public struct SQLiteNPCRepository: NPCRepository {
                 """,
             arguments: [
                 strand.name, strand.background.occupation, strand.background.location, strand.currentStatus.mood,
-                next.revision, strand.json.jsonText, next.updatedAt, current.id.lowercased,
+                npc.revision, strand.json.jsonText, npc.updatedAt, npc.id.lowercased,
             ])
-        try appendRevision(
-            NPCRevision(
-                npcID: current.id, number: next.revision, change: change, restoredFrom: restoredFrom,
-                createdAt: next.updatedAt, strand: strand), db)
-        try SQLiteTextSearch.reindex(strand, of: current.id, db)
-        return next
+        try appendRevisions(of: change, db)
+        return npc
     }
 
-    private static func insert(_ npc: NPC, _ db: Database) throws {
+    /// Writes `change` as a new NPC row with its history.
+    private static func insert(_ change: NPCChange, _ db: Database) throws -> NPC {
+        let npc = change.npc
         let strand = npc.strand
         try db.execute(
             sql: """
@@ -211,19 +182,23 @@ public struct SQLiteNPCRepository: NPCRepository {
                 npc.id.lowercased, strand.name, strand.background.occupation, strand.background.location,
                 strand.currentStatus.mood, npc.revision, strand.json.jsonText, npc.createdAt, npc.updatedAt,
             ])
-        try SQLiteTextSearch.reindex(strand, of: npc.id, db)
+        try appendRevisions(of: change, db)
+        return npc
     }
 
-    private static func appendRevision(_ revision: NPCRevision, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                revision.npcID.lowercased, revision.number, revision.change.rawValue, revision.restoredFrom,
-                revision.strand.json.jsonText, revision.createdAt,
-            ])
+    private static func appendRevisions(of change: NPCChange, _ db: Database) throws {
+        for revision in change.revisions {
+            try db.execute(
+                sql: """
+                    INSERT INTO npc_revision (npc_id, revision, change, restored_from, strand, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    revision.npcID.lowercased, revision.number, revision.change.rawValue, revision.restoredFrom,
+                    revision.strand.json.jsonText, revision.createdAt,
+                ])
+        }
+        try SQLiteTextSearch.reindex(change.npc.strand, of: change.npc.id, db)
     }
 
     private static func decode(_ text: String) throws -> LifeStrand {

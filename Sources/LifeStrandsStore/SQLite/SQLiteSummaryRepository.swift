@@ -31,13 +31,7 @@ public struct SQLiteSummaryRepository: SummaryRepository {
                 sql: "SELECT * FROM summary_job WHERE state IN ('queued', 'running') AND next_run_at <= ? ORDER BY next_run_at LIMIT 1",
                 arguments: [date])
             {
-                let found = try Self.job(row)
-                let claim = found.claimed(at: date, lease: lease)
-                try db.execute(
-                    sql: "UPDATE summary_job SET state = ?, attempts = ?, next_run_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                    arguments: [
-                        claim.state.rawValue, claim.attempts, claim.nextRunAt, claim.lastError, date, claim.id.lowercased,
-                    ])
+                let claim = try Self.update(try Self.job(row).claimed(at: date, lease: lease), db)
                 if claim.state == .running { return claim }
             }
             return nil
@@ -45,78 +39,44 @@ public struct SQLiteSummaryRepository: SummaryRepository {
     }
 
     public func material(for job: SummaryJob) async throws -> (Conversation, [ConversationMessage], NPC) {
-        let conversations = SQLiteConversationRepository(database: database)
-        let conversation = try await conversations.conversation(job.conversationID)
-        let transcript = try await conversations.messages(of: job.conversationID)
-        let npc = try await database.read { db in try SQLiteNPCRepository.current(conversation.npcID, db) }
-        return (conversation, transcript, npc)
+        try await database.read { db in
+            let conversation = try SQLiteConversationRepository.fetch(job.conversationID, db)
+            let transcript = try SQLiteConversationRepository.messages(of: job.conversationID, db)
+            return (conversation, transcript, try SQLiteNPCRepository.current(conversation.npcID, db))
+        }
     }
 
     public func complete(
         _ job: SummaryJob, at date: Date, _ settle: @Sendable (SummaryMaterial) throws -> SummarySettlement
     ) async throws -> (before: NPC, after: NPC)? {
-        let conversations = SQLiteConversationRepository(database: database)
-        let conversation = try await conversations.conversation(job.conversationID)
-        let transcript = try await conversations.messages(of: job.conversationID)
-        return try await database.write { db in
+        try await database.write { db in
             // Settled already (a second run of the same job): the NPC changed once, and stays so.
-            let state = try String.fetchOne(db, sql: "SELECT state FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
-            guard state != SummaryJob.State.done.rawValue, state != SummaryJob.State.dead.rawValue else { return nil }
-            let before = try SQLiteNPCRepository.current(conversation.npcID, db)
-            let settlement = try settle(
-                SummaryMaterial(
-                    conversation: conversation, transcript: transcript, npc: before,
-                    access: try SQLiteConversationRepository.recalls(npcID: before.id, db)))
-            let after = try SQLiteNPCRepository.commit(settlement.strand, to: before, change: .summarized, restoredFrom: nil, db)
-            if let record = settlement.record {
-                try db.execute(
-                    sql: """
-                        INSERT INTO conversation_analysis
-                            (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        UUID().lowercased, conversation.id.lowercased, conversation.npcID.lowercased, conversation.userID,
-                        (record.pending ? StoredAnalysis.State.pending : .applied).rawValue, record.analysis.json.jsonText,
-                        record.confidence, JSONValue.array(record.notes.map(JSONValue.string)).jsonText,
-                        record.pending ? nil : after.revision, date,
-                    ])
-            }
-            try db.execute(
-                sql: "UPDATE summary_job SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                arguments: [
-                    (settlement.deadLetter == nil ? SummaryJob.State.done : .dead).rawValue,
-                    settlement.deadLetter.map { String($0.prefix(2000)) }, date, job.id.lowercased,
-                ])
-            return (before, after)
+            guard let stored = try Self.fetchJob(job.id, db), !stored.isSettled else { return nil }
+            let conversation = try SQLiteConversationRepository.fetch(job.conversationID, db)
+            let material = SummaryMaterial(
+                conversation: conversation, transcript: try SQLiteConversationRepository.messages(of: conversation.id, db),
+                npc: try SQLiteNPCRepository.current(conversation.npcID, db),
+                access: try SQLiteConversationRepository.recalls(npcID: conversation.npcID, db))
+            let settled = stored.settling(material, with: try settle(material), at: date)
+            let after = try SQLiteNPCRepository.write(settled.change, db)
+            if let analysis = settled.analysis { try Self.insert(analysis, db) }
+            try Self.update(settled.job, db)
+            return (material.npc, after)
         }
     }
 
     public func fail(_ job: SummaryJob, error: String, retryAfter: Duration, at date: Date) async throws -> SummaryJob {
         try await database.write { db in
             // A job that settled meanwhile stays settled: a late failure must not queue it again.
-            let stored = try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [job.id.lowercased])
-                .map(Self.job)
-            if let stored, !stored.isHeld(by: job) { return stored }
-            let failed = job.failed(error: error, retryAfter: retryAfter, at: date)
-            try db.execute(
-                sql: "UPDATE summary_job SET state = ?, last_error = ?, next_run_at = ?, updated_at = ? WHERE id = ?",
-                arguments: [failed.state.rawValue, failed.lastError, failed.nextRunAt, date, job.id.lowercased])
-            return failed
+            if let stored = try Self.fetchJob(job.id, db), !stored.isHeld(by: job) { return stored }
+            return try Self.update(job.failed(error: error, retryAfter: retryAfter, at: date), db)
         }
     }
 
     public func retry(job id: UUID, at date: Date) async throws -> SummaryJob {
         try await database.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [id.lowercased]) else {
-                throw SummaryError.jobNotFound(id)
-            }
-            let job = try Self.job(row)
-            guard job.state == .dead else { throw SummaryError.jobNotDead(id, job.state) }
-            try db.execute(
-                sql: "UPDATE summary_job SET state = 'queued', attempts = 0, next_run_at = ?, updated_at = ? WHERE id = ?",
-                arguments: [date, date, id.lowercased])
-            return try Self.job(try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [id.lowercased])!)
+            guard let job = try Self.fetchJob(id, db) else { throw SummaryError.jobNotFound(id) }
+            return try Self.update(try job.retried(at: date), db)
         }
     }
 
@@ -196,36 +156,75 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         _ decide: @Sendable (StoredAnalysis, NPC, [String: MemoryPolicy.Access]) throws -> (ConversationAnalysis, LifeStrand)
     ) async throws -> (StoredAnalysis, before: NPC, after: NPC) {
         try await database.write { db in
-            var stored = try Self.fetchAnalysis(id, db)
-            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
+            let stored = try Self.fetchAnalysis(id, db)
             let before = try SQLiteNPCRepository.current(stored.npcID, db)
-            let (analysis, strand) = try decide(stored, before, try SQLiteConversationRepository.recalls(npcID: before.id, db))
-            let after = try SQLiteNPCRepository.commit(strand, to: before, change: .approved, restoredFrom: nil, db)
-            stored.analysis = analysis
-            stored.state = .approved
-            stored.revision = after.revision
-            stored.decidedAt = date
-            try db.execute(
-                sql: "UPDATE conversation_analysis SET state = 'approved', analysis = ?, revision = ?, decided_at = ? WHERE id = ?",
-                arguments: [stored.analysis.json.jsonText, after.revision, date, id.lowercased])
-            return (stored, before, after)
+            let approved = try stored.approving(
+                on: before, access: try SQLiteConversationRepository.recalls(npcID: before.id, db), at: date, decide)
+            let after = try SQLiteNPCRepository.write(approved.change, db)
+            try Self.update(approved.analysis, db)
+            return (approved.analysis, before, after)
         }
     }
 
     public func reject(_ id: UUID, at date: Date) async throws -> StoredAnalysis {
-        try await database.write { db in
-            var stored = try Self.fetchAnalysis(id, db)
-            guard stored.state == .pending else { throw SummaryError.notPending(id, stored.state) }
-            stored.state = .rejected
-            stored.decidedAt = date
-            try db.execute(
-                sql: "UPDATE conversation_analysis SET state = 'rejected', decided_at = ? WHERE id = ?",
-                arguments: [date, id.lowercased])
-            return stored
-        }
+        try await database.write { db in try Self.update(try Self.fetchAnalysis(id, db).rejected(at: date), db) }
     }
 
     // MARK: Rows
+
+    /// Queues `job`; a conversation has one job at most, and a second is ignored.
+    static func insert(_ job: SummaryJob, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO summary_job
+                    (id, conversation_id, state, attempts, max_attempts, next_run_at, last_error, created_at, updated_at, request_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                job.id.lowercased, job.conversationID.lowercased, job.state.rawValue, job.attempts, job.maxAttempts,
+                job.nextRunAt, job.lastError, job.createdAt, job.updatedAt, job.requestID,
+            ])
+    }
+
+    /// Writes `job`'s state over its row.
+    @discardableResult
+    private static func update(_ job: SummaryJob, _ db: Database) throws -> SummaryJob {
+        try db.execute(
+            sql: "UPDATE summary_job SET state = ?, attempts = ?, next_run_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            arguments: [job.state.rawValue, job.attempts, job.nextRunAt, job.lastError, job.updatedAt, job.id.lowercased])
+        return job
+    }
+
+    private static func fetchJob(_ id: UUID, _ db: Database) throws -> SummaryJob? {
+        try Row.fetchOne(db, sql: "SELECT * FROM summary_job WHERE id = ?", arguments: [id.lowercased]).map(job)
+    }
+
+    private static func insert(_ analysis: StoredAnalysis, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO conversation_analysis
+                    (id, conversation_id, npc_id, user_id, state, analysis, confidence, notes, revision, created_at, decided_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                analysis.id.lowercased, analysis.conversationID.lowercased, analysis.npcID.lowercased, analysis.userID,
+                analysis.state.rawValue, analysis.analysis.json.jsonText, analysis.confidence,
+                JSONValue.array(analysis.notes.map(JSONValue.string)).jsonText, analysis.revision, analysis.createdAt,
+                analysis.decidedAt,
+            ])
+    }
+
+    /// Writes a decision on `analysis` over its row.
+    @discardableResult
+    private static func update(_ analysis: StoredAnalysis, _ db: Database) throws -> StoredAnalysis {
+        try db.execute(
+            sql: "UPDATE conversation_analysis SET state = ?, analysis = ?, revision = ?, decided_at = ? WHERE id = ?",
+            arguments: [
+                analysis.state.rawValue, analysis.analysis.json.jsonText, analysis.revision, analysis.decidedAt,
+                analysis.id.lowercased,
+            ])
+        return analysis
+    }
 
     private static func fetchAnalysis(_ id: UUID, _ db: Database) throws -> StoredAnalysis {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conversation_analysis WHERE id = ?", arguments: [id.lowercased])

@@ -1,95 +1,6 @@
 public import Foundation
 public import LifeStrands
 
-/// A finished conversation waiting to be (or being, or done being) analysed.
-public struct SummaryJob: Sendable, Equatable, Identifiable {
-    public enum State: String, Sendable, CaseIterable {
-        case queued, running, done
-        /// Failed `maxAttempts` times; `lastError` says why.
-        case dead
-    }
-
-    public var id: UUID
-    public var conversationID: UUID
-    public var state: State
-    public var attempts: Int
-    public var maxAttempts: Int
-    public var nextRunAt: Date
-    public var lastError: String?
-    public var createdAt: Date
-    public var updatedAt: Date
-    /// The request that ended the conversation, for the job's log lines; nil when it timed out.
-    public var requestID: String?
-
-    /// Attempts a summary job gets before it is dead-lettered, runs a crashed worker left unfinished included.
-    public static let attemptsAllowed = 4
-
-    /// How long a claimed job belongs to its worker: an analysis takes seconds, so one still running after
-    /// this had its worker stop (a crash, `kill -9`), and another worker takes it.
-    public static let defaultLease: Duration = .seconds(600)
-
-    /// This job (queued, or running with a lapsed lease) claimed by a worker at `date`: the next attempt,
-    /// leased until `date + lease`. A lapsed job already out of attempts is dead-lettered instead.
-    public func claimed(at date: Date, lease: Duration) -> SummaryJob {
-        var next = self
-        next.updatedAt = date
-        if state == .running, attempts >= maxAttempts {
-            next.state = .dead
-            next.lastError = "its worker stopped during the last attempt (\(attempts) of \(maxAttempts))"
-            return next
-        }
-        next.state = .running
-        next.attempts += 1
-        next.nextRunAt = date.addingTimeInterval(lease.timeInterval)
-        return next
-    }
-
-    /// This claim failed at `date`: queued again after `retryAfter`, or dead once out of attempts.
-    public func failed(error: String, retryAfter: Duration, at date: Date) -> SummaryJob {
-        var next = self
-        next.state = attempts >= maxAttempts ? .dead : .queued
-        next.lastError = String(error.prefix(2000))
-        next.nextRunAt = date.addingTimeInterval(retryAfter.timeInterval)
-        next.updatedAt = date
-        return next
-    }
-
-    /// Whether this stored job is still the claim `job`: not settled, and not claimed again since (its
-    /// lease lapsed and another worker took it).
-    public func isHeld(by job: SummaryJob) -> Bool {
-        state == .running && attempts == job.attempts
-    }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// An analysis as stored: applied at once, or held for review and then approved or rejected.
-public struct StoredAnalysis: Sendable, Equatable, Identifiable {
-    public enum State: String, Sendable, CaseIterable {
-        /// Confident enough: applied when the job ran.
-        case applied
-        /// Below the threshold: waiting for an admin.
-        case pending
-        case approved, rejected
-    }
-
-    public var id: UUID
-    public var conversationID: UUID
-    public var npcID: UUID
-    public var userID: String
-    public var state: State
-    public var analysis: ConversationAnalysis
-    /// The confidence after `ConfidenceRule`, and why it moved from the model's.
-    public var confidence: Double
-    public var notes: [String]
-    /// The NPC revision that applied the inferences (nil while pending or when rejected).
-    public var revision: Int?
-    public var createdAt: Date
-    public var decidedAt: Date?
-}
-
 /// How the summary queue stands: for metrics, health and alerts.
 public struct SummaryQueueStatistics: Sendable, Equatable {
     /// Jobs in each state (every state present, zero where none).
@@ -162,23 +73,6 @@ extension SummaryRepository {
             let strand = npc.strand.approving(
                 analysis, partner: stored.userID, conversationID: stored.conversationID, policy: policy, access: access, at: date)
             return (analysis, strand)
-        }
-    }
-}
-
-/// What can go wrong reviewing analyses.
-public enum SummaryError: Error, Sendable, Equatable, CustomStringConvertible {
-    case analysisNotFound(UUID)
-    case notPending(UUID, StoredAnalysis.State)
-    case jobNotFound(UUID)
-    case jobNotDead(UUID, SummaryJob.State)
-
-    public var description: String {
-        switch self {
-        case .analysisNotFound(let id): "no analysis with id \(id.lowercased)"
-        case .notPending(let id, let state): "analysis \(id.lowercased) is already \(state.rawValue); only pending ones can be decided"
-        case .jobNotFound(let id): "no summary job with id \(id.lowercased)"
-        case .jobNotDead(let id, let state): "summary job \(id.lowercased) is \(state.rawValue); only dead ones are retried"
         }
     }
 }
