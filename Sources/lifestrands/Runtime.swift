@@ -43,7 +43,8 @@ struct Runtime {
     /// Loads the configuration from the environment and `./.env`, then opens (and migrates) the database:
     /// PostgreSQL when `DATABASE_URL` is set, else the SQLite file in the data folder. A bad value, or a
     /// database that cannot be reached, ends the process with one line saying which.
-    static func start(dataDirectory: String? = nil) async throws -> Runtime {
+    /// - Parameter startingPool: false for the server, whose service group runs the PostgreSQL pool.
+    static func start(dataDirectory: String? = nil, startingPool: Bool = true) async throws -> Runtime {
         var configuration = try loadConfiguration()
         if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
         bootstrapLogging(format: configuration.logFormat, level: configuration.logLevel)
@@ -62,8 +63,8 @@ struct Runtime {
         } catch {
             throw CommandFailure("configuration: \(error)")
         }
-        // The pool serves while it runs: for as long as the command does.
-        await store.start()
+        // The pool serves while it runs: for as long as the command does, or in the server's service group.
+        if startingPool { await store.start() }
         do {
             try await store.probe()
             let applied = try await store.migrate()

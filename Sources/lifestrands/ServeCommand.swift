@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     var service: ServiceName?
 
     func run() async throws {
-        let runtime = try await Runtime.start(dataDirectory: dataDirectory)
+        let runtime = try await Runtime.start(dataDirectory: dataDirectory, startingPool: false)
         var configuration = runtime.configuration
         configuration.service = service
         if let service {

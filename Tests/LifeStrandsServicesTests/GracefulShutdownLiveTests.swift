@@ -4,10 +4,14 @@ import Testing
 import TestSupport
 
 /// SIGTERM while replies stream: new requests get 503, the replies finish and are stored complete, the
-/// decoding threads are joined and the process exits 0.
+/// decoding threads are joined and the process exits 0. On PostgreSQL the reply is stored through the pool
+/// during the drain: the service group runs the pool first, so that it stops last.
 @Suite(.integration, .serialized, .timeLimit(.minutes(5))) struct GracefulShutdownLiveTests {
-    @Test func sigtermLetsStreamingRepliesFinishAndRefusesNewRequests() async throws {
-        let server = try await LiveServer(environment: ["ENABLE_AUTO_SUMMARIES": "false"])
+    @Test(arguments: [false, true])
+    func sigtermLetsStreamingRepliesFinishAndRefusesNewRequests(onPostgres: Bool) async throws {
+        var environment = ["ENABLE_AUTO_SUMMARIES": "false"]
+        if onPostgres { environment["DATABASE_URL"] = try await PostgresCluster.shared.freshDatabase() }
+        let server = try await LiveServer(environment: environment)
         defer { server.remove() }
         let session = try await ConversationLiveTests.start(server, with: ConversationLiveTests.tomas, user: "ana")
         let pid = try #require(server.pidToSignal())

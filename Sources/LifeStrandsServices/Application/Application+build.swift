@@ -39,6 +39,7 @@ public struct AppDependencies: Sendable {
     /// Draining for a shutdown, and the requests and replies still under way.
     public var lifecycle = ServerLifecycle()
     /// Set when the store is PostgreSQL, which other instances may share: NPC events are relayed to them.
+    /// Its pool runs in the service group, which must then be the only one to run it.
     public var postgres: PostgresStore?
     /// The other services, where this process runs one service of six (the gateway routes to them).
     public var peers: [ServiceName: ServiceClient] = [:]
@@ -195,15 +196,16 @@ public func buildRouter(
 /// stop in the reverse of their order here: first the drain (new requests get 503 while the requests and
 /// replies under way finish and are stored, up to `SHUTDOWN_GRACE_SECONDS`), then the HTTP server, the
 /// monitor, embeddings, the summary worker (its job in hand finishes; one cut short runs again at the next
-/// start), the timeouts, and last the model engines, their decoding threads joined.
+/// start), the timeouts, the model engines (their decoding threads joined), telemetry, and last the database pool.
 /// - Parameter onServerRunning: called once the port is bound, with the address served.
 public func buildServiceGroup(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority?, logger: Logger,
     telemetry: (any Service)? = nil, onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> ServiceGroup {
     let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
-    // First, so it stops last: the spans of the requests the shutdown drains are exported too.
-    var services: [any Service] = telemetry.map { [$0] } ?? []
+    // The database pool first, so it stops last: every service stopping before it may still query it. Then
+    // telemetry: the spans of the requests the shutdown drains are exported too.
+    var services: [any Service] = [dependencies.postgres?.client, telemetry].compactMap { $0 }
     if let models = dependencies.models { services.append(EngineService(models: models, logger: logger)) }
     let runs = configuration.runs
     if runs(.chat) {

@@ -6,7 +6,7 @@ import _ConnectionPoolModule
 /// A PostgreSQL database (`DATABASE_URL=postgresql://…`): a connection pool, and the schema brought up to
 /// date under an advisory lock, so that several instances starting together migrate it once.
 ///
-/// The pool works while `run()` does: the server runs it in its service group, tests in a task.
+/// The pool works while `run()` does: the server runs it in its service group, commands and tests in a task.
 public struct PostgresStore: Sendable {
     public let client: PostgresClient
     let logger: Logger
@@ -24,24 +24,18 @@ public struct PostgresStore: Sendable {
     /// minute before it gives up with "circuit breaker tripped"; this fails at once and says why (a
     /// certificate that fails verification, a refused connection, a wrong password), for start-up.
     public func probe() async throws {
-        let connection = try await PostgresConnection.connect(
-            configuration: try endpoint.connectionConfiguration(), id: 0, logger: .postgresQuiet)
-        do {
-            try await connection.query("SELECT 1", logger: .postgresQuiet)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+        try await withOwnConnection { connection in try await connection.query("SELECT 1", logger: .postgresQuiet) }
     }
 
-    /// Runs the pool until the task is cancelled.
+    /// Runs the pool until graceful shutdown or cancellation. The server runs the pool first in its service
+    /// group, so that it stops last: the services stopping before it still query it.
     public func run() async {
         await client.run()
     }
 
-    /// Runs the pool in a task of its own, for as long as the process lives; returns once that task has
-    /// begun, so the first query rarely finds a pool not yet started (postgres-nio warns, then waits).
+    /// Runs the pool in a task of its own, for a command that needs the database until it exits (`seed`,
+    /// `npc list`, …); the server runs it in its service group instead. Returns once that task has begun,
+    /// so the first query rarely finds a pool not yet started (postgres-nio warns, then waits).
     public func start() async {
         await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
             // The task goes on from `resume` straight into `run`, which marks the pool running first thing.
@@ -53,10 +47,11 @@ public struct PostgresStore: Sendable {
     }
 
     /// Applies the migrations this database lacks, in order, each in its own transaction, while holding
-    /// the migration lock; returns the versions applied.
+    /// the migration lock; returns the versions applied. It uses a connection of its own, so the server
+    /// migrates before its service group starts the pool.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await client.withConnection { connection in
+        try await withOwnConnection { connection in
             try await connection.query("SELECT pg_advisory_lock(\(PostgresMigrations.lockKey))", logger: logger)
             do {
                 let applied = try await migrate(on: connection)
@@ -66,6 +61,22 @@ public struct PostgresStore: Sendable {
                 _ = try? await connection.query("SELECT pg_advisory_unlock(\(PostgresMigrations.lockKey))", logger: logger)
                 throw error
             }
+        }
+    }
+
+    /// Runs `body` on a connection outside the pool, closed afterwards whatever happens.
+    private func withOwnConnection<Result: Sendable>(
+        _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await PostgresConnection.connect(
+            configuration: try endpoint.connectionConfiguration(), id: 0, logger: .postgresQuiet)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
         }
     }
 
