@@ -8,8 +8,8 @@ export PKG_CONFIG_PATH := $(LLAMA_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:
 # The binary finds libllama and libggml* in the cache without LD_LIBRARY_PATH.
 SWIFT_FLAGS := -Xlinker -rpath -Xlinker $(LLAMA_PREFIX)/lib
 BIN := .build/debug/lifestrands
-# Targets that talk to a server or to the database use the release build when there is one, so that
-# `make health-check` after `make run` does not build a debug binary first.
+# Every target that talks to a server or to the database uses the release build `make run` made, when
+# there is one, so that `make seed` or `make health-check` after `make run` does not build a debug binary.
 CLI = $(if $(wildcard .build/release/lifestrands),.build/release/lifestrands,$(BIN))
 CLI_BUILD = $(if $(wildcard .build/release/lifestrands),,build)
 # A release binary looks for its libraries in ../lib beside it first, as `make prod-build` lays them out.
@@ -44,14 +44,14 @@ test-integration:
 	@bash scripts/setup.sh --test
 	LIFESTRANDS_TEST_TIER=integration swift test $(SWIFT_FLAGS) --no-parallel
 
-seed: build
-	$(BIN) seed samples/npcs.json
+seed: $(CLI_BUILD)
+	$(CLI) seed samples/npcs.json
 
-migrate: build
-	$(BIN) migrate
+migrate: $(CLI_BUILD)
+	$(CLI) migrate
 
-npc-list: build
-	$(BIN) npc list
+npc-list: $(CLI_BUILD)
+	$(CLI) npc list
 
 # Every component of the running server: database, models, embedder, summary worker and queue, monitor.
 health-check: $(CLI_BUILD)
@@ -97,14 +97,14 @@ reset-queues: $(CLI_BUILD)
 prod-build: release
 	@bash scripts/prod-build.sh
 
-model-status: build
-	@$(BIN) model status
+model-status: $(CLI_BUILD)
+	@$(CLI) model status
 
-model-switch: build
-	@$(BIN) model switch $(type)
+model-switch: $(CLI_BUILD)
+	@$(CLI) model switch $(type)
 
-model-reload: build
-	@$(BIN) model reload $(type)
+model-reload: $(CLI_BUILD)
+	@$(CLI) model reload $(type)
 
 # Which model fills the conversation-analysis schema better (docs/summary-model.md).
 bench-summary: release
