@@ -67,13 +67,13 @@ import TestSupport
             let models = report["models"]?.arrayValue ?? []
             #expect(models.filter { $0["loaded"] == true }.count == 2, "\(report)")
         }
-        let counted = try await service.promptWindow("chat").tokenCount("The lighthouse keeper")
+        let counted = try await service.promptWindow(.chat).tokenCount("The lighthouse keeper")
         #expect((3...6).contains(counted), "counted with SmolLM2's own vocabulary, found beside the server's model name")
 
         // The server goes away: a clear 503 naming it, and the model shows as down.
         llama.remove()
         let failure = await #expect(throws: APIError.self) {
-            _ = try await service.generate("chat", GenerationRequest(prompt: .text("Hello"), maxTokens: 4))
+            _ = try await service.generate(.chat, GenerationRequest(prompt: .text("Hello"), maxTokens: 4))
         }
         #expect(failure?.status == .serviceUnavailable && failure?.code == "model_server_unavailable")
         #expect(failure?.message.contains(llama.baseURL) == true, "\(String(describing: failure))")

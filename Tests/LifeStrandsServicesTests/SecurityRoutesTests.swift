@@ -438,8 +438,8 @@ import TestSupport
     static let directory = "/srv/studio-private/models"
 
     struct FailingModels: ModelService {
-        func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
-            if model == "summary" { throw ModelManagerError.loadFailed(model: "summary", .modelLoadFailed(path: "\(directory)/s.gguf")) }
+        func generate(_ role: ModelRole, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
+            if role == .summary { throw ModelManagerError.loadFailed(model: "summary", .modelLoadFailed(path: "\(directory)/s.gguf")) }
             // Fails before its first event, as a request that waited too long for a sequence does.
             let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
             continuation.finish(throwing: LlamaError.waitedTooLong(seconds: 60))
@@ -448,8 +448,8 @@ import TestSupport
         func embed(_ texts: [String]) async throws -> [[Float]] {
             throw ModelServiceUnavailable(description: "the embedding model \(directory)/e.gguf failed to load")
         }
-        func switchTo(_ model: String) async throws { throw LlamaError.modelNotFound(path: "\(directory)/\(model).gguf") }
-        func reload(_ model: String?) async throws {
+        func switchTo(_ role: ModelRole) async throws { throw LlamaError.modelNotFound(path: "\(directory)/\(role.rawValue).gguf") }
+        func reload(_ role: ModelRole?) async throws {
             throw ModelManagerError.overBudget(model: "\(directory)/chat.gguf", needs: 2 << 30, budget: 1 << 30)
         }
         func status() async -> ModelServiceStatus {
@@ -457,7 +457,7 @@ import TestSupport
                 models: [], embeddingPath: "\(directory)/e.gguf", budgetBytes: 1 << 30, residentBytes: 0, queueDepth: 0,
                 devices: [])
         }
-        func promptWindow(_ model: String) async throws -> PromptWindow { throw LlamaError.modelNotFound(path: "\(directory)/x") }
+        func promptWindow(_ role: ModelRole) async throws -> PromptWindow { throw LlamaError.modelNotFound(path: "\(directory)/x") }
     }
 
     @Test func modelFailuresAndStatusNameNoDirectory() async throws {

@@ -279,9 +279,9 @@ struct ScriptedSummaryModel: ModelService {
     let real: any ModelService
     let answers: Answers
 
-    func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
-        guard model == "summary" else { return try await real.generate(model, request) }
-        guard case .jsonSchema(let schema) = request.constraint else { return try await real.generate(model, request) }
+    func generate(_ role: ModelRole, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error> {
+        guard role == .summary else { return try await real.generate(role, request) }
+        guard case .jsonSchema(let schema) = request.constraint else { return try await real.generate(role, request) }
         let text = schema.contains("\"insight\"") ? answers.reflection : answers.analysis
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
         continuation.yield(.text(text))
@@ -295,8 +295,8 @@ struct ScriptedSummaryModel: ModelService {
     }
 
     func embed(_ texts: [String]) async throws -> [[Float]] { try await real.embed(texts) }
-    func switchTo(_ model: String) async throws { try await real.switchTo(model) }
-    func reload(_ model: String?) async throws { try await real.reload(model) }
+    func switchTo(_ role: ModelRole) async throws { try await real.switchTo(role) }
+    func reload(_ role: ModelRole?) async throws { try await real.reload(role) }
     func status() async -> ModelServiceStatus { await real.status() }
-    func promptWindow(_ model: String) async throws -> PromptWindow { try await real.promptWindow(model) }
+    func promptWindow(_ role: ModelRole) async throws -> PromptWindow { try await real.promptWindow(role) }
 }

@@ -146,7 +146,7 @@ public final class ChatService: Sendable {
                 guard let recalled = recalls[npc.strand.memories[index].id]?.lastAccessedAt else { continue }
                 npc.strand.memories[index].lastAccessedAt = max(npc.strand.memories[index].lastAccessedAt ?? recalled, recalled)
             }
-            let window = try await models.promptWindow("chat")
+            let window = try await models.promptWindow(.chat)
             var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
             if let recall, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
                 (input.memoryRelevance, input.knowledgeRelevance) = try await recall.relevance(
@@ -165,7 +165,7 @@ public final class ChatService: Sendable {
             // Another player's cached conversation with this NPC may stand in for the persona only.
             request.cacheOwner = "player:\(conversation.userID)"
             request.sharedPrefix = .chat([ChatMessage(role: .system, content: context.sharedSystemText)])
-            let events = try await models.generate("chat", request)
+            let events = try await models.generate(.chat, request)
             logger.debug(
                 "reply started",
                 metadata: [

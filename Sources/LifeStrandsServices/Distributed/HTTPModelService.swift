@@ -12,23 +12,21 @@ public final class HTTPModelService: ModelService {
     let client: ServiceClient
     /// The model files by name, for their vocabularies: prompts are measured here, token by token, as the
     /// model service would, without a call per text.
-    let modelPaths: [String: String]
-    private let vocabularies = Mutex<[String: LlamaModel]>([:])
+    let modelPaths: [ModelRole: String]
+    private let vocabularies = Mutex<[ModelRole: LlamaModel]>([:])
 
     public init(client: ServiceClient, configuration: Configuration) {
         self.client = client
-        self.modelPaths = [
-            "chat": configuration.modelPath(configuration.chatModel),
-            "summary": configuration.modelPath(configuration.summaryModel),
-        ]
+        self.modelPaths = Dictionary(
+            uniqueKeysWithValues: ModelRole.allCases.map { ($0, configuration.modelPath(configuration.model(for: $0))) })
     }
 
-    public func generate(_ model: String, _ request: GenerationRequest) async throws
+    public func generate(_ role: ModelRole, _ request: GenerationRequest) async throws
         -> AsyncThrowingStream<GenerationEvent, any Error>
     {
         var body = request.json
         if case .object(var fields) = body {
-            fields["model"] = .string(model)
+            fields["model"] = .string(role.rawValue)
             body = .object(fields)
         }
         // Not retried: a generation that reached the model service may have started.
@@ -59,13 +57,13 @@ public final class HTTPModelService: ModelService {
         return vectors
     }
 
-    public func switchTo(_ model: String) async throws {
-        _ = try await client.json(.POST, "/api/models/switch", body: ["type": .string(model)], idempotent: false)
+    public func switchTo(_ role: ModelRole) async throws {
+        _ = try await client.json(.POST, "/api/models/switch", body: ["type": .string(role.rawValue)], idempotent: false)
     }
 
-    public func reload(_ model: String?) async throws {
+    public func reload(_ role: ModelRole?) async throws {
         _ = try await client.json(
-            .POST, "/api/models/reload", body: model.map { ["type": .string($0)] } ?? .object([:]), idempotent: false)
+            .POST, "/api/models/reload", body: role.map { ["type": .string($0.rawValue)] } ?? .object([:]), idempotent: false)
     }
 
     /// The model service's status; where it does not answer, no models (the monitor shows it as down).
@@ -78,24 +76,24 @@ public final class HTTPModelService: ModelService {
 
     /// The context length from the model service, and the vocabulary from the same model file here.
     /// - Throws: `ModelServiceError` when the file is not on this machine.
-    public func promptWindow(_ model: String) async throws -> PromptWindow {
-        let answer = try await client.json(.GET, "/api/models/window?type=\(model)", idempotent: true)
+    public func promptWindow(_ role: ModelRole) async throws -> PromptWindow {
+        let answer = try await client.json(.GET, "/api/models/window?type=\(role.rawValue)", idempotent: true)
         guard let length = answer["context_length"]?.integerValue else {
-            throw ModelServiceUnavailable(description: "the model service gave no context length for \(model)")
+            throw ModelServiceUnavailable(description: "the model service gave no context length for \(role.rawValue)")
         }
-        return PromptWindow(contextLength: Int(length), vocabulary: try vocabulary(model))
+        return PromptWindow(contextLength: Int(length), vocabulary: try vocabulary(role))
     }
 
-    private func vocabulary(_ model: String) throws -> LlamaModel {
-        if let known = vocabularies.withLock({ $0[model] }) { return known }
-        guard let path = modelPaths[model] else { throw ModelManagerError.unknownModel(model) }
+    private func vocabulary(_ role: ModelRole) throws -> LlamaModel {
+        if let known = vocabularies.withLock({ $0[role] }) { return known }
+        guard let path = modelPaths[role] else { throw ModelManagerError.unknownModel(role.rawValue) }
         do {
             let loaded = try LlamaModel(path: path, vocabularyOnly: true)
-            vocabularies.withLock { $0[model] = loaded }
+            vocabularies.withLock { $0[role] = loaded }
             return loaded
         } catch {
             throw ModelServiceError(
-                variable: model == "chat" ? "CHAT_MODEL" : "SUMMARY_MODEL", path: path,
+                variable: role.variable, path: path,
                 problem: "the model's vocabulary counts prompt tokens outside the model service too, but there is no model file")
         }
     }

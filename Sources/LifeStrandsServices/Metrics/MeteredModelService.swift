@@ -14,10 +14,10 @@ public struct MeteredModelService: ModelService {
         self.metrics = metrics
     }
 
-    public func generate(_ model: String, _ request: GenerationRequest) async throws
+    public func generate(_ role: ModelRole, _ request: GenerationRequest) async throws
         -> AsyncThrowingStream<GenerationEvent, any Error>
     {
-        let events = SendableEvents(try await base.generate(model, request))
+        let events = SendableEvents(try await base.generate(role, request))
         let clock = ContinuousClock()
         let timing = GapTimer()
         return AsyncThrowingStream { [metrics] in
@@ -27,7 +27,7 @@ public struct MeteredModelService: ModelService {
                 timing.mark(clock.now)
             case .finished(let stats)?:
                 metrics.generated(
-                    model: model, firstToken: stats.generatedTokens > 0 ? stats.timeToFirstToken : nil, gaps: timing.gaps,
+                    model: role.rawValue, firstToken: stats.generatedTokens > 0 ? stats.timeToFirstToken : nil, gaps: timing.gaps,
                     promptTokens: stats.promptTokens - stats.cachedTokens, reused: stats.cachedTokens,
                     tokens: stats.generatedTokens)
             case nil:
@@ -43,10 +43,10 @@ public struct MeteredModelService: ModelService {
         return vectors
     }
 
-    public func switchTo(_ model: String) async throws { try await base.switchTo(model) }
-    public func reload(_ model: String?) async throws { try await base.reload(model) }
+    public func switchTo(_ role: ModelRole) async throws { try await base.switchTo(role) }
+    public func reload(_ role: ModelRole?) async throws { try await base.reload(role) }
     public func status() async -> ModelServiceStatus { await base.status() }
-    public func promptWindow(_ model: String) async throws -> PromptWindow { try await base.promptWindow(model) }
+    public func promptWindow(_ role: ModelRole) async throws -> PromptWindow { try await base.promptWindow(role) }
 
     public func shutdown() async { await base.shutdown() }
 }

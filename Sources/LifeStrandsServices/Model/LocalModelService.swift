@@ -7,7 +7,7 @@ public import Logging
 public final class LocalModelService: ModelService {
     public let manager: ModelManager
     private let embeddings: EmbeddingSource
-    private let windows: [String: PromptWindow]
+    private let windows: [ModelRole: PromptWindow]
 
     /// Checks `CHAT_MODEL` and `SUMMARY_MODEL`, loads what fits `MIN_VRAM_MB` (held against the free memory
     /// ggml reports), and `EMBEDDING_MODEL` unless `ENABLE_EMBEDDINGS` is off.
@@ -36,13 +36,13 @@ public final class LocalModelService: ModelService {
             manager = try ModelManager(
                 models: [
                     ModelSpec(
-                        name: "chat", path: chat,
+                        name: ModelRole.chat.rawValue, path: chat,
                         engine: chatEngine),
-                    ModelSpec(name: "summary", path: summary, engine: summaryEngine),
-                ], budgetBytes: budget, fitting: "chat")
+                    ModelSpec(name: ModelRole.summary.rawValue, path: summary, engine: summaryEngine),
+                ], budgetBytes: budget, fitting: ModelRole.chat.rawValue)
         } catch .overBudget(let model, let needs, let budget) {
             throw ModelServiceError(
-                variable: "MIN_VRAM_MB", path: model == "chat" ? chat : summary,
+                variable: "MIN_VRAM_MB", path: model == ModelRole.chat.rawValue ? chat : summary,
                 problem: "the \(model) model needs \(needs >> 20) MiB, over the budget of \(budget >> 20) MiB,")
         } catch {
             throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
@@ -50,24 +50,24 @@ public final class LocalModelService: ModelService {
         do {
             // Vocabularies alone (no weights): prompts are measured whether or not the model is resident.
             windows = [
-                "chat": PromptWindow(
+                .chat: PromptWindow(
                     contextLength: chatEngine.sequenceLength, vocabulary: try LlamaModel(path: chat, vocabularyOnly: true)),
-                "summary": PromptWindow(
+                .summary: PromptWindow(
                     contextLength: summaryEngine.sequenceLength,
                     vocabulary: try LlamaModel(path: summary, vocabularyOnly: true)),
             ]
         } catch {
             throw ModelServiceError(variable: "CHAT_MODEL or SUMMARY_MODEL", path: "\(chat), \(summary)", problem: "\(error)")
         }
-        try await manager.load("chat")
-        if manager.allFit { try await manager.load("summary") }
+        try await manager.load(ModelRole.chat.rawValue)
+        if manager.allFit { try await manager.load(ModelRole.summary.rawValue) }
 
         embeddings = try await EmbeddingSource.configured(configuration)
         logger.info(
             "models ready",
             metadata: [
                 "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
-                "ls_chat_sequences": "\(manager.specs["chat"]?.engine.sequences ?? 0)",
+                "ls_chat_sequences": "\(manager.specs[ModelRole.chat.rawValue]?.engine.sequences ?? 0)",
                 "ls_sessions": "\(configuration.maxConcurrentConversations)",
                 "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embeddings.location ?? "off")",
             ])
@@ -86,25 +86,25 @@ public final class LocalModelService: ModelService {
         return path
     }
 
-    public func generate(_ model: String, _ request: GenerationRequest) async throws
+    public func generate(_ role: ModelRole, _ request: GenerationRequest) async throws
         -> AsyncThrowingStream<GenerationEvent, any Error>
     {
-        try await manager.generate(model, request)
+        try await manager.generate(role.rawValue, request)
     }
 
     public func embed(_ texts: [String]) async throws -> [[Float]] {
         try await embeddings.embed(texts)
     }
 
-    public func switchTo(_ model: String) async throws { try await manager.load(model) }
+    public func switchTo(_ role: ModelRole) async throws { try await manager.load(role.rawValue) }
 
-    public func reload(_ model: String?) async throws {
-        if let model { return try await manager.reload(model) }
+    public func reload(_ role: ModelRole?) async throws {
+        if let role { return try await manager.reload(role.rawValue) }
         for status in await manager.status() where status.loaded { try await manager.reload(status.name) }
     }
 
-    public func promptWindow(_ model: String) async throws -> PromptWindow {
-        guard let window = windows[model] else { throw ModelManagerError.unknownModel(model) }
+    public func promptWindow(_ role: ModelRole) async throws -> PromptWindow {
+        guard let window = windows[role] else { throw ModelManagerError.unknownModel(role.rawValue) }
         return window
     }
 

@@ -62,11 +62,11 @@ struct ModelController {
     /// may take together, for services that build prompts elsewhere.
     @Sendable func window(_ request: Request, context: AppRequestContext) async throws -> Response {
         let service = try service()
-        guard let type = request.uri.queryParameters.get("type"), Self.types.contains(type) else {
-            throw APIError.badParameter("type", "must be chat or summary")
+        guard let type = request.uri.queryParameters.get("type").flatMap(ModelRole.init(rawValue:)) else {
+            throw APIError.badParameter("type", "must be \(ModelRole.choices)")
         }
         let window = try await service.promptWindow(type)
-        return .json(["type": .string(type), "context_length": .integer(Int64(window.contextLength))])
+        return .json(["type": .string(type.rawValue), "context_length": .integer(Int64(window.contextLength))])
     }
 
     /// `{"type": "chat"|"summary"}`: makes that model resident now.
@@ -86,14 +86,14 @@ struct ModelController {
         return .json(await service.status().json)
     }
 
-    static let types: Set<String> = ["chat", "summary"]
-    static let badModelType = RequestValidationError(issues: [ValidationIssue(path: "type", message: "must be chat or summary")])
+    static let badModelType = RequestValidationError(
+        issues: [ValidationIssue(path: "type", message: "must be \(ModelRole.choices)")])
 
     /// The body's `type`, nil when absent. - Throws: 422 when it names no model.
-    static func modelType(in body: JSONValue) throws -> String? {
+    static func modelType(in body: JSONValue) throws -> ModelRole? {
         switch body["type"] {
         case nil, .null?: return nil
-        case .string(let name)? where types.contains(name): return name
+        case .string(let name)?: return try ModelRole(rawValue: name) ?? { throw badModelType }()
         default: throw badModelType
         }
     }
@@ -113,7 +113,7 @@ struct ModelController {
             generation.cacheOwner = own
             generation.sharedPrefix = nil
         }
-        let model = body["model"]?.stringValue ?? "chat"
+        let model = try ModelRole.named(body["model"]?.stringValue ?? ModelRole.chat.rawValue)
         // The head waits for the first event, so a request that is never admitted (it waited too long,
         // or the grammar allows no first token) gets its own status rather than a 200 with an error line.
         let events = SendableEvents(try await service.generate(model, generation))

@@ -4,18 +4,18 @@ public import LlamaEngine
 
 /// The model service as the other services see it: generation, embeddings, model swaps and their state.
 public protocol ModelService: Sendable {
-    /// Starts a generation on `model` (`chat` or `summary`), waiting for it to load if need be.
+    /// Starts a generation on `role`'s model, waiting for it to load if need be.
     /// - Throws: `ModelManagerError` (unknown, busy, load failure) or `LlamaError` for a request that cannot run.
-    func generate(_ model: String, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error>
+    func generate(_ role: ModelRole, _ request: GenerationRequest) async throws -> AsyncThrowingStream<GenerationEvent, any Error>
     /// One unit vector per text. - Throws: `ModelServiceUnavailable` when embeddings are off.
     func embed(_ texts: [String]) async throws -> [[Float]]
-    /// Makes `model` resident now, unloading others (once idle) if the budget needs it.
-    func switchTo(_ model: String) async throws
-    /// Reloads `model` (or every resident model) from its file once its requests are done.
-    func reload(_ model: String?) async throws
+    /// Makes `role`'s model resident now, unloading others (once idle) if the budget needs it.
+    func switchTo(_ role: ModelRole) async throws
+    /// Reloads `role`'s model (or every resident model) from its file once its requests are done.
+    func reload(_ role: ModelRole?) async throws
     func status() async -> ModelServiceStatus
-    /// How `model` counts tokens, and how many one conversation may hold.
-    func promptWindow(_ model: String) async throws -> PromptWindow
+    /// How `role`'s model counts tokens, and how many one conversation may hold.
+    func promptWindow(_ role: ModelRole) async throws -> PromptWindow
     /// Ends the engines and joins their threads, once nothing uses them: the last step of a shutdown.
     func shutdown() async
 }

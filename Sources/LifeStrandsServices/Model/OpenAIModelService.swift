@@ -12,9 +12,9 @@ import Synchronization
 public final class OpenAIModelService: ModelService {
     let server: OpenAIServer
     /// The server's model name for `chat` and for `summary`.
-    let names: [String: String]
+    let names: [ModelRole: String]
     private let embeddings: EmbeddingSource
-    private let windows: [String: PromptWindow]
+    private let windows: [ModelRole: PromptWindow]
     private let inFlight = Atomic<Int>(0)
 
     /// Checks that the server answers, and sets up the embeddings.
@@ -24,7 +24,7 @@ public final class OpenAIModelService: ModelService {
             throw ModelServiceError(variable: "MODEL_BASE_URL", path: "(unset)", problem: "MODEL_BACKEND=openai needs the server's API root")
         }
         server = OpenAIServer(baseURL: base, apiKey: configuration.modelAPIKey)
-        names = ["chat": configuration.chatModel, "summary": configuration.summaryModel]
+        names = Dictionary(uniqueKeysWithValues: ModelRole.allCases.map { ($0, configuration.model(for: $0)) })
         // For the local embedder or the vocabularies, whichever is used.
         LlamaBackend.initialize(logger: logger)
         embeddings = try await EmbeddingSource.configured(configuration)
@@ -35,8 +35,8 @@ public final class OpenAIModelService: ModelService {
             return try? LlamaModel(path: path, vocabularyOnly: true)
         }
         windows = [
-            "chat": PromptWindow(contextLength: PromptWindow.chatLength, vocabulary: vocabulary(configuration.chatModel)),
-            "summary": PromptWindow(contextLength: PromptWindow.summaryLength, vocabulary: vocabulary(configuration.summaryModel)),
+            .chat: PromptWindow(contextLength: PromptWindow.chatLength, vocabulary: vocabulary(configuration.chatModel)),
+            .summary: PromptWindow(contextLength: PromptWindow.summaryLength, vocabulary: vocabulary(configuration.summaryModel)),
         ]
         let reachable = await server.isReachable()
         logger.info(
@@ -48,10 +48,10 @@ public final class OpenAIModelService: ModelService {
         if !reachable { logger.warning("the model server does not answer GET models yet; replies fail until it does") }
     }
 
-    public func generate(_ model: String, _ request: GenerationRequest) async throws
+    public func generate(_ role: ModelRole, _ request: GenerationRequest) async throws
         -> AsyncThrowingStream<GenerationEvent, any Error>
     {
-        guard let name = names[model] else { throw ModelManagerError.unknownModel(model) }
+        guard let name = names[role] else { throw ModelManagerError.unknownModel(role.rawValue) }
         guard request.topLogprobs == 0, !request.scoresPrompt else {
             throw LlamaError.invalidParameter("top_logprobs", "must be 0: token scores come from the in-process backend only")
         }
@@ -110,18 +110,18 @@ public final class OpenAIModelService: ModelService {
     public func embed(_ texts: [String]) async throws -> [[Float]] { try await embeddings.embed(texts) }
 
     /// The server keeps its own models resident: nothing to switch.
-    public func switchTo(_ model: String) async throws {
-        guard names[model] != nil else { throw ModelManagerError.unknownModel(model) }
+    public func switchTo(_ role: ModelRole) async throws {
+        guard names[role] != nil else { throw ModelManagerError.unknownModel(role.rawValue) }
     }
 
-    public func reload(_ model: String?) async throws {
+    public func reload(_ role: ModelRole?) async throws {
         throw APIError(
             .conflict, code: "reload_not_here",
             message: "MODEL_BACKEND=openai: the server at \(server.baseURL.absoluteString) loads its own models; reload them there")
     }
 
-    public func promptWindow(_ model: String) async throws -> PromptWindow {
-        guard let window = windows[model] else { throw ModelManagerError.unknownModel(model) }
+    public func promptWindow(_ role: ModelRole) async throws -> PromptWindow {
+        guard let window = windows[role] else { throw ModelManagerError.unknownModel(role.rawValue) }
         return window
     }
 
@@ -130,10 +130,10 @@ public final class OpenAIModelService: ModelService {
         let reachable = await server.isReachable()
         let busy = inFlight.load(ordering: .relaxed)
         return ModelServiceStatus(
-            models: ["chat", "summary"].map { model in
+            models: ModelRole.allCases.map { role in
                 ManagedModelStatus(
-                    name: model, path: server.baseURL.appending(path: names[model] ?? "").absoluteString, loaded: reachable,
-                    sequences: 0, footprintBytes: 0, inFlight: model == "chat" ? busy : 0,
+                    name: role.rawValue, path: server.baseURL.appending(path: names[role] ?? "").absoluteString, loaded: reachable,
+                    sequences: 0, footprintBytes: 0, inFlight: role == .chat ? busy : 0,
                     engine: reachable
                         ? EngineStatus(activeRequests: busy, waitingRequests: 0, cachedTokens: [], cachedConversations: [], recentTokensPerSecond: 0)
                         : nil,

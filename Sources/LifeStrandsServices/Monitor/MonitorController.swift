@@ -74,7 +74,7 @@ struct MonitorController {
                     : model.loaded
                     ? "\(file) resident, \(model.footprintBytes >> 20) MiB, \(model.engine?.activeRequests ?? 0) of \(model.sequences) sequences in use"
                     : model.loadFailures > 0 ? "\(file) failed to load (\(model.loadFailures) times); see the log" : "\(file) loads when first asked for"
-                components.append(Component(name: "model:\(model.name)", state: state, required: model.name == "chat", detail: detail))
+                components.append(Component(name: "model:\(model.name)", state: state, required: model.name == ModelRole.chat.rawValue, detail: detail))
             }
             components.append(
                 embeddings

@@ -41,7 +41,7 @@ public struct ConversationAnalyzer: Sendable {
     /// The summary model's (or `model`'s) analysis of a conversation, under the analysis schema. Each
     /// attempt draws with its own seed, so a retry is a new try rather than the same failure again.
     public func analyze(
-        _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: String = "summary", attempt: Int = 1
+        _ conversation: Conversation, transcript: [ConversationMessage], npc: NPC, model: ModelRole = .summary, attempt: Int = 1
     ) async throws -> ConversationAnalysis {
         let prompt = SummaryPrompt.text(conversation: conversation, transcript: transcript, npc: npc.strand)
         // This conversation's own schema: the grammar cannot name a non-party or a word outside the vocabulary.
@@ -130,7 +130,7 @@ public struct ConversationAnalyzer: Sendable {
         var json: JSONValue?
         for attempt in 0..<3 where json == nil {
             request.parameters.seed = 11 &+ UInt32(attempt)
-            let (text, stats) = try await models.generate("summary", request).collect()
+            let (text, stats) = try await models.generate(.summary, request).collect()
             if stats?.finishReason != .length, let parsed = try? JSONParser.parse(text) { json = parsed }
         }
         guard let json else { throw AnalysisError.invalid([.init(path: "", message: "no reflection within 3 draws")]) }

@@ -115,8 +115,8 @@ struct SummaryController {
         if npcID == nil { issues.append(.init(path: "npc_id", message: "must be an NPC id (a UUID)")) }
         let userID = UserID.parse(body["user_id"]?.stringValue)
         if userID == nil { issues.append(.init(path: "user_id", message: "must be \(UserID.rule)")) }
-        let model = body["model"]?.stringValue ?? "summary"
-        if !ModelController.types.contains(model) { issues.append(.init(path: "model", message: "must be summary or chat")) }
+        let model = ModelRole(rawValue: body["model"]?.stringValue ?? ModelRole.summary.rawValue)
+        if model == nil { issues.append(.init(path: "model", message: "must be \(ModelRole.choices)")) }
         let lines = body["messages"]?.arrayValue ?? []
         if lines.isEmpty || lines.count > 200 { issues.append(.init(path: "messages", message: "must be an array of 1 to 200 messages")) }
         let conversation = Conversation(
@@ -131,13 +131,13 @@ struct SummaryController {
             }
             transcript.append(.init(conversationID: conversation.id, role: role, content: content))
         }
-        guard issues.isEmpty, let npcID else { throw RequestValidationError(issues: issues) }
+        guard issues.isEmpty, let npcID, let model else { throw RequestValidationError(issues: issues) }
         let npc = try await npcs.npc(npcID)
         let started = ContinuousClock.now
         let analysis = try await analyzer.analyze(conversation, transcript: transcript, npc: npc, model: model)
         let outcome = analyzer.decide(analysis, conversation: conversation, transcript: transcript, npc: npc)
         return .json([
-            "model": .string(model), "analysis": analysis.proposal.json, "confidence": .number(outcome.review.confidence),
+            "model": .string(model.rawValue), "analysis": analysis.proposal.json, "confidence": .number(outcome.review.confidence),
             "confidence_notes": .array(outcome.review.notes.map(JSONValue.string)),
             "review_notes": .array(analysis.reviewNotes.map(JSONValue.string)), "evidence": analysis.evidenceJSON,
             "would_apply": .bool(outcome.apply && outcome.analysis.hasInferences),
