@@ -68,6 +68,22 @@ import TestSupport
         #expect(throws: NPCError.revisionNotFound(id, revision: 1)) { try NPC.imported(id: id, revisions: []) }
     }
 
+    @Test func aPageHoldsPageSizeNPCsAndTheOnePastItSaysWhereTheNextStarts() {
+        let fetched = (1...4).map { index in
+            (
+                position: Int64(index * 10),
+                npc: NPCSummary(
+                    id: UUID(), name: "npc \(index)", occupation: nil, location: nil, mood: nil, revision: 1, updatedAt: Self.start)
+            )
+        }
+        let page = NPCPage(fetched: fetched, pageSize: 3)
+        #expect(page.npcs.map(\.name) == ["npc 1", "npc 2", "npc 3"])
+        #expect(page.nextCursor == NPCCursor(position: 30))
+        #expect(NPCPage(fetched: Array(fetched.prefix(3)), pageSize: 3).nextCursor == nil)
+        #expect(NPCQuery(limit: 0).pageSize == 1)
+        #expect(NPCQuery(limit: 10_000).pageSize == NPCQuery.maximumLimit)
+    }
+
     // MARK: - Conversations
 
     static let limits = ConversationLimits(active: 3, perPlayer: 2)

@@ -87,6 +87,9 @@ public struct NPCQuery: Sendable, Equatable {
     public var limit: Int
     public var cursor: NPCCursor?
 
+    /// `limit` within 1…`maximumLimit`: how many NPCs a page holds.
+    public var pageSize: Int { max(1, min(limit, Self.maximumLimit)) }
+
     public init(
         name: String? = nil, location: String? = nil, occupation: String? = nil, trait: String? = nil,
         limit: Int = 50, cursor: NPCCursor? = nil
@@ -133,5 +136,13 @@ public struct NPCPage: Sendable, Equatable {
     public init(npcs: [NPCSummary], nextCursor: NPCCursor?) {
         self.npcs = npcs
         self.nextCursor = nextCursor
+    }
+
+    /// The page from what a store fetched in list order, up to `pageSize + 1` NPCs with their positions:
+    /// the one past the page says that another follows, and where.
+    public init(fetched: [(position: Int64, npc: NPCSummary)], pageSize: Int) {
+        let page = fetched.prefix(pageSize)
+        npcs = page.map(\.npc)
+        nextCursor = fetched.count > pageSize ? page.last.map { NPCCursor(position: $0.position) } : nil
     }
 }

@@ -131,12 +131,7 @@ struct NPCController {
         query.location = try text("location")
         query.occupation = try text("occupation")
         query.trait = try text("trait")
-        if let limit = parameters.get("limit") {
-            guard let value = Int(limit), (1...NPCQuery.maximumLimit).contains(value) else {
-                throw APIError.badParameter("limit", "must be an integer from 1 to \(NPCQuery.maximumLimit)")
-            }
-            query.limit = value
-        }
+        query.limit = try parameters.limit(default: query.limit, maximum: NPCQuery.maximumLimit)
         if let token = parameters.get("cursor") {
             guard let cursor = NPCCursor(token: token) else {
                 throw APIError.badParameter("cursor", "must be a next_cursor value from a previous page")

@@ -57,7 +57,7 @@ struct SummaryController {
         let parameters = try request.query()
         let state = try parameters.optionalCase("state", of: StoredAnalysis.State.self)
         let npcID = try parameters.optionalUUID("npc_id")
-        let limit = try Self.limit(parameters)
+        let limit = try parameters.limit(default: 100, maximum: 500)
         var analyses: [JSONValue] = []
         for stored in try await summaries.analyses(state: state, npcID: npcID, limit: limit) {
             analyses.append(try await json(stored))
@@ -95,7 +95,7 @@ struct SummaryController {
     @Sendable func jobs(_ request: Request, context: AppRequestContext) async throws -> Response {
         let parameters = try request.query()
         let state = try parameters.optionalCase("state", of: SummaryJob.State.self)
-        let jobs = try await summaries.jobs(state: state, limit: try Self.limit(parameters))
+        let jobs = try await summaries.jobs(state: state, limit: try parameters.limit(default: 100, maximum: 500))
         let counts = try await summaries.queueStatistics().jobs
         return .json([
             "jobs": .array(jobs.map(\.json)),
@@ -144,14 +144,6 @@ struct SummaryController {
             "would_hold": .array(((outcome.apply ? outcome.held : outcome.analysis)?.inferencePaths ?? []).map(JSONValue.string)),
             "seconds": .number((ContinuousClock.now - started).seconds),
         ])
-    }
-
-    static func limit(_ parameters: Parameters) throws -> Int {
-        guard let text = parameters.get("limit") else { return 100 }
-        guard let value = Int(text), (1...500).contains(value) else {
-            throw APIError.badParameter("limit", "must be an integer from 1 to 500")
-        }
-        return value
     }
 
     private func json(_ stored: StoredAnalysis) async throws -> JSONValue {

@@ -17,7 +17,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         -> Conversation
     {
         try await store.transaction { connection in
-            guard try await connection.query("SELECT 1 FROM npc WHERE id = \(npcID)", logger: .postgresQuiet).allRows().decoded(Int.self).first != nil
+            guard try await connection.query("SELECT 1 FROM npc WHERE id = \(npcID)", logger: .postgresQuiet).collect().decoded(Int.self).first != nil
             else { throw NPCError.notFound(npcID) }
             // Starts take turns, so that two on different instances cannot both take the last place.
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.startLock))", logger: .postgresQuiet)
@@ -25,7 +25,7 @@ public struct PostgresConversationRepository: ConversationRepository {
                 """
                 SELECT COUNT(*), COUNT(*) FILTER (WHERE user_id = \(userID)) FROM conversation WHERE state = 'active'
                 """, logger: .postgresQuiet
-            ).allRows().decoded((Int, Int).self).first ?? (0, 0)
+            ).collect().decoded((Int, Int).self).first ?? (0, 0)
             let conversation = try Conversation.admitted(
                 npcID: npcID, userID: userID, at: date, open: open, openForPlayer: openForPlayer,
                 limits: ConversationLimits(active: activeLimit, perPlayer: playerLimit))
@@ -54,7 +54,7 @@ public struct PostgresConversationRepository: ConversationRepository {
             SELECT id, role, content, prompt_content, complete, usage::text, created_at FROM conversation_message
             WHERE conversation_id = \(id) ORDER BY seq
             """, logger: .postgresQuiet
-        ).allRows().decoded((UUID, String, String, String?, Bool, String?, Date).self).map { row in
+        ).collect().decoded((UUID, String, String, String?, Bool, String?, Date).self).map { row in
             ConversationMessage(
                 id: row.0, conversationID: id, role: try StoredValue.choice(row.1, "conversation_message.role"), content: row.2,
                 promptContent: row.3, complete: row.4, createdAt: row.6,
@@ -65,7 +65,7 @@ public struct PostgresConversationRepository: ConversationRepository {
     public func activeCount() async throws -> Int {
         try await store.read { connection in
             try await connection.query("SELECT COUNT(*) FROM conversation WHERE state = 'active'", logger: .postgresQuiet)
-                .allRows().decoded(Int.self).first ?? 0
+                .collect().decoded(Int.self).first ?? 0
         }
     }
 
@@ -73,7 +73,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         try await store.read { connection in
             try await connection.query(
                 PostgresQuery(unsafeSQL: "\(Self.select) WHERE state = 'active' ORDER BY last_activity_at"), logger: .postgresQuiet
-            ).allRows().decoded(Self.Row.self).map(Self.conversation)
+            ).collect().decoded(Self.Row.self).map(Self.conversation)
         }
     }
 
@@ -84,7 +84,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         let sql = "\(Self.select) \(filter.whereClause) ORDER BY started_at DESC LIMIT \(max(1, limit))"
         return try await store.read { connection in
             try await connection.query(filter.query(sql), logger: .postgresQuiet)
-                .allRows().decoded(Self.Row.self).map(Self.conversation)
+                .collect().decoded(Self.Row.self).map(Self.conversation)
         }
     }
 
@@ -120,7 +120,7 @@ public struct PostgresConversationRepository: ConversationRepository {
             filter.add("state = 'active' AND last_activity_at < ?", cutoff)
             let idle = try await connection.query(
                 filter.query("\(Self.select) \(filter.whereClause) FOR UPDATE"), logger: .postgresQuiet
-            ).allRows().decoded(Self.Row.self).map(Self.conversation)
+            ).collect().decoded(Self.Row.self).map(Self.conversation)
             var ended: [Conversation] = []
             for conversation in idle {
                 guard let next = conversation.ending(.timeout, at: date) else { continue }
@@ -152,7 +152,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         var access: [String: MemoryPolicy.Access] = [:]
         for (memory, last, count) in try await connection.query(
             "SELECT memory_id, last_accessed_at, access_count FROM memory_access WHERE npc_id = \(npcID)", logger: .postgresQuiet
-        ).allRows().decoded((String, Date, Int).self) {
+        ).collect().decoded((String, Date, Int).self) {
             access[memory] = .init(lastAccessedAt: last, count: count)
         }
         return access
@@ -171,7 +171,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         let playerSpoke = try await connection.query(
             "SELECT EXISTS (SELECT 1 FROM conversation_message WHERE conversation_id = \(ended.id) AND role = 'user')",
             logger: .postgresQuiet
-        ).allRows().decoded(Bool.self).first ?? false
+        ).collect().decoded(Bool.self).first ?? false
         if let job = SummaryJob.queued(forEnded: ended, playerSpoke: playerSpoke, requestID: requestID) {
             try await PostgresSummaryRepository.insert(job, connection)
         }
@@ -195,7 +195,7 @@ public struct PostgresConversationRepository: ConversationRepository {
         guard
             let row = try await connection.query(
                 filter.query("\(select) \(filter.whereClause)\(locking ? " FOR UPDATE" : "")"), logger: .postgresQuiet
-            ).allRows().decoded(Row.self).first
+            ).collect().decoded(Row.self).first
         else { throw ConversationError.notFound(id) }
         return try conversation(row)
     }

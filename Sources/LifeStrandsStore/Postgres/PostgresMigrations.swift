@@ -162,11 +162,11 @@ enum PostgresMigrations {
     @Sendable static func movePlayerRelationships(_ connection: PostgresConnection, logger: Logger) async throws {
         var players: [UUID: Set<String>] = [:]
         for (npc, user) in try await connection.query("SELECT DISTINCT npc_id, user_id FROM conversation", logger: logger)
-            .allRows().decoded((UUID, String).self)
+            .collect().decoded((UUID, String).self)
         {
             players[npc, default: []].insert(user)
         }
-        for (npc, text) in try await connection.query("SELECT id, strand::text FROM npc", logger: logger).allRows()
+        for (npc, text) in try await connection.query("SELECT id, strand::text FROM npc", logger: logger).collect()
             .decoded((UUID, String).self)
         {
             guard let moved = PlayerRelationshipsMigration.migrated(try JSONParser.parse(text), players: players[npc, default: []])
@@ -175,7 +175,7 @@ enum PostgresMigrations {
         }
         for (npc, revision, text) in try await connection.query(
             "SELECT npc_id, revision, strand::text FROM npc_revision", logger: logger
-        ).allRows().decoded((UUID, Int, String).self) {
+        ).collect().decoded((UUID, Int, String).self) {
             guard let moved = PlayerRelationshipsMigration.migrated(try JSONParser.parse(text), players: players[npc, default: []])
             else { continue }
             try await connection.query(

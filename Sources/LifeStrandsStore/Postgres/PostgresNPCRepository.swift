@@ -29,23 +29,23 @@ public struct PostgresNPCRepository: NPCRepository {
             filter.add(
                 "EXISTS (SELECT 1 FROM jsonb_array_elements_text(strand->'personality'->'traits') AS t WHERE lower(t) = lower(?))", trait)
         }
-        let limit = max(1, min(query.limit, NPCQuery.maximumLimit))
         // One row past the page tells whether another page follows.
         let sql = """
             SELECT seq, id, name, occupation, location, mood, revision, updated_at FROM npc
-            \(filter.whereClause) ORDER BY seq LIMIT \(limit + 1)
+            \(filter.whereClause) ORDER BY seq LIMIT \(query.pageSize + 1)
             """
         let rows = try await store.read { connection in
             try await connection.query(filter.query(sql), logger: .postgresQuiet)
-                .allRows().decoded((Int64, UUID, String, String?, String?, String?, Int, Date).self)
+                .collect().decoded((Int64, UUID, String, String?, String?, String?, Int, Date).self)
         }
-        let page = rows.prefix(limit)
-        let npcs = page.map { row in
-            NPCSummary(
-                id: row.1, name: row.2, occupation: row.3, location: row.4, mood: row.5, revision: row.6, updatedAt: row.7)
-        }
-        let next = rows.count > limit ? page.last.map { NPCCursor(position: $0.0) } : nil
-        return NPCPage(npcs: npcs, nextCursor: next)
+        return NPCPage(
+            fetched: rows.map { row in
+                (
+                    position: row.0,
+                    npc: NPCSummary(
+                        id: row.1, name: row.2, occupation: row.3, location: row.4, mood: row.5, revision: row.6, updatedAt: row.7)
+                )
+            }, pageSize: query.pageSize)
     }
 
     public func modify(
@@ -61,7 +61,7 @@ public struct PostgresNPCRepository: NPCRepository {
 
     public func delete(_ id: UUID) async throws {
         let deleted = try await store.transaction { connection in
-            try await connection.query("DELETE FROM npc WHERE id = \(id) RETURNING id", logger: store.logger).allRows().decoded(UUID.self)
+            try await connection.query("DELETE FROM npc WHERE id = \(id) RETURNING id", logger: store.logger).collect().decoded(UUID.self)
         }
         guard !deleted.isEmpty else { throw NPCError.notFound(id) }
     }
@@ -82,7 +82,7 @@ public struct PostgresNPCRepository: NPCRepository {
             SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
             WHERE npc_id = \(id) AND revision > \(after) ORDER BY revision LIMIT \(count)
             """, logger: .postgresQuiet
-        ).allRows().decoded((UUID, Int, String, Int?, String, Date).self)
+        ).collect().decoded((UUID, Int, String, Int?, String, Date).self)
         return try rows.map(revision)
     }
 
@@ -129,7 +129,7 @@ public struct PostgresNPCRepository: NPCRepository {
             locking
             ? "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id) FOR UPDATE"
             : "SELECT revision, created_at, updated_at, strand::text FROM npc WHERE id = \(id)"
-        guard let row = try await connection.query(query, logger: .postgresQuiet).allRows().decoded((Int, Date, Date, String).self).first
+        guard let row = try await connection.query(query, logger: .postgresQuiet).collect().decoded((Int, Date, Date, String).self).first
         else { throw NPCError.notFound(id) }
         return NPC(id: id, revision: row.0, createdAt: row.1, updatedAt: row.2, strand: try decode(row.3))
     }
@@ -158,7 +158,7 @@ public struct PostgresNPCRepository: NPCRepository {
                 SELECT npc_id, revision, change, restored_from, strand::text, created_at FROM npc_revision
                 WHERE npc_id = \(id) AND revision = \(number)
                 """, logger: .postgresQuiet
-            ).allRows().decoded((UUID, Int, String, Int?, String, Date).self).first
+            ).collect().decoded((UUID, Int, String, Int?, String, Date).self).first
         else { throw NPCError.revisionNotFound(id, revision: number) }
         return try revision(row)
     }

@@ -14,14 +14,14 @@ public struct PostgresEmbeddingRepository: EmbeddingRepository, VectorSearch {
         try await store.read { connection in
             try await connection.query(
                 "SELECT npc_id, kind, item_id, text, vector::text FROM embedding WHERE npc_id = \(npcID)", logger: .postgresQuiet
-            ).allRows().decoded(Self.Row.self).compactMap(Self.embedding)
+            ).collect().decoded(Self.Row.self).compactMap(Self.embedding)
         }
     }
 
     public func allEmbeddings() async throws -> [StoredEmbedding] {
         try await store.read { connection in
             try await connection.query("SELECT npc_id, kind, item_id, text, vector::text FROM embedding", logger: .postgresQuiet)
-                .allRows().decoded(Self.Row.self).compactMap(Self.embedding)
+                .collect().decoded(Self.Row.self).compactMap(Self.embedding)
         }
     }
 
@@ -29,7 +29,7 @@ public struct PostgresEmbeddingRepository: EmbeddingRepository, VectorSearch {
         try await store.transaction { connection in
             // The NPC may have been deleted meanwhile: then there is nothing to keep.
             guard try await !connection.query("SELECT 1 FROM npc WHERE id = \(npcID) FOR SHARE", logger: .postgresQuiet)
-                .allRows().isEmpty
+                .collect().isEmpty
             else { return }
             try await connection.query("DELETE FROM embedding WHERE npc_id = \(npcID)", logger: .postgresQuiet)
             for embedding in embeddings {
@@ -64,7 +64,7 @@ public struct PostgresEmbeddingRepository: EmbeddingRepository, VectorSearch {
             // Relaxed order lets the scan go on until `limit` rows pass the filter; the outer sort restores the order.
             try await connection.query("SET LOCAL hnsw.iterative_scan = relaxed_order", logger: .postgresQuiet)
             try await connection.query("SET LOCAL hnsw.ef_search = 100", logger: .postgresQuiet)
-            return try await connection.query(filter.query(sql), logger: .postgresQuiet).allRows()
+            return try await connection.query(filter.query(sql), logger: .postgresQuiet).collect()
                 .decoded((UUID, String, String, Double).self)
                 .map { TextMatch(npcID: $0.0, text: EmbeddedText(kind: kind, itemID: $0.1, text: $0.2), score: 1 - $0.3) }
         }
@@ -109,7 +109,7 @@ public struct PostgresTextSearch: TextSearchRepository {
             ORDER BY rank DESC LIMIT \(limit)
             """
         return try await store.read { connection in
-            try await connection.query(filter.query(sql), logger: .postgresQuiet).allRows()
+            try await connection.query(filter.query(sql), logger: .postgresQuiet).collect()
                 .decoded((UUID, String, String, Double).self)
                 .map { TextMatch(npcID: $0.0, text: EmbeddedText(kind: kind, itemID: $0.1, text: $0.2), score: $0.3) }
         }
@@ -137,7 +137,7 @@ public struct PostgresHealthCheck: DatabaseHealthCheck {
     public func health() async -> DatabaseHealth {
         do {
             let count = try await store.read { connection in
-                try await connection.query("SELECT count(*) FROM npc", logger: .postgresQuiet).allRows().decoded(Int.self).first ?? 0
+                try await connection.query("SELECT count(*) FROM npc", logger: .postgresQuiet).collect().decoded(Int.self).first ?? 0
             }
             return DatabaseHealth(
                 kind: "postgresql", isHealthy: true, detail: "\(count) NPCs", migrations: try await store.appliedMigrations())

@@ -87,7 +87,7 @@ public struct PostgresStore: Sendable {
                 version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
             """, logger: logger)
         var done = Set<Int>()
-        for version in try await connection.query("SELECT version FROM schema_migration", logger: logger).allRows().decoded(Int.self) {
+        for version in try await connection.query("SELECT version FROM schema_migration", logger: logger).collect().decoded(Int.self) {
             done.insert(version)
         }
         var applied: [Int] = []
@@ -110,7 +110,7 @@ public struct PostgresStore: Sendable {
         var names: [String] = []
         for (version, name) in try await client.query(
             "SELECT version, name FROM schema_migration ORDER BY version", logger: logger
-        ).allRows().decoded((Int, String).self) {
+        ).collect().decoded((Int, String).self) {
             names.append("v\(version)-\(name)")
         }
         return names
@@ -252,15 +252,6 @@ struct PostgresFilter {
     var whereClause: String { conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ") }
 
     func query(_ sql: String) -> PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
-}
-
-extension PostgresRowSequence {
-    /// Every row, to be decoded by `decoded`.
-    func allRows() async throws -> [PostgresRow] {
-        var rows: [PostgresRow] = []
-        for try await row in self { rows.append(row) }
-        return rows
-    }
 }
 
 extension [PostgresRow] {

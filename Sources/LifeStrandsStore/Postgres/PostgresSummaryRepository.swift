@@ -24,7 +24,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
                 SELECT \(unescaped: Self.columns) FROM summary_job WHERE state IN ('queued', 'running') AND next_run_at <= \(date)
                 ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, logger: .postgresQuiet
-            ).allRows().decoded(Self.JobRow.self).first.map(Self.job) {
+            ).collect().decoded(Self.JobRow.self).first.map(Self.job) {
                 let claim = try await Self.update(found.claimed(at: date, lease: lease), connection)
                 if claim.state == .running { return claim }
             }
@@ -82,7 +82,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
         return try await store.transaction { connection in
             try await connection.query(
                 "DELETE FROM summary_job WHERE state = ANY(\(cleared)) RETURNING id", logger: .postgresQuiet
-            ).allRows().decoded(UUID.self).count
+            ).collect().decoded(UUID.self).count
         }
     }
 
@@ -100,7 +100,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
                         "SELECT \(unescaped: Self.columns) FROM summary_job ORDER BY created_at DESC LIMIT \(max(1, limit))",
                         logger: .postgresQuiet)
                 }
-            return try await rows.allRows().decoded(Self.JobRow.self).map(Self.job)
+            return try await rows.collect().decoded(Self.JobRow.self).map(Self.job)
         }
     }
 
@@ -109,15 +109,15 @@ public struct PostgresSummaryRepository: SummaryRepository {
             var jobs = Dictionary(uniqueKeysWithValues: SummaryJob.State.allCases.map { ($0, 0) })
             for (state, count) in try await connection.query(
                 "SELECT state, COUNT(*) FROM summary_job GROUP BY state", logger: .postgresQuiet
-            ).allRows().decoded((String, Int).self) {
+            ).collect().decoded((String, Int).self) {
                 jobs[try StoredValue.choice(state, "summary_job.state") as SummaryJob.State] = count
             }
             let oldest = try await connection.query(
                 "SELECT MIN(created_at) FROM summary_job WHERE state = 'queued'", logger: .postgresQuiet
-            ).allRows().decoded(Date?.self).first ?? nil
+            ).collect().decoded(Date?.self).first ?? nil
             let pending = try await connection.query(
                 "SELECT COUNT(*) FROM conversation_analysis WHERE state = 'pending'", logger: .postgresQuiet
-            ).allRows().decoded(Int.self).first ?? 0
+            ).collect().decoded(Int.self).first ?? 0
             return SummaryQueueStatistics(jobs: jobs, oldestQueuedAt: oldest, pendingAnalyses: pending)
         }
     }
@@ -126,7 +126,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
         try await store.read { connection in
             try await connection.query(
                 "SELECT \(unescaped: Self.columns) FROM summary_job WHERE conversation_id = \(id)", logger: .postgresQuiet
-            ).allRows().decoded(Self.JobRow.self).first.map(Self.job)
+            ).collect().decoded(Self.JobRow.self).first.map(Self.job)
         }
     }
 
@@ -137,7 +137,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
         let sql = "SELECT \(Self.analysisColumns) FROM conversation_analysis \(filter.whereClause) ORDER BY created_at DESC LIMIT \(max(1, limit))"
         return try await store.read { connection in
             try await connection.query(filter.query(sql), logger: .postgresQuiet)
-                .allRows().decoded(Self.AnalysisRow.self).map(Self.analysis)
+                .collect().decoded(Self.AnalysisRow.self).map(Self.analysis)
         }
     }
 
@@ -224,7 +224,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
         try await connection.query(
             "SELECT \(unescaped: columns) FROM summary_job WHERE id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")",
             logger: .postgresQuiet
-        ).allRows().decoded(JobRow.self).first.map(job)
+        ).collect().decoded(JobRow.self).first.map(job)
     }
 
     private static func job(_ row: JobRow) throws -> SummaryJob {
@@ -242,7 +242,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
             let row = try await connection.query(
                 "SELECT \(unescaped: analysisColumns) FROM conversation_analysis WHERE id = \(id) \(unescaped: locking ? "FOR UPDATE" : "")",
                 logger: .postgresQuiet
-            ).allRows().decoded(AnalysisRow.self).first
+            ).collect().decoded(AnalysisRow.self).first
         else { throw SummaryError.analysisNotFound(id) }
         return try analysis(row)
     }

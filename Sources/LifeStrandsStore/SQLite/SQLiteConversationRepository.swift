@@ -69,27 +69,17 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     public func active() async throws -> [Conversation] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "\(Self.select) WHERE state = 'active' ORDER BY last_activity_at").map(Self.conversation)
+            try Self.conversations.filter(Column("state") == Conversation.State.active.rawValue).order(Column("last_activity_at"))
+                .fetchAll(db).map(Self.conversation)
         }
     }
 
     public func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation] {
         try await database.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let userID {
-                conditions.append("user_id = ?")
-                arguments += [userID]
-            }
-            if let npcID {
-                conditions.append("npc_id = ?")
-                arguments += [npcID.lowercased]
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
-                db, sql: "\(Self.select) \(whereClause) ORDER BY started_at DESC LIMIT \(max(1, limit))",
-                arguments: arguments
-            ).map(Self.conversation)
+            var request = Self.conversations
+            if let userID { request = request.filter(Column("user_id") == userID) }
+            if let npcID { request = request.filter(Column("npc_id") == npcID.lowercased) }
+            return try request.order(Column("started_at").desc).limit(max(1, limit)).fetchAll(db).map(Self.conversation)
         }
     }
 
@@ -125,7 +115,8 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     public func endIdle(before cutoff: Date, at date: Date) async throws -> [Conversation] {
         try await database.write { db in
-            try Row.fetchAll(db, sql: "\(Self.select) WHERE state = 'active' AND last_activity_at < ?", arguments: [cutoff])
+            try Self.conversations.filter(Column("state") == Conversation.State.active.rawValue && Column("last_activity_at") < cutoff)
+                .fetchAll(db)
                 .compactMap { try Self.conversation($0).ending(.timeout, at: date) }
                 .map { try Self.write($0, requestID: nil, db) }
         }
@@ -178,14 +169,15 @@ public struct SQLiteConversationRepository: ConversationRepository {
 
     // MARK: Rows
 
-    private static let select = """
-        SELECT id, npc_id, user_id, state, started_at, last_activity_at, ended_at, end_reason,
+    /// Sessions with their message counts, to be filtered.
+    private static let conversations = Table("conversation").select(
+        sql: """
+            id, npc_id, user_id, state, started_at, last_activity_at, ended_at, end_reason,
             (SELECT COUNT(*) FROM conversation_message m WHERE m.conversation_id = conversation.id) AS message_count
-        FROM conversation
-        """
+            """)
 
     static func fetch(_ id: UUID, _ db: Database) throws -> Conversation {
-        guard let row = try Row.fetchOne(db, sql: "\(select) WHERE id = ?", arguments: [id.lowercased]) else {
+        guard let row = try conversations.filter(Column("id") == id.lowercased).fetchOne(db) else {
             throw ConversationError.notFound(id)
         }
         return try conversation(row)

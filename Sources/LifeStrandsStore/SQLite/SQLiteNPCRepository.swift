@@ -23,50 +23,30 @@ public struct SQLiteNPCRepository: NPCRepository {
 
     public func list(_ query: NPCQuery) async throws -> NPCPage {
         try await database.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let cursor = query.cursor {
-                conditions.append("seq > ?")
-                arguments += [cursor.position]
-            }
+            var request = Table("npc").select(sql: "seq, id, name, occupation, location, mood, revision, updated_at")
+            if let cursor = query.cursor { request = request.filter(Column("seq") > cursor.position) }
             if let name = query.name {
-                conditions.append("name LIKE ? ESCAPE '\\'")
-                arguments += ["%" + StoredValue.escapeLike(name) + "%"]
+                request = request.filter(sql: "name LIKE ? ESCAPE '\\'", arguments: ["%" + StoredValue.escapeLike(name) + "%"])
             }
-            if let location = query.location {
-                conditions.append("location = ? COLLATE NOCASE")
-                arguments += [location]
-            }
+            if let location = query.location { request = request.filter(Column("location").collating(.nocase) == location) }
             if let occupation = query.occupation {
-                conditions.append("occupation = ? COLLATE NOCASE")
-                arguments += [occupation]
+                request = request.filter(Column("occupation").collating(.nocase) == occupation)
             }
             if let trait = query.trait {
-                conditions.append(
-                    "EXISTS (SELECT 1 FROM json_each(strand, '$.personality.traits') WHERE value = ? COLLATE NOCASE)")
-                arguments += [trait]
+                request = request.filter(
+                    sql: "EXISTS (SELECT 1 FROM json_each(strand, '$.personality.traits') WHERE value = ? COLLATE NOCASE)",
+                    arguments: [trait])
             }
-            let limit = max(1, min(query.limit, NPCQuery.maximumLimit))
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            // One row past the page tells whether another page follows.
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, id, name, occupation, location, mood, revision, updated_at FROM npc
-                    \(whereClause) ORDER BY seq LIMIT \(limit + 1)
-                    """,
-                arguments: arguments
-            )
-            let page = rows.prefix(limit)
-            let npcs = try page.map { row in
-                NPCSummary(
-                    id: try StoredValue.uuid(row["id"], "npc.id"), name: row["name"], occupation: row["occupation"],
-                    location: row["location"], mood: row["mood"], revision: row["revision"],
-                    updatedAt: row["updated_at"]
-                )
-            }
-            let next = rows.count > limit ? page.last.map { NPCCursor(position: $0["seq"]) } : nil
-            return NPCPage(npcs: npcs, nextCursor: next)
+            let rows = try request.order(Column("seq")).limit(query.pageSize + 1).fetchAll(db)
+            return NPCPage(
+                fetched: try rows.map { row in
+                    (
+                        position: row["seq"],
+                        npc: NPCSummary(
+                            id: try StoredValue.uuid(row["id"], "npc.id"), name: row["name"], occupation: row["occupation"],
+                            location: row["location"], mood: row["mood"], revision: row["revision"], updatedAt: row["updated_at"])
+                    )
+                }, pageSize: query.pageSize)
         }
     }
 

@@ -93,15 +93,9 @@ public struct SQLiteSummaryRepository: SummaryRepository {
 
     public func jobs(state: SummaryJob.State?, limit: Int) async throws -> [SummaryJob] {
         try await database.read { db in
-            let rows =
-                if let state {
-                    try Row.fetchAll(
-                        db, sql: "SELECT * FROM summary_job WHERE state = ? ORDER BY created_at DESC LIMIT ?",
-                        arguments: [state.rawValue, max(1, limit)])
-                } else {
-                    try Row.fetchAll(db, sql: "SELECT * FROM summary_job ORDER BY created_at DESC LIMIT ?", arguments: [max(1, limit)])
-                }
-            return try rows.map(Self.job)
+            var request = Table("summary_job").all()
+            if let state { request = request.filter(Column("state") == state.rawValue) }
+            return try request.order(Column("created_at").desc).limit(max(1, limit)).fetchAll(db).map(Self.job)
         }
     }
 
@@ -109,10 +103,7 @@ public struct SQLiteSummaryRepository: SummaryRepository {
         try await database.read { db in
             var jobs = Dictionary(uniqueKeysWithValues: SummaryJob.State.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM summary_job GROUP BY state") {
-                guard let state = SummaryJob.State(rawValue: row["state"]) else {
-                    throw DatabaseError(message: "summary_job.state holds an unknown state \(String(describing: row["state"] as String?))")
-                }
-                jobs[state] = row["n"]
+                jobs[try StoredValue.choice(row["state"], "summary_job.state") as SummaryJob.State] = row["n"]
             }
             let oldest = try Date.fetchOne(db, sql: "SELECT MIN(created_at) FROM summary_job WHERE state = 'queued'")
             let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conversation_analysis WHERE state = 'pending'") ?? 0
@@ -129,21 +120,10 @@ public struct SQLiteSummaryRepository: SummaryRepository {
 
     public func analyses(state: StoredAnalysis.State?, npcID: UUID?, limit: Int) async throws -> [StoredAnalysis] {
         try await database.read { db in
-            var conditions: [String] = []
-            var arguments: StatementArguments = []
-            if let state {
-                conditions.append("state = ?")
-                arguments += [state.rawValue]
-            }
-            if let npcID {
-                conditions.append("npc_id = ?")
-                arguments += [npcID.lowercased]
-            }
-            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM conversation_analysis \(whereClause) ORDER BY created_at DESC LIMIT \(max(1, limit))",
-                arguments: arguments
-            ).map(Self.analysis)
+            var request = Table("conversation_analysis").all()
+            if let state { request = request.filter(Column("state") == state.rawValue) }
+            if let npcID { request = request.filter(Column("npc_id") == npcID.lowercased) }
+            return try request.order(Column("created_at").desc).limit(max(1, limit)).fetchAll(db).map(Self.analysis)
         }
     }
 
