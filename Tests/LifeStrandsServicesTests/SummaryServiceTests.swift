@@ -52,7 +52,8 @@ import TestSupport
         let real = try await Self.models.value
         let models: any ModelService = scripted.map { ScriptedSummaryModel(real: real, answers: $0) } ?? real
         return SummaryService(
-            summaries: summaries, analyzer: ConversationAnalyzer(models: models, settings: settings.analysis), events: events,
+            summaries: PublishingSummaryRepository(summaries, events: events),
+            analyzer: ConversationAnalyzer(models: models, settings: settings.analysis),
             settings: settings.worker, npcs: npcs, logger: Logger(label: "test"))
     }
 

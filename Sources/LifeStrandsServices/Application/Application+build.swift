@@ -174,7 +174,7 @@ public func buildRouter(
     }
     if runs(.summary) {
         SummaryController(
-            summaries: dependencies.summaries, npcs: npcs, events: dependencies.events,
+            summaries: PublishingSummaryRepository(dependencies.summaries, events: dependencies.events), npcs: npcs,
             memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
             analyzer: dependencies.analyzer,
             maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
@@ -272,7 +272,7 @@ func server(router: Router<AppRequestContext>, configuration: Configuration) -> 
 func summaryService(configuration: Configuration, dependencies: AppDependencies, logger: Logger) -> SummaryService? {
     dependencies.analyzer.map { analyzer in
         SummaryService(
-            summaries: dependencies.summaries, analyzer: analyzer, events: dependencies.events,
+            summaries: PublishingSummaryRepository(dependencies.summaries, events: dependencies.events), analyzer: analyzer,
             settings: .init(embeddings: configuration.enableEmbeddings),
             npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
             metrics: dependencies.metrics, worker: dependencies.summaryWorker)

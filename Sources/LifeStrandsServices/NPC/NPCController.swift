@@ -100,7 +100,7 @@ struct NPCController {
     @Sendable func restore(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
         let number = try context.parameters.positiveInteger("revision")
-        return Self.answer(try await repository.restore(id, revision: number, ifRevision: try Self.expectedRevision(request)))
+        return Self.answer(try await repository.restore(id, revision: number, ifRevision: try Self.expectedRevision(request)).after)
     }
 
     /// The NPC, its revision as the `ETag` a later `If-Match` names.

@@ -9,7 +9,6 @@ import LlamaEngine
 struct SummaryController {
     let summaries: any SummaryRepository
     let npcs: any NPCRepository
-    let events: NPCEvents
     /// `MEMORY_MAX_PER_NPC` and the rest of how memories are kept.
     let memoryPolicy: MemoryPolicy
     /// Runs previews; nil where this process serves no model.
@@ -78,11 +77,7 @@ struct SummaryController {
             let json = try JSONParser.parse(body.readableBytesView).refusingNUL()
             if let analysis = json["analysis"], analysis != .null { edited = try ConversationAnalysis(json: analysis) }
         }
-        let (stored, before, after) = try await summaries.approve(id, edited: edited, policy: memoryPolicy, at: Date())
-        events.publishChange(after.id)
-        if after.strand.currentStatus != before.strand.currentStatus {
-            events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
-        }
+        let (stored, _, _) = try await summaries.approve(id, edited: edited, policy: memoryPolicy, at: Date())
         return .json(try await json(stored))
     }
 

@@ -23,9 +23,9 @@ public struct SummaryService: Service {
         }
     }
 
+    /// Where jobs are settled (a `PublishingSummaryRepository` in the server, which announces the changes).
     let summaries: any SummaryRepository
     public let analyzer: ConversationAnalyzer
-    let events: NPCEvents
     let settings: Settings
     /// Where reflections are written (a `PublishingNPCRepository` in the server).
     let npcs: any NPCRepository
@@ -35,14 +35,13 @@ public struct SummaryService: Service {
     let worker: SummaryWorker
 
     public init(
-        summaries: any SummaryRepository, analyzer: ConversationAnalyzer, events: NPCEvents, settings: Settings = .init(),
+        summaries: any SummaryRepository, analyzer: ConversationAnalyzer, settings: Settings = .init(),
         npcs: any NPCRepository, logger: Logger, metrics: ServerMetrics? = nil, worker: SummaryWorker = SummaryWorker()
     ) {
         self.worker = worker
         self.metrics = metrics
         self.summaries = summaries
         self.analyzer = analyzer
-        self.events = events
         self.settings = settings
         self.npcs = npcs
         self.logger = logger
@@ -102,11 +101,7 @@ public struct SummaryService: Service {
                     outcome.similarity = try await analyzer.similarity(of: projected.memories)
                 }
             }
-            guard let (before, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
-            events.publishChange(after.id)
-            if after.strand.currentStatus != before.strand.currentStatus {
-                events.publish(.init(npcID: after.id, status: after.strand.currentStatus))
-            }
+            guard let (_, after) = try await summaries.complete(job, with: outcome, at: Date()) else { return }
             // The job is settled: a reflection that fails is logged, and is due again after the next conversation.
             if analyzer.settings.autoApply, let grounds = policy.reflectionDue(after.strand.memories) {
                 do {

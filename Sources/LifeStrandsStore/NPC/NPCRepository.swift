@@ -23,8 +23,9 @@ public protocol NPCRepository: Sendable {
     func revisions(of id: UUID, after: Int, limit: Int) async throws -> [NPCRevision]
     /// One revision. - Throws: `NPCError.notFound` or `NPCError.revisionNotFound`.
     func revision(_ number: Int, of id: UUID) async throws -> NPCRevision
-    /// Writes revision `number`'s content as a new revision; `expected` as for `modify`.
-    func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC
+    /// Writes revision `number`'s content as a new revision; `expected` as for `modify`. Returns the NPC as
+    /// it was in the transaction, and as it is now.
+    func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> (before: NPC, after: NPC)
     /// Recreates an exported NPC with its id and whole history. - Throws: `NPCError.alreadyExists`.
     func importNPC(id: UUID, revisions: [NPCRevision]) async throws -> NPC
 }
@@ -43,7 +44,7 @@ extension NPCRepository {
     }
 
     public func restore(_ id: UUID, revision number: Int) async throws -> NPC {
-        try await restore(id, revision: number, ifRevision: nil)
+        try await restore(id, revision: number, ifRevision: nil).after
     }
 
     /// The NPC's whole history, oldest first.

@@ -90,11 +90,11 @@ public struct PostgresNPCRepository: NPCRepository {
         try await store.read { connection in try await Self.revision(number, of: id, connection) }
     }
 
-    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
+    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> (before: NPC, after: NPC) {
         try await store.transaction { connection in
             let current = try await Self.current(id, connection, locking: true).atRevision(expected)
             let old = try await Self.revision(number, of: id, connection)
-            return try await Self.write(current.restoring(old, at: StoredValue.now()), connection)
+            return (current, try await Self.write(current.restoring(old, at: StoredValue.now()), connection))
         }
     }
 

@@ -82,10 +82,10 @@ public struct SQLiteNPCRepository: NPCRepository {
         try await database.read { db in try Self.revision(number, of: id, db) }
     }
 
-    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> NPC {
+    public func restore(_ id: UUID, revision number: Int, ifRevision expected: Int?) async throws -> (before: NPC, after: NPC) {
         try await database.write { db in
             let current = try Self.current(id, db).atRevision(expected)
-            return try Self.write(current.restoring(try Self.revision(number, of: id, db), at: StoredValue.now()), db)
+            return (current, try Self.write(current.restoring(try Self.revision(number, of: id, db), at: StoredValue.now()), db))
         }
     }
 
