@@ -77,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         // One registry for the server's own metrics and those libraries record through swift-metrics.
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        var dependencies = AppDependencies(
+        var dependencies = try AppDependencies(
             npcs: runtime.npcs, conversations: runtime.repositories.conversations, summaries: runtime.repositories.summaries,
             embeddings: runtime.repositories.embeddings, textSearch: runtime.repositories.textSearch,
             databaseHealth: runtime.repositories.health, vectorSearch: runtime.repositories.vectorSearch, models: models,

@@ -129,7 +129,7 @@ import TestSupport
         let database = try SQLiteDatabase.inMemory()
         let router = buildRouter(
             configuration: Configuration(),
-            dependencies: AppDependencies(
+            dependencies: try AppDependencies(
                 npcs: app.repository, conversations: SQLiteConversationRepository(database: database),
                 summaries: SQLiteSummaryRepository(database: database),
                 embeddings: SQLiteEmbeddingRepository(database: database), textSearch: SQLiteTextSearch(database: database),

@@ -24,7 +24,7 @@ struct TestApp {
         configure(&configuration)
         database = try SQLiteDatabase.inMemory()
         repository = SQLiteNPCRepository(database: database)
-        dependencies = AppDependencies(
+        dependencies = try AppDependencies(
             npcs: repository, conversations: SQLiteConversationRepository(database: database),
             summaries: SQLiteSummaryRepository(database: database), embeddings: SQLiteEmbeddingRepository(database: database),
             textSearch: SQLiteTextSearch(database: database), databaseHealth: databaseHealth ?? SQLiteHealthCheck(database: database), models: models,

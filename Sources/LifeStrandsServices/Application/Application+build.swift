@@ -44,16 +44,18 @@ public struct AppDependencies: Sendable {
     /// The other services, where this process runs one service of six (the gateway routes to them).
     public var peers: [ServiceName: ServiceClient] = [:]
 
+    /// - Parameter monitor: nil watches the built-in alert rules. - Throws: `AlertRulesError` when they cannot
+    ///   be read from the server's resources.
     public init(
         npcs: any NPCRepository, conversations: any ConversationRepository, summaries: any SummaryRepository,
         embeddings: any EmbeddingRepository, textSearch: any TextSearchRepository, databaseHealth: any DatabaseHealthCheck,
         vectorSearch: (any VectorSearch)? = nil, models: (any ModelService)? = nil,
         analysis: ConversationAnalyzer.Settings = .init(), events: NPCEvents = NPCEvents(),
-        metrics: ServerMetrics = ServerMetrics(), monitor: Monitor = Monitor(rules: (try? AlertRule.defaults()) ?? [])
-    ) {
+        metrics: ServerMetrics = ServerMetrics(), monitor: Monitor? = nil
+    ) throws {
         self.analyzer = models.map { ConversationAnalyzer(models: $0, settings: analysis) }
         self.metrics = metrics
-        self.monitor = monitor
+        self.monitor = try monitor ?? Monitor(rules: AlertRule.defaults())
         self.textSearch = textSearch
         self.events = events
         self.npcs = npcs
@@ -148,12 +150,12 @@ public func buildRouter(
         models: configuration.enableEmbeddings ? dependencies.models : nil)
     if runs(.npc) {
         NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group("api/npcs"))
-        SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group("api/npcs"))
+            .addRoutes(to: router.group(ServiceName.npc.routes))
+        SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group(ServiceName.npc.routes))
     }
     if runs(.model) {
         ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group("api/models"))
+            .addRoutes(to: router.group(ServiceName.model.routes))
     }
     if runs(.chat) {
         // In distributed mode the NPC service recalls, with its own indexes, from the shared store.
@@ -166,10 +168,10 @@ public func buildRouter(
                 reclaimIdle: configuration.conversationReclaimIdleSeconds > 0 ? .seconds(configuration.conversationReclaimIdleSeconds) : nil),
             logger: logger, lifecycle: dependencies.lifecycle)
         ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group("api/conversations"))
+            .addRoutes(to: router.group(ServiceName.chat.routes))
         ChatSocketController(
             chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, gate: sockets, metrics: dependencies.metrics,
-            browsers: BrowserPolicy(allowedOrigins: configuration.corsAllowedOrigins, loopback: configuration.bindsLoopback)
+            browsers: browsers
         ).addRoutes(to: router)
     }
     if runs(.summary) {
@@ -178,7 +180,7 @@ public func buildRouter(
             memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
             analyzer: dependencies.analyzer,
             maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
-        ).addRoutes(to: router.group("api/summaries"))
+        ).addRoutes(to: router.group(ServiceName.summary.routes))
     }
     if runs(.monitor) {
         MonitorController(
@@ -187,7 +189,7 @@ public func buildRouter(
             runsWorker: runs(.summary) && dependencies.models != nil,
             embeddings: configuration.enableEmbeddings, peers: dependencies.peers,
             interval: .seconds(configuration.monitorIntervalSeconds)
-        ).addRoutes(to: router.group("api/monitor"))
+        ).addRoutes(to: router.group(ServiceName.monitor.routes))
     }
     return router
 }

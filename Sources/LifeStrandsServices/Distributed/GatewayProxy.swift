@@ -27,11 +27,10 @@ struct GatewayProxy: RouterMiddleware {
 
     init(clients: [ServiceName: ServiceClient], maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
-        let owners: [(String, ServiceName)] = [
-            ("/api/npcs", .npc), ("/api/conversations", .chat), ("/api/summaries", .summary), ("/api/models", .model),
-            ("/api/monitor", .monitor),
-        ]
-        routes = owners.compactMap { prefix, service in clients[service].map { (prefix, $0) } }
+        routes = ServiceName.allCases.compactMap { service in
+            guard let prefix = service.pathPrefix, let client = clients[service] else { return nil }
+            return ("/" + prefix, client)
+        }
     }
 
     func handle(

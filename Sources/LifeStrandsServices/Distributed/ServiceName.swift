@@ -1,4 +1,5 @@
 public import Foundation
+import Hummingbird
 
 /// The six services of the distributed mode; `lifestrands serve` without `--service` runs them all in one process.
 public enum ServiceName: String, Sendable, CaseIterable, Comparable {
@@ -6,6 +7,19 @@ public enum ServiceName: String, Sendable, CaseIterable, Comparable {
 
     /// 8000 for the gateway, then one port each in the architecture's order.
     public var defaultPort: Int { 8000 + Self.allCases.firstIndex(of: self)! }
+
+    /// The API path its routes live under (`api/npcs`), which the gateway sends on to it; nil for the
+    /// gateway itself, whose routes (the chat UI, the WebSocket) live at the root.
+    public var pathPrefix: String? {
+        switch self {
+        case .gateway: nil
+        case .model: "api/models"
+        case .chat: "api/conversations"
+        case .npc: "api/npcs"
+        case .summary: "api/summaries"
+        case .monitor: "api/monitor"
+        }
+    }
 
     /// The variable naming where other services reach this one, for example `CHAT_SERVICE_URL`.
     public var urlVariable: String { "\(rawValue.uppercased())_SERVICE_URL" }
@@ -23,4 +37,9 @@ public enum ServiceName: String, Sendable, CaseIterable, Comparable {
 extension Configuration {
     /// Whether this process runs `service`: its own, or all six in embedded mode.
     public func runs(_ service: ServiceName) -> Bool { self.service == nil || self.service == service }
+}
+
+extension ServiceName {
+    /// `pathPrefix` as a router path, for the service's route group.
+    var routes: RouterPath { RouterPath(pathPrefix ?? "") }
 }
