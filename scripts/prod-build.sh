@@ -17,6 +17,7 @@ cp "$RELEASE/lifestrands" "$DIST/bin/"
 for bundle in "$RELEASE"/*.resources; do cp -R "$bundle" "$DIST/bin/"; done
 cp -P "$LIBS"/*.so* "$DIST/lib/"
 cp .env.example README.md "$DIST/share/lifestrands/"
+cp -R docs "$DIST/share/lifestrands/"
 mkdir -p "$DIST/share/lifestrands/ops"
 cp -L ops/* "$DIST/share/lifestrands/ops/"
 # The tree must run on its own: each llama.cpp library the binary needs resolves inside it.

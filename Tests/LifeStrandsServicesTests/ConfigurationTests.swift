@@ -112,18 +112,18 @@ import TestSupport
     }
 }
 
-/// `.env.example` against the README's configuration table and the defaults the server really has.
+/// `.env.example` against the configuration table (docs/configuration.md) and the defaults the server really has.
 @Suite(.unit) struct EnvironmentExampleTests {
     static func read(_ path: String) throws -> String {
         try String(contentsOf: Fixtures.repository.appending(path: path), encoding: .utf8)
     }
 
-    @Test func itListsEveryVariableOfTheREADMEsTableWithItsDefault() throws {
+    @Test func itListsEveryVariableOfTheConfigurationTableWithItsDefault() throws {
         let example = try Self.read(".env.example")
         let listed = Set(example.matches(of: /(?m)^(?:# )?([A-Z][A-Z0-9_]+)=/).map { String($0.output.1) })
-        let readme = try Self.read("README.md")
-        let table = try #require(readme.firstRange(of: "## Configuration").map { readme[$0.upperBound...] })
-        let rows = table.split(separator: "\n").prefix { !$0.hasPrefix("## ") }.filter { $0.hasPrefix("| `") }
+        let table = try Self.read("docs/configuration.md")
+        let settings = try #require(table.firstRange(of: "## Settings").map { table[$0.upperBound...] })
+        let rows = settings.split(separator: "\n").prefix { !$0.hasPrefix("## ") }.filter { $0.hasPrefix("| `") }
         var documented = Set<String>()
         for row in rows {
             // `RATE_LIMIT_CHAT`, `_GENERATION`, …: the rest are rate limits too.
@@ -131,7 +131,7 @@ import TestSupport
                 documented.insert(name.hasPrefix("_") ? "RATE_LIMIT" + name : name)
             }
         }
-        #expect(listed == documented, "only in .env.example: \(listed.subtracting(documented).sorted()); only in the README: \(documented.subtracting(listed).sorted())")
+        #expect(listed == documented, "only in .env.example: \(listed.subtracting(documented).sorted()); only in docs/configuration.md: \(documented.subtracting(listed).sorted())")
         // Its values are the defaults: loading it changes nothing.
         #expect(try Configuration.load(environment: [:], dotEnv: example) == Configuration())
     }
