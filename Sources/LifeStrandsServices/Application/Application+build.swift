@@ -88,8 +88,15 @@ public func buildRouter(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority? = nil,
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
+    buildRouter(ServiceParts(configuration: configuration, dependencies: dependencies, logger: logger), authority: authority)
+}
+
+/// The middleware every process has, then each service's routes, a module at a time.
+func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<AppRequestContext> {
+    let configuration = parts.configuration
+    let dependencies = parts.dependencies
     let router = Router(context: AppRequestContext.self)
-    let runs = configuration.runs
+    let atTheDoor = configuration.runs(.gateway)
     if configuration.tracingEndpoint != nil {
         // A span per request, continuing the caller's trace (`traceparent`); the client calls made while
         // it runs (async-http-client's) are its children and carry it on. Search text and tokens stay out.
@@ -105,10 +112,7 @@ public func buildRouter(
     router.add(middleware: ErrorMiddleware(metrics: dependencies.metrics))
     // Draining for a shutdown, new requests get 503; those under way are counted until written.
     router.add(middleware: DrainMiddleware(lifecycle: dependencies.lifecycle))
-    let browsers = BrowserPolicy(
-        allowedOrigins: configuration.corsAllowedOrigins, allowedHosts: configuration.allowedHosts,
-        loopback: configuration.bindsLoopback)
-    router.add(middleware: BrowserGuard(policy: browsers))
+    router.add(middleware: BrowserGuard(policy: parts.browsers))
     if !configuration.corsAllowedOrigins.isEmpty {
         // Only origins `BrowserGuard` admitted get this far: echoing the origin back is safe.
         router.add(
@@ -117,124 +121,40 @@ public func buildRouter(
                 allowMethods: [.get, .post, .put, .patch, .delete], allowCredentials: false,
                 exposedHeaders: ["ETag", "Retry-After", "Location", "WWW-Authenticate", "X-Request-Id"], maxAge: .seconds(600)))
     }
-    let limiter = RateLimiter(limits: configuration.rateLimits)
     // Every route, public ones included, passes the one authentication slot; route groups then decide
     // which roles may pass (`Authorize`).
-    router.add(middleware: AuthenticationMiddleware(authority: authority, limiter: runs(.gateway) ? limiter : nil))
+    router.add(middleware: AuthenticationMiddleware(authority: authority, limiter: atTheDoor ? parts.limiter : nil))
     // Limits apply where players come in: behind a gateway, every request would come from its address.
-    if runs(.gateway) { router.add(middleware: RateLimitMiddleware(limiter: limiter)) }
-    let sockets = runs(.gateway) ? SocketGate(limiter: limiter, maxPerPlayer: configuration.maxSocketsPerPlayer) : nil
-    if configuration.service == .gateway {
-        router.add(middleware: GatewayProxy(clients: dependencies.peers, maxBodyBytes: configuration.maxBodyBytes))
-        if let chat = dependencies.peers[.chat], let sockets {
-            GatewaySocket(chat: chat, browsers: browsers, gate: sockets).addRoutes(to: router)
-        }
-    }
-    if runs(.gateway) {
-        // The chat UI: plain files, no build step, shipped inside the binary's resource bundle.
-        if let publicFolder = Bundle.module.url(forResource: "Public", withExtension: nil) {
-            router.add(middleware: FileMiddleware(publicFolder.path(percentEncoded: false), searchForIndexHtml: true, logger: logger))
-        }
-        router.get("openapi.json") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
-    }
+    if atTheDoor { router.add(middleware: RateLimitMiddleware(limiter: parts.limiter)) }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
     MetricsController(reader: dependencies.metricsReader).addRoutes(to: router)
-    // Every change made through this process announces status changes to WebSocket subscribers.
-    let npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
-    let recall = Recall(
-        texts: dependencies.textSearch, vectors: dependencies.vectorSearch,
-        models: configuration.enableEmbeddings ? dependencies.models : nil)
-    if runs(.npc) {
-        NPCController(repository: npcs, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group(ServiceName.npc.routes))
-        SearchController(npcs: npcs, recall: recall).addRoutes(to: router.group(ServiceName.npc.routes))
-    }
-    if runs(.model) {
-        ModelController(models: dependencies.models, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group(ServiceName.model.routes))
-    }
-    if runs(.chat) {
-        // In distributed mode the NPC service recalls, with its own indexes, from the shared store.
-        let chatRecall: any MemoryRecall =
-            configuration.service == .chat ? dependencies.peers[.npc].map { HTTPRecall(client: $0) } ?? recall : recall
-        let chat = ChatService(
-            npcs: npcs, conversations: dependencies.conversations, models: dependencies.models, recall: chatRecall,
-            settings: .init(
-                activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer,
-                reclaimIdle: configuration.conversationReclaimIdleSeconds > 0 ? .seconds(configuration.conversationReclaimIdleSeconds) : nil),
-            logger: logger, lifecycle: dependencies.lifecycle)
-        ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
-            .addRoutes(to: router.group(ServiceName.chat.routes))
-        ChatSocketController(
-            chat: chat, npcs: npcs, events: dependencies.events, limiter: limiter, gate: sockets, metrics: dependencies.metrics,
-            browsers: browsers
-        ).addRoutes(to: router)
-    }
-    if runs(.summary) {
-        SummaryController(
-            summaries: PublishingSummaryRepository(dependencies.summaries, events: dependencies.events), npcs: npcs,
-            memoryPolicy: MemoryPolicy(maxPerNPC: configuration.memoryMaxPerNPC),
-            analyzer: dependencies.analyzer,
-            maxBodyBytes: configuration.maxBodyBytes, worker: dependencies.summaryWorker
-        ).addRoutes(to: router.group(ServiceName.summary.routes))
-    }
-    if runs(.monitor) {
-        MonitorController(
-            monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
-            summaries: dependencies.summaries, worker: dependencies.summaryWorker,
-            runsWorker: runs(.summary) && dependencies.models != nil,
-            embeddings: configuration.enableEmbeddings, peers: dependencies.peers,
-            interval: .seconds(configuration.monitorIntervalSeconds)
-        ).addRoutes(to: router.group(ServiceName.monitor.routes))
-    }
+    for module in parts.modules { module.addRoutes(to: router) }
     return router
 }
 
 /// Builds everything `serve` runs, as one service group that SIGTERM or SIGINT stops gracefully. Services
 /// stop in the reverse of their order here: first the drain (new requests get 503 while the requests and
-/// replies under way finish and are stored, up to `SHUTDOWN_GRACE_SECONDS`), then the HTTP server, the
-/// monitor, embeddings, the summary worker (its job in hand finishes; one cut short runs again at the next
-/// start), the timeouts, the model engines (their decoding threads joined), telemetry, and last the database pool.
+/// replies under way finish and are stored, up to `SHUTDOWN_GRACE_SECONDS`), then the HTTP server, each
+/// service's own work in the reverse of `ServiceName`'s order (the monitor, the summary worker, whose job in
+/// hand finishes, embeddings, the timeouts), the event relay, the model engines (their decoding threads
+/// joined), telemetry, and last the database pool.
 /// - Parameter onServerRunning: called once the port is bound, with the address served.
 public func buildServiceGroup(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority?, logger: Logger,
     telemetry: (any Service)? = nil, onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> ServiceGroup {
-    let router = buildRouter(configuration: configuration, dependencies: dependencies, authority: authority, logger: logger)
+    let parts = ServiceParts(configuration: configuration, dependencies: dependencies, logger: logger)
+    let modules = parts.modules
+    let router = buildRouter(parts, authority: authority)
     // The database pool first, so it stops last: every service stopping before it may still query it. Then
     // telemetry: the spans of the requests the shutdown drains are exported too.
     var services: [any Service] = [dependencies.postgres?.client, telemetry].compactMap { $0 }
     if let models = dependencies.models { services.append(EngineService(models: models, logger: logger)) }
-    let runs = configuration.runs
-    if runs(.chat) {
-        services.append(
-            ConversationTimeoutService(
-                conversations: dependencies.conversations, timeout: .seconds(configuration.conversationTimeoutMinutes * 60),
-                logger: logger, metrics: dependencies.metrics))
-    }
-    if runs(.summary), let summaries = summaryService(configuration: configuration, dependencies: dependencies, logger: logger) {
-        services.append(summaries)
-    }
-    // Those that change NPCs announce it; the chat service tells its WebSocket subscribers.
-    if let postgres = dependencies.postgres, runs(.chat) || runs(.npc) || runs(.summary) {
+    // Changes to NPCs are announced to the other instances until every service that makes them has stopped.
+    if let postgres = dependencies.postgres, modules.contains(where: { [.chat, .npc, .summary].contains($0.name) }) {
         services.append(EventRelayService(store: postgres, events: dependencies.events, npcs: dependencies.npcs, logger: logger))
     }
-    if runs(.npc), let models = dependencies.models, configuration.enableEmbeddings {
-        services.append(
-            EmbeddingService(
-                npcs: dependencies.npcs, embeddings: dependencies.embeddings, models: models, index: dependencies.vectors,
-                events: dependencies.events, logger: logger))
-    }
-    if runs(.monitor) {
-        services.append(
-            MonitorService(
-                reader: dependencies.metricsReader, monitor: dependencies.monitor,
-                interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL, logger: logger))
-    }
+    services += modules.flatMap(\.backgroundServices)
     services.append(
         Application(
             router: router,
@@ -267,16 +187,5 @@ func server(router: Router<AppRequestContext>, configuration: Configuration) -> 
             base: HTTP1WebSocketUpgradeChannel(
                 responder: responder, webSocketResponder: webSocketResponder, configuration: channel),
             timeout: timeout)
-    }
-}
-
-/// The summary worker, where this process serves models.
-func summaryService(configuration: Configuration, dependencies: AppDependencies, logger: Logger) -> SummaryService? {
-    dependencies.analyzer.map { analyzer in
-        SummaryService(
-            summaries: PublishingSummaryRepository(dependencies.summaries, events: dependencies.events), analyzer: analyzer,
-            settings: .init(embeddings: configuration.enableEmbeddings),
-            npcs: PublishingNPCRepository(dependencies.npcs, events: dependencies.events), logger: logger,
-            metrics: dependencies.metrics, worker: dependencies.summaryWorker)
     }
 }

@@ -1,5 +1,4 @@
 public import Foundation
-import Hummingbird
 
 /// The six services of the distributed mode; `lifestrands serve` without `--service` runs them all in one process.
 public enum ServiceName: String, Sendable, CaseIterable, Comparable {
@@ -37,9 +36,4 @@ public enum ServiceName: String, Sendable, CaseIterable, Comparable {
 extension Configuration {
     /// Whether this process runs `service`: its own, or all six in embedded mode.
     public func runs(_ service: ServiceName) -> Bool { self.service == nil || self.service == service }
-}
-
-extension ServiceName {
-    /// `pathPrefix` as a router path, for the service's route group.
-    var routes: RouterPath { RouterPath(pathPrefix ?? "") }
 }
