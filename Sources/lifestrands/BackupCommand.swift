@@ -31,7 +31,7 @@ struct BackupCommand: AsyncParsableCommand {
             size = try SQLiteBackup.backup(database, to: file)
         case .postgres:
             file = folder.appending(path: "lifestrands-\(stamp).dump")
-            size = try PostgresBackup.dump(runtime.configuration.databaseURL ?? "", to: file)
+            size = try PostgresBackup.dump(runtime.configuration.server.databaseURL ?? "", to: file)
         }
         var query = NPCQuery()
         query.limit = NPCQuery.maximumLimit
@@ -59,22 +59,22 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = try Runtime.loadConfiguration()
-        if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
+        if let dataDirectory { configuration.server.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
         let backup = URL(filePath: file)
         let migrations: [String]
         do {
-            migrations = configuration.databaseURL == nil ? try SQLiteBackup.verify(backup) : try PostgresBackup.verify(backup)
+            migrations = configuration.server.databaseURL == nil ? try SQLiteBackup.verify(backup) : try PostgresBackup.verify(backup)
         } catch let failure as CommandFailure {
             throw failure
         } catch {
             throw CommandFailure("restore: \(error)")
         }
-        let url = "http://\(configuration.host):\(configuration.port)"
+        let url = "http://\(configuration.server.host):\(configuration.server.port)"
         if await serverAnswers(at: url) {
             throw CommandFailure(
                 "restore: a server answers at \(url): stop it first (`make restore file=\(file) stop=yes` stops the one `make dev-up` started)")
         }
-        if let database = configuration.databaseURL {
+        if let database = configuration.server.databaseURL {
             // What it replaces is kept as a dump of its own, as the SQLite file is kept aside.
             let aside = URL(filePath: "backups", directoryHint: .isDirectory)
                 .appending(path: "before-restore-\(SQLiteBackup.stamp(Date())).dump")
@@ -85,8 +85,8 @@ struct RestoreCommand: AsyncParsableCommand {
             return
         }
         do {
-            let aside = try SQLiteBackup.restore(backup, into: configuration.dataDirectory)
-            print("restore: \(backup.path) (\(migrations.count) migrations) is now \(configuration.dataDirectory.appending(path: SQLiteDatabase.fileName).path)")
+            let aside = try SQLiteBackup.restore(backup, into: configuration.server.dataDirectory)
+            print("restore: \(backup.path) (\(migrations.count) migrations) is now \(configuration.server.dataDirectory.appending(path: SQLiteDatabase.fileName).path)")
             if let aside { print("restore: the database it replaced is in \(aside.path)") }
         } catch {
             throw CommandFailure("restore: \(error)")

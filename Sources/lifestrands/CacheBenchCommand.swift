@@ -24,13 +24,13 @@ extension ModelCommand {
                 throw ValidationError("--turns must list turns of at least 2, and --conversations exceed --sequences")
             }
             let configuration = try Runtime.loadConfiguration()
-            let path = model ?? configuration.modelPath(configuration.chatModel)
+            let path = model ?? configuration.modelPath(configuration.models.chatModel)
             LlamaBackend.initialize()
             let llama = try LlamaModel(path: path)
             print("model \(URL(filePath: path).lastPathComponent): \(conversations) conversations over \(sequences) sequences, \(players) players at once")
             print("turn  prompt  mode       TTFT p50   p95 ms   evaluated/turn  wall s   saved MiB")
             for depth in depths {
-                for budget in [configuration.conversationCacheMB << 20, 0] {
+                for budget in [configuration.models.conversationCacheMB << 20, 0] {
                     let row = try await Self.returning(
                         llama, depth: depth, conversations: conversations, sequences: sequences, players: players,
                         threads: threads, budget: budget)

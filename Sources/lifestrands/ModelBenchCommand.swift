@@ -20,7 +20,7 @@ extension ModelCommand {
                 throw ValidationError("--depth must be at least 1, --tokens at least 2 and --repetitions at least 1")
             }
             let configuration = try Runtime.loadConfiguration()
-            let path = model ?? configuration.modelPath(configuration.chatModel)
+            let path = model ?? configuration.modelPath(configuration.models.chatModel)
             LlamaBackend.initialize()
             let llama = try LlamaModel(path: path)
             let engine = try GenerationEngine(

@@ -26,7 +26,7 @@ struct Runtime {
     var location: String {
         switch database {
         case .sqlite(let pool): pool.path
-        case .postgres: configuration.databaseURL.map(Self.redacted) ?? "PostgreSQL"
+        case .postgres: configuration.server.databaseURL.map(Self.redacted) ?? "PostgreSQL"
         }
     }
 
@@ -46,15 +46,15 @@ struct Runtime {
     /// - Parameter startingPool: false for the server, whose service group runs the PostgreSQL pool.
     static func start(dataDirectory: String? = nil, startingPool: Bool = true) async throws -> Runtime {
         var configuration = try loadConfiguration()
-        if let dataDirectory { configuration.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
-        bootstrapLogging(format: configuration.logFormat, level: configuration.logLevel)
+        if let dataDirectory { configuration.server.dataDirectory = URL(filePath: dataDirectory, directoryHint: .isDirectory) }
+        bootstrapLogging(format: configuration.server.logFormat, level: configuration.server.logLevel)
         let logger = Logger(label: "lifestrands")
-        if configuration.redisURL != nil {
+        if configuration.server.redisURL != nil {
             logger.warning("REDIS_URL is set but unused: Life Strands needs no Redis")
         }
-        let lease = Duration.seconds(configuration.summaryJobLeaseSeconds)
-        guard let url = configuration.databaseURL else {
-            let pool = try SQLiteDatabase.open(dataDirectory: configuration.dataDirectory)
+        let lease = Duration.seconds(configuration.summaries.summaryJobLeaseSeconds)
+        guard let url = configuration.server.databaseURL else {
+            let pool = try SQLiteDatabase.open(dataDirectory: configuration.server.dataDirectory)
             return Runtime(configuration: configuration, logger: logger, database: .sqlite(pool), repositories: .sqlite(pool, lease: lease))
         }
         let store: PostgresStore

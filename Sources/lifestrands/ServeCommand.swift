@@ -26,17 +26,17 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = try await Runtime.start(dataDirectory: dataDirectory, startingPool: false)
         var configuration = runtime.configuration
-        configuration.service = service
+        configuration.server.service = service
         if let service {
-            guard configuration.databaseURL != nil else {
+            guard configuration.server.databaseURL != nil else {
                 throw CommandFailure("--service \(service): the services share their state through PostgreSQL; set DATABASE_URL=postgresql://…")
             }
-            configuration.port = configuration.serviceURLs[service]?.first?.port ?? service.defaultPort
+            configuration.server.port = configuration.server.serviceURLs[service]?.first?.port ?? service.defaultPort
         }
-        if let host { configuration.host = host }
+        if let host { configuration.server.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 (any free port) to 65535") }
-            configuration.port = port
+            configuration.server.port = port
         }
         let authority: TokenAuthority?
         do {
@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         runtime.logger.notice("\(configuration.authenticationSummary)")
         let tokens: ServiceTokens?
         if let service, let authority {
-            guard configuration.jwtSecret != nil else {
+            guard configuration.access.jwtSecret != nil else {
                 throw CommandFailure("--service \(service): services sign their tokens to each other with JWT_SECRET; set it beside JWT_JWKS_FILE")
             }
             tokens = ServiceTokens(authority: authority, subject: service)
@@ -57,13 +57,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let telemetry = try startTelemetry(configuration, logger: runtime.logger)
         let peers = Dictionary(
-            uniqueKeysWithValues: configuration.serviceURLs.map { ($0, ServiceClient($0, urls: $1, tokens: tokens)) })
+            uniqueKeysWithValues: configuration.server.serviceURLs.map { ($0, ServiceClient($0, urls: $1, tokens: tokens)) })
         let models: (any ModelService)?
         switch service {
         case nil, .model?:
             do {
                 models =
-                    configuration.modelBackend == .openai
+                    configuration.models.modelBackend == .openai
                     ? try await OpenAIModelService(configuration: configuration, logger: runtime.logger)
                     : try await LocalModelService(configuration: configuration, logger: runtime.logger)
             } catch {

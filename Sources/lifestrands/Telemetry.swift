@@ -10,9 +10,9 @@ import ServiceLifecycle
 /// them. Bootstrapped before any HTTP client is made, which takes the tracer it finds then.
 /// - Returns: the exporter to run beside the server; nil where tracing is off.
 func startTelemetry(_ configuration: LifeStrandsServices.Configuration, logger: Logger) throws -> (any Service)? {
-    guard configuration.tracingEndpoint != nil else { return nil }
+    guard configuration.server.tracingEndpoint != nil else { return nil }
     var otel = OTel.Configuration.default
-    otel.serviceName = "lifestrands" + (configuration.service.map { "-\($0.rawValue)" } ?? "")
+    otel.serviceName = "lifestrands" + (configuration.server.service.map { "-\($0.rawValue)" } ?? "")
     otel.logs.enabled = false
     // Metrics stay with Prometheus (`GET /metrics`).
     otel.metrics.enabled = false
@@ -20,7 +20,7 @@ func startTelemetry(_ configuration: LifeStrandsServices.Configuration, logger: 
     otel.diagnosticLogger = .custom(logger)
     do {
         let exporter = try OTel.bootstrap(configuration: otel)
-        logger.notice("tracing to \(configuration.tracingEndpoint?.absoluteString ?? "")", metadata: ["ls_service_name": "\(otel.serviceName)"])
+        logger.notice("tracing to \(configuration.server.tracingEndpoint?.absoluteString ?? "")", metadata: ["ls_service_name": "\(otel.serviceName)"])
         return exporter
     } catch {
         throw CommandFailure("tracing: \(error)")

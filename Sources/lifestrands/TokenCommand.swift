@@ -20,11 +20,11 @@ struct TokenCommand: AsyncParsableCommand {
             }
             guard let lifetime = TokenPolicy.lifetime(ttl) else { throw ValidationError("--ttl must be a duration such as 90s, 30m, 12h or 7d") }
             let configuration = try Runtime.loadConfiguration()
-            guard let secret = configuration.jwtSecret else {
+            guard let secret = configuration.access.jwtSecret else {
                 throw CommandFailure("JWT_SECRET is not set: tokens are signed with it, and the server checks them with it")
             }
             do {
-                let authority = try await TokenAuthority(secret: secret, policy: configuration.tokenPolicy)
+                let authority = try await TokenAuthority(secret: secret, policy: configuration.access.tokenPolicy)
                 print(try await authority.sign(role: role, subject: sub, lifetime: lifetime))
             } catch {
                 throw CommandFailure("\(error)")

@@ -8,11 +8,11 @@ import TestSupport
 @Suite(.unit) struct ConfigurationTests {
     @Test func defaultsAreTheEmbeddedSetupOnPort8000() throws {
         let configuration = try Configuration.load(environment: [:])
-        #expect(configuration.port == 8000 && configuration.host == "127.0.0.1")
-        #expect(configuration.databaseURL == nil)
-        #expect(configuration.maxBodyBytes == 1 << 20)
-        #expect(configuration.summaryAutoApprovalThreshold == 0.8)
-        #expect(configuration.conversationCacheMB == 1024 && configuration.summaryDecodeShare == 0.1)
+        #expect(configuration.server.port == 8000 && configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.databaseURL == nil)
+        #expect(configuration.server.maxBodyBytes == 1 << 20)
+        #expect(configuration.summaries.summaryAutoApprovalThreshold == 0.8)
+        #expect(configuration.models.conversationCacheMB == 1024 && configuration.models.summaryDecodeShare == 0.1)
     }
 
     @Test func theSeedsVariablesAreRead() throws {
@@ -24,32 +24,32 @@ import TestSupport
             "LOG_FORMAT": "Text", "SUMMARY_MAX_TOKENS": "512", "CONVERSATION_CACHE_MB": "256", "SUMMARY_DECODE_SHARE": "0.25",
             "KV_CACHE_TYPE": "q8_0", "LONG_PROMPT_SLOWDOWN": "3", "MODEL_THREADS": "1",
         ])
-        #expect(configuration.conversationCacheMB == 256 && configuration.summaryDecodeShare == 0.25)
-        #expect(configuration.kvCacheType == .q8_0 && configuration.longPromptSlowdown == 3)
-        #expect(configuration.modelThreads == 1 && Configuration().modelThreads == 0)
-        #expect(configuration.chatModel == "chat.gguf" && configuration.minVRAMMB == 8000)
-        #expect(configuration.modelPath(configuration.summaryModel) == "/models/summary.gguf")
+        #expect(configuration.models.conversationCacheMB == 256 && configuration.models.summaryDecodeShare == 0.25)
+        #expect(configuration.models.kvCacheType == .q8_0 && configuration.models.longPromptSlowdown == 3)
+        #expect(configuration.models.modelThreads == 1 && Configuration().models.modelThreads == 0)
+        #expect(configuration.models.chatModel == "chat.gguf" && configuration.models.minVRAMMB == 8000)
+        #expect(configuration.modelPath(configuration.models.summaryModel) == "/models/summary.gguf")
         #expect(configuration.modelPath("chat.gguf").hasSuffix("/chat.gguf"))
-        #expect(!configuration.enableEmbeddings && !configuration.enableAutoSummaries)
-        #expect(configuration.summaryAutoApprovalThreshold == 0.65 && configuration.summaryMaxTokens == 512)
-        #expect(configuration.maxConcurrentConversations == 50 && configuration.conversationTimeoutMinutes == 45)
-        #expect(configuration.memoryMaxPerNPC == 75 && configuration.port == 9000)
-        #expect(configuration.databaseURL == "postgresql://user:pass@localhost/lifestrands")
-        #expect(configuration.logLevel == .debug && configuration.logFormat == .text)
+        #expect(!configuration.models.enableEmbeddings && !configuration.summaries.enableAutoSummaries)
+        #expect(configuration.summaries.summaryAutoApprovalThreshold == 0.65 && configuration.summaries.summaryMaxTokens == 512)
+        #expect(configuration.chat.maxConcurrentConversations == 50 && configuration.chat.conversationTimeoutMinutes == 45)
+        #expect(configuration.summaries.memoryMaxPerNPC == 75 && configuration.server.port == 9000)
+        #expect(configuration.server.databaseURL == "postgresql://user:pass@localhost/lifestrands")
+        #expect(configuration.server.logLevel == .debug && configuration.server.logFormat == .text)
     }
 
     @Test func eachServiceIsOnItsOwnPortUnlessItsURLSaysOtherwise() throws {
         let defaults = try Configuration.load(environment: [:])
         #expect(ServiceName.allCases.map(\.defaultPort) == Array(8000...8005))
-        #expect(defaults.serviceURLs[.summary] == [URL(string: "http://127.0.0.1:8004")!] && defaults.service == nil)
+        #expect(defaults.server.serviceURLs[.summary] == [URL(string: "http://127.0.0.1:8004")!] && defaults.server.service == nil)
         let configured = try Configuration.load(environment: [
             "CHAT_SERVICE_URL": "http://10.0.0.5:9002, http://10.0.0.6:9002", "MODEL_SERVICE_URL": "https://models.internal",
         ])
-        #expect(configured.serviceURLs[.chat]?.map(\.absoluteString) == ["http://10.0.0.5:9002", "http://10.0.0.6:9002"])
-        #expect(configured.serviceURLs[.model]?.map(\.absoluteString) == ["https://models.internal"])
+        #expect(configured.server.serviceURLs[.chat]?.map(\.absoluteString) == ["http://10.0.0.5:9002", "http://10.0.0.6:9002"])
+        #expect(configured.server.serviceURLs[.model]?.map(\.absoluteString) == ["https://models.internal"])
         #expect(configured.runs(.chat) && configured.runs(.gateway), "without --service, all six")
         var one = configured
-        one.service = .npc
+        one.server.service = .npc
         #expect(one.runs(.npc) && !one.runs(.gateway) && !one.runs(.chat))
     }
 
@@ -58,11 +58,11 @@ import TestSupport
             "MODEL_BACKEND": "OpenAI", "MODEL_BASE_URL": "http://10.0.0.9:8080/v1", "MODEL_API_KEY": "sk-local",
             "EMBEDDING_BACKEND": "openai", "EMBEDDING_BASE_URL": "http://10.0.0.9:8081/v1",
         ])
-        #expect(configuration.modelBackend == .openai && configuration.embeddingBackend == .openai)
-        #expect(configuration.modelBaseURL?.absoluteString == "http://10.0.0.9:8080/v1" && configuration.modelAPIKey == "sk-local")
-        #expect(configuration.embeddingBaseURL?.absoluteString == "http://10.0.0.9:8081/v1")
+        #expect(configuration.models.modelBackend == .openai && configuration.models.embeddingBackend == .openai)
+        #expect(configuration.models.modelBaseURL?.absoluteString == "http://10.0.0.9:8080/v1" && configuration.models.modelAPIKey == "sk-local")
+        #expect(configuration.models.embeddingBaseURL?.absoluteString == "http://10.0.0.9:8081/v1")
         let defaults = try Configuration.load(environment: [:])
-        #expect(defaults.modelBackend == .local && defaults.embeddingBackend == .local && defaults.modelBaseURL == nil)
+        #expect(defaults.models.modelBackend == .local && defaults.models.embeddingBackend == .local && defaults.models.modelBaseURL == nil)
     }
 
     @Test func dotEnvIsReadAndTheEnvironmentWins() throws {
@@ -73,9 +73,9 @@ import TestSupport
             MEMORY_MAX_PER_NPC=20  # fewer memories
             """
         let configuration = try Configuration.load(environment: ["PORT": "8200"], dotEnv: dotEnv)
-        #expect(configuration.port == 8200)
-        #expect(configuration.chatModel == "my chat.gguf")
-        #expect(configuration.memoryMaxPerNPC == 20)
+        #expect(configuration.server.port == 8200)
+        #expect(configuration.models.chatModel == "my chat.gguf")
+        #expect(configuration.summaries.memoryMaxPerNPC == 20)
     }
 
     @Test(arguments: [

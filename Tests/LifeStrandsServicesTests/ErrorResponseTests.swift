@@ -38,7 +38,7 @@ import TestSupport
     }
 
     @Test func aBodyOverTheLimitIs413() async throws {
-        let app = try TestApp { $0.maxBodyBytes = 2048 }
+        let app = try TestApp { $0.server.maxBodyBytes = 2048 }
         try await app.test { client in
             let big = Fixtures.elenaJSON.mergePatched(with: [
                 "background": ["history": .string(String(repeating: "tides ", count: 1000))]

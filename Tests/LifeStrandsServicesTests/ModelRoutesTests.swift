@@ -12,10 +12,10 @@ import TestSupport
     /// One service for the suite: loading three models per test would dominate its time.
     static let shared = Task {
         var configuration = Configuration()
-        configuration.modelsDirectory = Models.directory
-        configuration.maxConcurrentConversations = 2
+        configuration.models.modelsDirectory = Models.directory
+        configuration.chat.maxConcurrentConversations = 2
         // A second, different model, and a base one: swaps and the no-template path are real.
-        configuration.summaryModel = "gemma-3-270m-q4_k_m.gguf"
+        configuration.models.summaryModel = "gemma-3-270m-q4_k_m.gguf"
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 
@@ -24,9 +24,9 @@ import TestSupport
     /// A service of its own, on the default models (chat and summary on one file), embeddings off.
     static func withoutEmbeddings(sequences: Int) async throws -> LocalModelService {
         var configuration = Configuration()
-        configuration.modelsDirectory = Models.directory
-        configuration.maxConcurrentConversations = sequences
-        configuration.enableEmbeddings = false
+        configuration.models.modelsDirectory = Models.directory
+        configuration.chat.maxConcurrentConversations = sequences
+        configuration.models.enableEmbeddings = false
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 
@@ -224,15 +224,15 @@ import TestSupport
 
     @Test func aMissingModelFileNamesTheVariableAndThePath() async {
         var configuration = Configuration()
-        configuration.chatModel = "/nonexistent/chat.gguf"
+        configuration.models.chatModel = "/nonexistent/chat.gguf"
         let error = await #expect(throws: ModelServiceError.self) {
             try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
         }
         #expect(error?.description.hasPrefix("CHAT_MODEL: no model file at /nonexistent/chat.gguf") == true)
-        configuration.modelsDirectory = Models.directory
-        configuration.chatModel = Configuration().chatModel
-        configuration.embeddingModel = "/nonexistent/embed.gguf"
-        configuration.maxConcurrentConversations = 1
+        configuration.models.modelsDirectory = Models.directory
+        configuration.models.chatModel = Configuration().models.chatModel
+        configuration.models.embeddingModel = "/nonexistent/embed.gguf"
+        configuration.chat.maxConcurrentConversations = 1
         do {
             _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
             Issue.record("a missing embedding model must stop start-up")
@@ -240,15 +240,15 @@ import TestSupport
             #expect("\(error)".hasPrefix("EMBEDDING_MODEL: no model file at /nonexistent/embed.gguf"))
         }
         // A file that is not GGUF is an error, not a crash.
-        configuration.embeddingModel = Fixtures.samplesFile.path
+        configuration.models.embeddingModel = Fixtures.samplesFile.path
         do {
             _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
             Issue.record("a file that is not GGUF must stop start-up")
         } catch {
             #expect("\(error)".hasPrefix("EMBEDDING_MODEL: not a GGUF file at"))
         }
-        configuration.embeddingModel = Configuration().embeddingModel
-        configuration.minVRAMMB = 64
+        configuration.models.embeddingModel = Configuration().models.embeddingModel
+        configuration.models.minVRAMMB = 64
         do {
             _ = try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
             Issue.record("a budget no model fits must stop start-up")

@@ -12,13 +12,13 @@ import TestSupport
 @Suite(.integration, .serialized, .timeLimit(.minutes(10))) struct OpenAIBackendLiveTests {
     static func configuration(_ server: LlamaServer, embeddings: LlamaServer? = nil) -> Configuration {
         var configuration = Configuration()
-        configuration.modelsDirectory = Models.directory
-        configuration.modelBackend = .openai
-        configuration.modelBaseURL = URL(string: server.baseURL)
-        configuration.enableEmbeddings = embeddings != nil
+        configuration.models.modelsDirectory = Models.directory
+        configuration.models.modelBackend = .openai
+        configuration.models.modelBaseURL = URL(string: server.baseURL)
+        configuration.models.enableEmbeddings = embeddings != nil
         if let embeddings {
-            configuration.embeddingBackend = .openai
-            configuration.embeddingBaseURL = URL(string: embeddings.baseURL)
+            configuration.models.embeddingBackend = .openai
+            configuration.models.embeddingBaseURL = URL(string: embeddings.baseURL)
         }
         return configuration
     }

@@ -273,7 +273,7 @@ import TestSupport
                 .get, "/ws", headers: [.origin: "ws://127.0.0.1", Self.host: "127.0.0.1:8002", .upgrade: "websocket"])
             #expect(handshake.error?["code"] != "origin_not_allowed", "\(handshake.status)")
         }
-        try await TestApp(configure: { $0.corsAllowedOrigins = ["http://game.example"] }).test { client in
+        try await TestApp(configure: { $0.access.corsAllowedOrigins = ["http://game.example"] }).test { client in
             let allowed = try await client.call(
                 .post, "/api/npcs", json: Fixtures.elenaJSON, headers: [.origin: "http://game.example", Self.host: "localhost:8000"])
             #expect(allowed.status == .created)
@@ -282,7 +282,7 @@ import TestSupport
     }
 
     @Test func overTheRateIs429WithRetryAfter() async throws {
-        try await TestApp(configure: { $0.rateLimits.rates[.other] = .init(3, per: .seconds(60)) }).test { client in
+        try await TestApp(configure: { $0.access.rateLimits.rates[.other] = .init(3, per: .seconds(60)) }).test { client in
             for _ in 0..<3 { #expect(try await client.call(.get, "/api/npcs").status == .ok) }
             let limited = try await client.call(.get, "/api/npcs")
             #expect(limited.status == .tooManyRequests)
@@ -295,7 +295,7 @@ import TestSupport
     /// Token guessing: past `RATE_LIMIT_AUTH_FAILURES` from one address, tokens from it get 429 unchecked,
     /// a right one included (else a right guess would still stand out), until the bucket refills.
     @Test func failedAuthenticationsAreLimitedPerAddress() async throws {
-        let secured = try await Secured(configure: { $0.rateLimits.rates[.authFailures] = .init(3, per: .seconds(60)) })
+        let secured = try await Secured(configure: { $0.access.rateLimits.rates[.authFailures] = .init(3, per: .seconds(60)) })
         try await secured.app.test { client in
             for _ in 0..<3 { #expect(try await client.call(.get, "/api/npcs", token: "not.a.jwt").status == .unauthorized) }
             let guessed = try await client.call(.get, "/api/npcs", token: "not.a.jwt")
@@ -367,7 +367,7 @@ import TestSupport
     }
 
     @Test func onePlayerCannotTakeEverySession() async throws {
-        let secured = try await Secured(configure: { $0.maxConversationsPerPlayer = 2 })
+        let secured = try await Secured(configure: { $0.chat.maxConversationsPerPlayer = 2 })
         try await secured.app.test { client in
             let npcID = try #require(
                 try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON, token: secured.admin)["npc_id"])
@@ -385,9 +385,9 @@ import TestSupport
     /// newcomer; once everyone holds about as many, the answer is 429.
     @Test func aFewPlayersCannotHoldEveryPlace() async throws {
         let secured = try await Secured(configure: {
-            $0.maxConcurrentConversations = 4
-            $0.maxConversationsPerPlayer = 3
-            $0.conversationReclaimIdleSeconds = 1
+            $0.chat.maxConcurrentConversations = 4
+            $0.chat.maxConversationsPerPlayer = 3
+            $0.chat.conversationReclaimIdleSeconds = 1
         })
         let cid = try await secured.authority.sign(role: .player, subject: "cid", lifetime: .seconds(600))
         let dan = try await secured.authority.sign(role: .player, subject: "dan", lifetime: .seconds(600))
@@ -557,17 +557,17 @@ import TestSupport
         #expect(try await configuration.authentication() == nil)
         #expect(configuration.authenticationSummary.hasPrefix("auth: off, on loopback only"))
         for loopback in ["127.0.0.2", "LOCALHOST", "::1"] {
-            configuration.host = loopback
+            configuration.server.host = loopback
             #expect(configuration.bindsLoopback, "\(loopback)")
         }
         // A DNS name that starts like a loopback address may resolve anywhere.
         for host in ["0.0.0.0", "127.0.0.1.example.com", "127.evil"] {
-            configuration.host = host
+            configuration.server.host = host
             await #expect(throws: ConfigurationError.self, "\(host)") { try await configuration.authentication() }
         }
-        configuration.allowAnonymous = true
+        configuration.access.allowAnonymous = true
         #expect(try await configuration.authentication() == nil)
-        configuration.jwtSecret = SecurityRoutesTests.secret
+        configuration.access.jwtSecret = SecurityRoutesTests.secret
         let authority = try #require(try await configuration.authentication())
         let token = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(60))
         #expect(try await authority.verify(token) == Principal(role: .player, subject: "tess"))
@@ -600,7 +600,7 @@ import TestSupport
         let file = directory.appending(path: "jwks.json")
         try Data(jwks.jsonText.utf8).write(to: file)
         var configuration = Configuration()
-        configuration.jwtJWKSFile = file.path
+        configuration.access.jwtJWKSFile = file.path
         let authority = try #require(try await configuration.authentication())
 
         let studio = JWTKeyCollection()

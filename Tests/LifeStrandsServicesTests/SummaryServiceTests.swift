@@ -26,8 +26,8 @@ import TestSupport
     /// The default models (SmolLM2 chats and summarizes), loaded once for the suite.
     static let models = Task {
         var configuration = LifeStrandsServices.Configuration()
-        configuration.modelsDirectory = Models.directory
-        configuration.maxConcurrentConversations = 2
+        configuration.models.modelsDirectory = Models.directory
+        configuration.chat.maxConcurrentConversations = 2
         return try await LocalModelService(configuration: configuration, logger: Logger(label: "test"))
     }
 

@@ -208,7 +208,7 @@ import TestSupport
             #expect(mode.status == .badRequest && mode.error?["details"]?["parameter"] == "mode")
         }
         // Without embeddings, search is by words; asking for vectors is a clear 503.
-        let off = try TestApp(models: try await ModelRoutesTests.service) { $0.enableEmbeddings = false }
+        let off = try TestApp(models: try await ModelRoutesTests.service) { $0.models.enableEmbeddings = false }
         try await off.test { client in
             let tomas = try await client.createNPC(Self.tomas)
             let words = try await client.call(.get, "/api/npcs/\(tomas)/memories/search?q=coffee")

@@ -97,7 +97,7 @@ func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<Ap
     let dependencies = parts.dependencies
     let router = Router(context: AppRequestContext.self)
     let atTheDoor = configuration.runs(.gateway)
-    if configuration.tracingEndpoint != nil {
+    if configuration.server.tracingEndpoint != nil {
         // A span per request, continuing the caller's trace (`traceparent`); the client calls made while
         // it runs (async-http-client's) are its children and carry it on. Search text and tokens stay out.
         router.add(middleware: TracingMiddleware(redactingQueryParameters: ["q", "token", "access_token"]))
@@ -105,7 +105,7 @@ func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<Ap
     // Outermost, so every log line of the request, metrics' included, carries its id.
     router.add(middleware: RequestLogMiddleware())
     // Before anything counts by the client's address: through a trusted proxy, the one it forwarded.
-    router.add(middleware: ClientAddressMiddleware(policy: configuration.clientAddresses))
+    router.add(middleware: ClientAddressMiddleware(policy: configuration.access.clientAddresses))
     // Then every answer is counted with its final status, by route template (never by id).
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: SecurityHeaders())
@@ -113,7 +113,7 @@ func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<Ap
     // Draining for a shutdown, new requests get 503; those under way are counted until written.
     router.add(middleware: DrainMiddleware(lifecycle: dependencies.lifecycle))
     router.add(middleware: BrowserGuard(policy: parts.browsers))
-    if !configuration.corsAllowedOrigins.isEmpty {
+    if !configuration.access.corsAllowedOrigins.isEmpty {
         // Only origins `BrowserGuard` admitted get this far: echoing the origin back is safe.
         router.add(
             middleware: CORSMiddleware(
@@ -160,16 +160,16 @@ public func buildServiceGroup(
             router: router,
             server: server(router: router, configuration: configuration),
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port),
-                serverName: configuration.service.map { "lifestrands-\($0)" } ?? "lifestrands"),
+                address: .hostname(configuration.server.host, port: configuration.server.port),
+                serverName: configuration.server.service.map { "lifestrands-\($0)" } ?? "lifestrands"),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.port
-                await onServerRunning("http://\(configuration.host):\(port)")
+                let port = channel.localAddress?.port ?? configuration.server.port
+                await onServerRunning("http://\(configuration.server.host):\(port)")
             },
             logger: logger
         ))
     services.append(
-        DrainService(lifecycle: dependencies.lifecycle, grace: .seconds(configuration.shutdownGraceSeconds), logger: logger))
+        DrainService(lifecycle: dependencies.lifecycle, grace: .seconds(configuration.server.shutdownGraceSeconds), logger: logger))
     return ServiceGroup(
         configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 }
@@ -177,7 +177,7 @@ public func buildServiceGroup(
 /// HTTP/1 with the WebSocket upgrade. A connection idle for `httpIdleTimeoutSeconds`, or whose request
 /// stops arriving part way, is closed.
 func server(router: Router<AppRequestContext>, configuration: Configuration) -> HTTPServerBuilder {
-    let timeout = TimeAmount.seconds(Int64(configuration.httpIdleTimeoutSeconds))
+    let timeout = TimeAmount.seconds(Int64(configuration.server.httpIdleTimeoutSeconds))
     let channel = HTTP1WebSocketUpgradeChannel.Configuration(
         http1: .init(idleTimeout: timeout),
         ws: .init(maxFrameSize: ChatSocketController.maxFrameBytes, autoPing: .enabled(timePeriod: .seconds(30))))

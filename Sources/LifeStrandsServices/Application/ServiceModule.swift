@@ -42,12 +42,12 @@ struct ServiceParts {
         summaries = PublishingSummaryRepository(dependencies.summaries, events: dependencies.events)
         recall = Recall(
             texts: dependencies.textSearch, vectors: dependencies.vectorSearch,
-            models: configuration.enableEmbeddings ? dependencies.models : nil)
-        limiter = RateLimiter(limits: configuration.rateLimits)
+            models: configuration.models.enableEmbeddings ? dependencies.models : nil)
+        limiter = RateLimiter(limits: configuration.access.rateLimits)
         sockets =
-            configuration.runs(.gateway) ? SocketGate(limiter: limiter, maxPerPlayer: configuration.maxSocketsPerPlayer) : nil
+            configuration.runs(.gateway) ? SocketGate(limiter: limiter, maxPerPlayer: configuration.access.maxSocketsPerPlayer) : nil
         browsers = BrowserPolicy(
-            allowedOrigins: configuration.corsAllowedOrigins, allowedHosts: configuration.allowedHosts,
+            allowedOrigins: configuration.access.corsAllowedOrigins, allowedHosts: configuration.access.allowedHosts,
             loopback: configuration.bindsLoopback)
     }
 

@@ -12,15 +12,15 @@ struct ChatModule: ServiceModule {
         let dependencies = parts.dependencies
         // In distributed mode the NPC service recalls, with its own indexes, from the shared store.
         let recall: any MemoryRecall =
-            configuration.service == .chat ? dependencies.peers[.npc].map { HTTPRecall(client: $0) } ?? parts.recall : parts.recall
+            configuration.server.service == .chat ? dependencies.peers[.npc].map { HTTPRecall(client: $0) } ?? parts.recall : parts.recall
         let chat = ChatService(
             npcs: parts.npcs, conversations: dependencies.conversations, models: dependencies.models, recall: recall,
             settings: .init(
-                activeLimit: configuration.maxConcurrentConversations, playerLimit: configuration.maxConversationsPerPlayer,
-                reclaimIdle: configuration.conversationReclaimIdleSeconds > 0
-                    ? .seconds(configuration.conversationReclaimIdleSeconds) : nil),
+                activeLimit: configuration.chat.maxConcurrentConversations, playerLimit: configuration.chat.maxConversationsPerPlayer,
+                reclaimIdle: configuration.chat.conversationReclaimIdleSeconds > 0
+                    ? .seconds(configuration.chat.conversationReclaimIdleSeconds) : nil),
             logger: parts.logger, lifecycle: dependencies.lifecycle)
-        ConversationController(chat: chat, maxBodyBytes: configuration.maxBodyBytes)
+        ConversationController(chat: chat, maxBodyBytes: configuration.server.maxBodyBytes)
             .addRoutes(to: parts.group(.chat, of: router))
         ChatSocketController(
             chat: chat, npcs: parts.npcs, events: dependencies.events, limiter: parts.limiter, gate: parts.sockets,
@@ -32,7 +32,7 @@ struct ChatModule: ServiceModule {
         [
             ConversationTimeoutService(
                 conversations: parts.dependencies.conversations,
-                timeout: .seconds(parts.configuration.conversationTimeoutMinutes * 60), logger: parts.logger,
+                timeout: .seconds(parts.configuration.chat.conversationTimeoutMinutes * 60), logger: parts.logger,
                 metrics: parts.dependencies.metrics)
         ]
     }

@@ -11,8 +11,8 @@ struct GatewayModule: ServiceModule {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let configuration = parts.configuration
-        if configuration.service == .gateway {
-            router.add(middleware: GatewayProxy(clients: parts.dependencies.peers, maxBodyBytes: configuration.maxBodyBytes))
+        if configuration.server.service == .gateway {
+            router.add(middleware: GatewayProxy(clients: parts.dependencies.peers, maxBodyBytes: configuration.server.maxBodyBytes))
             if let chat = parts.dependencies.peers[.chat], let sockets = parts.sockets {
                 GatewaySocket(chat: chat, browsers: parts.browsers, gate: sockets).addRoutes(to: router)
             }

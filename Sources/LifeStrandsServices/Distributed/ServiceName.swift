@@ -35,5 +35,5 @@ public enum ServiceName: String, Sendable, CaseIterable, Comparable {
 
 extension Configuration {
     /// Whether this process runs `service`: its own, or all six in embedded mode.
-    public func runs(_ service: ServiceName) -> Bool { self.service == nil || self.service == service }
+    public func runs(_ service: ServiceName) -> Bool { server.service == nil || server.service == service }
 }

@@ -17,25 +17,25 @@ enum EmbeddingSource: Sendable {
     /// The configured source, checked now: a local model that loads, or a server that answers with vectors
     /// of the dimensions the store holds. - Throws: `ModelServiceError` naming the variable.
     static func configured(_ configuration: Configuration) async throws -> EmbeddingSource {
-        guard configuration.enableEmbeddings else { return .off }
-        if configuration.embeddingBackend == .openai, let base = configuration.embeddingBaseURL ?? configuration.modelBaseURL {
+        guard configuration.models.enableEmbeddings else { return .off }
+        if configuration.models.embeddingBackend == .openai, let base = configuration.models.embeddingBaseURL ?? configuration.models.modelBaseURL {
             let source = EmbeddingSource.openai(
-                OpenAIServer(baseURL: base, apiKey: configuration.modelAPIKey), model: configuration.embeddingModel)
+                OpenAIServer(baseURL: base, apiKey: configuration.models.modelAPIKey), model: configuration.models.embeddingModel)
             let probe: [[Float]]
             do {
                 probe = try await source.embed(["dimensions"])
             } catch {
                 throw ModelServiceError(
-                    variable: "EMBEDDING_BACKEND", path: base.absoluteString, problem: "embeddings of \(configuration.embeddingModel) failed (\(error))")
+                    variable: "EMBEDDING_BACKEND", path: base.absoluteString, problem: "embeddings of \(configuration.models.embeddingModel) failed (\(error))")
             }
             guard probe.first?.count == dimensions else {
                 throw ModelServiceError(
-                    variable: "EMBEDDING_MODEL", path: configuration.embeddingModel,
+                    variable: "EMBEDDING_MODEL", path: configuration.models.embeddingModel,
                     problem: "gives \(probe.first?.count ?? 0) dimensions where the store holds \(dimensions)")
             }
             return source
         }
-        let path = try LocalModelService.check("EMBEDDING_MODEL", configuration.embeddingModel, configuration)
+        let path = try LocalModelService.check("EMBEDDING_MODEL", configuration.models.embeddingModel, configuration)
         do {
             return .local(try Embedder(model: try LlamaModel(path: path)), path: path)
         } catch {

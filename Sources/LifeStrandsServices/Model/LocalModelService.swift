@@ -14,24 +14,24 @@ public final class LocalModelService: ModelService {
     /// - Throws: `ModelServiceError` naming the variable and the path of a missing or unusable file.
     public init(configuration: Configuration, logger: Logger) async throws {
         LlamaBackend.initialize(logger: logger)
-        let chat = try Self.check("CHAT_MODEL", configuration.chatModel, configuration)
-        let summary = try Self.check("SUMMARY_MODEL", configuration.summaryModel, configuration)
-        let threads = configuration.modelThreads > 0 ? configuration.modelThreads : nil
+        let chat = try Self.check("CHAT_MODEL", configuration.models.chatModel, configuration)
+        let summary = try Self.check("SUMMARY_MODEL", configuration.models.summaryModel, configuration)
+        let threads = configuration.models.modelThreads > 0 ? configuration.models.modelThreads : nil
         // As many chat sequences as sessions may be open, where the budget holds their KV cache beside the
         // weights and the summary engine; fewer where it does not (then conversations take turns).
         let chatEngine = EngineConfiguration(
-            sequences: configuration.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength, threads: threads,
-            maxWaiting: configuration.maxWaitingGenerations,
-            maxWait: configuration.maxGenerationWaitSeconds > 0 ? .seconds(configuration.maxGenerationWaitSeconds) : nil,
-            savedStateBytes: configuration.conversationCacheMB << 20, kvCacheType: configuration.kvCacheType,
-            replySlowdown: configuration.longPromptSlowdown > 1 ? configuration.longPromptSlowdown : nil)
+            sequences: configuration.chat.maxConcurrentConversations, sequenceLength: PromptWindow.chatLength, threads: threads,
+            maxWaiting: configuration.models.maxWaitingGenerations,
+            maxWait: configuration.models.maxGenerationWaitSeconds > 0 ? .seconds(configuration.models.maxGenerationWaitSeconds) : nil,
+            savedStateBytes: configuration.models.conversationCacheMB << 20, kvCacheType: configuration.models.kvCacheType,
+            replySlowdown: configuration.models.longPromptSlowdown > 1 ? configuration.models.longPromptSlowdown : nil)
         // Summary jobs wait their turn however long it takes: the worker retries them anyway. Chat comes first,
         // and a chat step never waits long behind an analysis's: its prompt goes 32 tokens a step.
         let summaryEngine = EngineConfiguration(
             sequences: 2, sequenceLength: PromptWindow.summaryLength, threads: threads, promptTokensPerStep: 32,
-            maxWaiting: configuration.maxWaitingGenerations, lane: .background(share: configuration.summaryDecodeShare),
-            kvCacheType: configuration.kvCacheType)
-        let budget = min(Int64(configuration.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
+            maxWaiting: configuration.models.maxWaitingGenerations, lane: .background(share: configuration.models.summaryDecodeShare),
+            kvCacheType: configuration.models.kvCacheType)
+        let budget = min(Int64(configuration.models.minVRAMMB) << 20, max(BackendDevice.freeModelMemory(), 0))
         do {
             manager = try ModelManager(
                 models: [
@@ -68,7 +68,7 @@ public final class LocalModelService: ModelService {
             metadata: [
                 "ls_budget_mib": "\(budget >> 20)", "ls_resident_mib": "\(manager.residentBytes >> 20)",
                 "ls_chat_sequences": "\(manager.specs[ModelRole.chat.rawValue]?.engine.sequences ?? 0)",
-                "ls_sessions": "\(configuration.maxConcurrentConversations)",
+                "ls_sessions": "\(configuration.chat.maxConcurrentConversations)",
                 "ls_hot_swap": "\(!manager.allFit)", "ls_embeddings": "\(embeddings.location ?? "off")",
             ])
     }

@@ -27,8 +27,8 @@ extension Configuration {
     /// The model file `role` uses, as configured (a name in `MODELS_PATH` or a path).
     func model(for role: ModelRole) -> String {
         switch role {
-        case .chat: chatModel
-        case .summary: summaryModel
+        case .chat: models.chatModel
+        case .summary: models.summaryModel
         }
     }
 }

@@ -20,10 +20,10 @@ public final class OpenAIModelService: ModelService {
     /// Checks that the server answers, and sets up the embeddings.
     /// - Throws: `ModelServiceError` naming the variable that does not work.
     public init(configuration: Configuration, logger: Logger) async throws {
-        guard let base = configuration.modelBaseURL else {
+        guard let base = configuration.models.modelBaseURL else {
             throw ModelServiceError(variable: "MODEL_BASE_URL", path: "(unset)", problem: "MODEL_BACKEND=openai needs the server's API root")
         }
-        server = OpenAIServer(baseURL: base, apiKey: configuration.modelAPIKey)
+        server = OpenAIServer(baseURL: base, apiKey: configuration.models.modelAPIKey)
         names = Dictionary(uniqueKeysWithValues: ModelRole.allCases.map { ($0, configuration.model(for: $0)) })
         // For the local embedder or the vocabularies, whichever is used.
         LlamaBackend.initialize(logger: logger)
@@ -35,15 +35,15 @@ public final class OpenAIModelService: ModelService {
             return try? LlamaModel(path: path, vocabularyOnly: true)
         }
         windows = [
-            .chat: PromptWindow(contextLength: PromptWindow.chatLength, vocabulary: vocabulary(configuration.chatModel)),
-            .summary: PromptWindow(contextLength: PromptWindow.summaryLength, vocabulary: vocabulary(configuration.summaryModel)),
+            .chat: PromptWindow(contextLength: PromptWindow.chatLength, vocabulary: vocabulary(configuration.models.chatModel)),
+            .summary: PromptWindow(contextLength: PromptWindow.summaryLength, vocabulary: vocabulary(configuration.models.summaryModel)),
         ]
         let reachable = await server.isReachable()
         logger.info(
             "models on a server outside",
             metadata: [
-                "ls_base_url": "\(base.absoluteString)", "ls_reachable": "\(reachable)", "ls_chat": "\(configuration.chatModel)",
-                "ls_summary": "\(configuration.summaryModel)", "ls_embeddings": "\(embeddings.location ?? "off")",
+                "ls_base_url": "\(base.absoluteString)", "ls_reachable": "\(reachable)", "ls_chat": "\(configuration.models.chatModel)",
+                "ls_summary": "\(configuration.models.summaryModel)", "ls_embeddings": "\(embeddings.location ?? "off")",
             ])
         if !reachable { logger.warning("the model server does not answer GET models yet; replies fail until it does") }
     }

@@ -14,8 +14,8 @@ struct MonitorModule: ServiceModule {
             monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
             summaries: dependencies.summaries, worker: dependencies.summaryWorker,
             runsWorker: configuration.runs(.summary) && dependencies.models != nil,
-            embeddings: configuration.enableEmbeddings, peers: dependencies.peers,
-            interval: .seconds(configuration.monitorIntervalSeconds)
+            embeddings: configuration.models.enableEmbeddings, peers: dependencies.peers,
+            interval: .seconds(configuration.monitoring.monitorIntervalSeconds)
         ).addRoutes(to: parts.group(.monitor, of: router))
     }
 
@@ -24,7 +24,7 @@ struct MonitorModule: ServiceModule {
         return [
             MonitorService(
                 reader: parts.dependencies.metricsReader, monitor: parts.dependencies.monitor,
-                interval: .seconds(configuration.monitorIntervalSeconds), webhook: configuration.alertWebhookURL,
+                interval: .seconds(configuration.monitoring.monitorIntervalSeconds), webhook: configuration.monitoring.alertWebhookURL,
                 logger: parts.logger)
         ]
     }

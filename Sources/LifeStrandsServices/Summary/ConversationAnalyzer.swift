@@ -154,8 +154,8 @@ extension Configuration {
     /// `SUMMARY_MAX_TOKENS` and `MEMORY_MAX_PER_NPC`.
     public var analysis: ConversationAnalyzer.Settings {
         .init(
-            autoApply: enableAutoSummaries, threshold: summaryAutoApprovalThreshold, maxTokens: summaryMaxTokens,
-            memoryPolicy: MemoryPolicy(maxPerNPC: memoryMaxPerNPC))
+            autoApply: summaries.enableAutoSummaries, threshold: summaries.summaryAutoApprovalThreshold,
+            maxTokens: summaries.summaryMaxTokens, memoryPolicy: MemoryPolicy(maxPerNPC: summaries.memoryMaxPerNPC))
     }
 }
 

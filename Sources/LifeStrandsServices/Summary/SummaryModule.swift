@@ -11,8 +11,8 @@ struct SummaryModule: ServiceModule {
     func addRoutes(to router: Router<AppRequestContext>) {
         let dependencies = parts.dependencies
         SummaryController(
-            summaries: parts.summaries, npcs: parts.npcs, memoryPolicy: MemoryPolicy(maxPerNPC: parts.configuration.memoryMaxPerNPC),
-            analyzer: dependencies.analyzer, maxBodyBytes: parts.configuration.maxBodyBytes, worker: dependencies.summaryWorker
+            summaries: parts.summaries, npcs: parts.npcs, memoryPolicy: MemoryPolicy(maxPerNPC: parts.configuration.summaries.memoryMaxPerNPC),
+            analyzer: dependencies.analyzer, maxBodyBytes: parts.configuration.server.maxBodyBytes, worker: dependencies.summaryWorker
         ).addRoutes(to: parts.group(.summary, of: router))
     }
 
@@ -21,7 +21,7 @@ struct SummaryModule: ServiceModule {
         guard let analyzer = dependencies.analyzer else { return [] }
         return [
             SummaryService(
-                summaries: parts.summaries, analyzer: analyzer, settings: .init(embeddings: parts.configuration.enableEmbeddings),
+                summaries: parts.summaries, analyzer: analyzer, settings: .init(embeddings: parts.configuration.models.enableEmbeddings),
                 npcs: parts.npcs, logger: parts.logger, metrics: dependencies.metrics, worker: dependencies.summaryWorker)
         ]
     }
