@@ -88,12 +88,14 @@ public func buildRouter(
     configuration: Configuration, dependencies: AppDependencies, authority: TokenAuthority? = nil,
     logger: Logger = Logger(label: "lifestrands")
 ) -> Router<AppRequestContext> {
-    buildRouter(ServiceParts(configuration: configuration, dependencies: dependencies, logger: logger), authority: authority)
+    let parts = ServiceParts(configuration: configuration, dependencies: dependencies, logger: logger)
+    return buildRouter(configuration, parts: parts, modules: serviceModules(configuration, parts: parts), authority: authority)
 }
 
 /// The middleware every process has, then each service's routes, a module at a time.
-func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<AppRequestContext> {
-    let configuration = parts.configuration
+func buildRouter(
+    _ configuration: Configuration, parts: ServiceParts, modules: [any ServiceModule], authority: TokenAuthority?
+) -> Router<AppRequestContext> {
     let dependencies = parts.dependencies
     let router = Router(context: AppRequestContext.self)
     let atTheDoor = configuration.runs(.gateway)
@@ -128,7 +130,7 @@ func buildRouter(_ parts: ServiceParts, authority: TokenAuthority?) -> Router<Ap
     if atTheDoor { router.add(middleware: RateLimitMiddleware(limiter: parts.limiter)) }
     HealthController(database: dependencies.databaseHealth, startedAt: .now).addRoutes(to: router)
     MetricsController(reader: dependencies.metricsReader).addRoutes(to: router)
-    for module in parts.modules { module.addRoutes(to: router) }
+    for module in modules { module.addRoutes(to: router) }
     return router
 }
 
@@ -144,8 +146,8 @@ public func buildServiceGroup(
     telemetry: (any Service)? = nil, onServerRunning: @escaping @Sendable (String) async -> Void = { _ in }
 ) -> ServiceGroup {
     let parts = ServiceParts(configuration: configuration, dependencies: dependencies, logger: logger)
-    let modules = parts.modules
-    let router = buildRouter(parts, authority: authority)
+    let modules = serviceModules(configuration, parts: parts)
+    let router = buildRouter(configuration, parts: parts, modules: modules, authority: authority)
     // The database pool first, so it stops last: every service stopping before it may still query it. Then
     // telemetry: the spans of the requests the shutdown drains are exported too.
     var services: [any Service] = [dependencies.postgres?.client, telemetry].compactMap { $0 }

@@ -20,9 +20,9 @@ extension ServiceModule {
     var backgroundServices: [any Service] { [] }
 }
 
-/// What the services of one process share, built once for the router and the service group.
+/// What the services of one process share, built once for the router and the service group. Settings
+/// are not shared: each module is given its own group (`serviceModules`).
 struct ServiceParts {
-    let configuration: Configuration
     let dependencies: AppDependencies
     let logger: Logger
     /// Every NPC change made through this process goes through these two, which announce it.
@@ -33,9 +33,12 @@ struct ServiceParts {
     let limiter: RateLimiter
     let sockets: SocketGate?
     let browsers: BrowserPolicy
+    /// `MAX_BODY_BYTES`: the most any route reads of a request body.
+    let maxBodyBytes: Int
+    /// `ENABLE_EMBEDDINGS`: whether memories are also recalled, and NPCs indexed, by vector.
+    let embeddings: Bool
 
     init(configuration: Configuration, dependencies: AppDependencies, logger: Logger) {
-        self.configuration = configuration
         self.dependencies = dependencies
         self.logger = logger
         npcs = PublishingNPCRepository(dependencies.npcs, events: dependencies.events)
@@ -49,24 +52,28 @@ struct ServiceParts {
         browsers = BrowserPolicy(
             allowedOrigins: configuration.access.corsAllowedOrigins, allowedHosts: configuration.access.allowedHosts,
             loopback: configuration.bindsLoopback)
-    }
-
-    /// The modules of the services this process runs, in `ServiceName`'s order.
-    var modules: [any ServiceModule] {
-        ServiceName.allCases.filter(configuration.runs).map { name -> any ServiceModule in
-            switch name {
-            case .gateway: GatewayModule(parts: self)
-            case .model: ModelModule(parts: self)
-            case .chat: ChatModule(parts: self)
-            case .npc: NPCModule(parts: self)
-            case .summary: SummaryModule(parts: self)
-            case .monitor: MonitorModule(parts: self)
-            }
-        }
+        maxBodyBytes = configuration.server.maxBodyBytes
+        embeddings = configuration.models.enableEmbeddings
     }
 
     /// The route group under `service`'s prefix.
     func group(_ service: ServiceName, of router: Router<AppRequestContext>) -> RouterGroup<AppRequestContext> {
         router.group(RouterPath(service.pathPrefix ?? ""))
+    }
+}
+
+/// The modules of the services `configuration` runs, in `ServiceName`'s order, each with its own settings.
+func serviceModules(_ configuration: Configuration, parts: ServiceParts) -> [any ServiceModule] {
+    let alone = configuration.server.service
+    return ServiceName.allCases.filter(configuration.runs).map { name -> any ServiceModule in
+        switch name {
+        case .gateway: GatewayModule(parts: parts, proxies: alone == .gateway)
+        case .model: ModelModule(parts: parts)
+        case .chat: ChatModule(parts: parts, settings: configuration.chat, recallsThroughNPCService: alone == .chat)
+        case .npc: NPCModule(parts: parts)
+        case .summary: SummaryModule(parts: parts, settings: configuration.summaries)
+        case .monitor:
+            MonitorModule(parts: parts, settings: configuration.monitoring, watchesWorker: configuration.runs(.summary))
+        }
     }
 }

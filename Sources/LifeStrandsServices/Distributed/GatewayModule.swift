@@ -7,12 +7,13 @@ import NIOCore
 /// OpenAPI document.
 struct GatewayModule: ServiceModule {
     let parts: ServiceParts
+    /// Whether this process is the gateway alone, with the other services behind it.
+    let proxies: Bool
     var name: ServiceName { .gateway }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let configuration = parts.configuration
-        if configuration.server.service == .gateway {
-            router.add(middleware: GatewayProxy(clients: parts.dependencies.peers, maxBodyBytes: configuration.server.maxBodyBytes))
+        if proxies {
+            router.add(middleware: GatewayProxy(clients: parts.dependencies.peers, maxBodyBytes: parts.maxBodyBytes))
             if let chat = parts.dependencies.peers[.chat], let sockets = parts.sockets {
                 GatewaySocket(chat: chat, browsers: parts.browsers, gate: sockets).addRoutes(to: router)
             }

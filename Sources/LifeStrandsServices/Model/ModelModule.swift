@@ -7,7 +7,7 @@ struct ModelModule: ServiceModule {
     var name: ServiceName { .model }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        ModelController(models: parts.dependencies.models, maxBodyBytes: parts.configuration.server.maxBodyBytes)
+        ModelController(models: parts.dependencies.models, maxBodyBytes: parts.maxBodyBytes)
             .addRoutes(to: parts.group(.model, of: router))
     }
 }

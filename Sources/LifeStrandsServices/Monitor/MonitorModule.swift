@@ -5,26 +5,27 @@ import ServiceLifecycle
 /// series the admin panel draws.
 struct MonitorModule: ServiceModule {
     let parts: ServiceParts
+    let settings: Configuration.Monitoring
+    /// Whether this process runs the summary service, whose worker the monitor then reports on.
+    let watchesWorker: Bool
     var name: ServiceName { .monitor }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        let configuration = parts.configuration
         let dependencies = parts.dependencies
         MonitorController(
             monitor: dependencies.monitor, database: dependencies.databaseHealth, models: dependencies.models,
             summaries: dependencies.summaries, worker: dependencies.summaryWorker,
-            runsWorker: configuration.runs(.summary) && dependencies.models != nil,
-            embeddings: configuration.models.enableEmbeddings, peers: dependencies.peers,
-            interval: .seconds(configuration.monitoring.monitorIntervalSeconds)
+            runsWorker: watchesWorker && dependencies.models != nil,
+            embeddings: parts.embeddings, peers: dependencies.peers,
+            interval: .seconds(settings.monitorIntervalSeconds)
         ).addRoutes(to: parts.group(.monitor, of: router))
     }
 
     var backgroundServices: [any Service] {
-        let configuration = parts.configuration
-        return [
+        [
             MonitorService(
                 reader: parts.dependencies.metricsReader, monitor: parts.dependencies.monitor,
-                interval: .seconds(configuration.monitoring.monitorIntervalSeconds), webhook: configuration.monitoring.alertWebhookURL,
+                interval: .seconds(settings.monitorIntervalSeconds), webhook: settings.alertWebhookURL,
                 logger: parts.logger)
         ]
     }

@@ -7,14 +7,14 @@ struct NPCModule: ServiceModule {
     var name: ServiceName { .npc }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        NPCController(repository: parts.npcs, maxBodyBytes: parts.configuration.server.maxBodyBytes)
+        NPCController(repository: parts.npcs, maxBodyBytes: parts.maxBodyBytes)
             .addRoutes(to: parts.group(.npc, of: router))
         SearchController(npcs: parts.npcs, recall: parts.recall).addRoutes(to: parts.group(.npc, of: router))
     }
 
     var backgroundServices: [any Service] {
         let dependencies = parts.dependencies
-        guard let models = dependencies.models, parts.configuration.models.enableEmbeddings else { return [] }
+        guard let models = dependencies.models, parts.embeddings else { return [] }
         return [
             EmbeddingService(
                 npcs: dependencies.npcs, embeddings: dependencies.embeddings, models: models, index: dependencies.vectors,

@@ -6,13 +6,14 @@ import ServiceLifecycle
 /// conversations (where this process holds models).
 struct SummaryModule: ServiceModule {
     let parts: ServiceParts
+    let settings: Configuration.Summaries
     var name: ServiceName { .summary }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         let dependencies = parts.dependencies
         SummaryController(
-            summaries: parts.summaries, npcs: parts.npcs, memoryPolicy: MemoryPolicy(maxPerNPC: parts.configuration.summaries.memoryMaxPerNPC),
-            analyzer: dependencies.analyzer, maxBodyBytes: parts.configuration.server.maxBodyBytes, worker: dependencies.summaryWorker
+            summaries: parts.summaries, npcs: parts.npcs, memoryPolicy: MemoryPolicy(maxPerNPC: settings.memoryMaxPerNPC),
+            analyzer: dependencies.analyzer, maxBodyBytes: parts.maxBodyBytes, worker: dependencies.summaryWorker
         ).addRoutes(to: parts.group(.summary, of: router))
     }
 
@@ -21,7 +22,7 @@ struct SummaryModule: ServiceModule {
         guard let analyzer = dependencies.analyzer else { return [] }
         return [
             SummaryService(
-                summaries: parts.summaries, analyzer: analyzer, settings: .init(embeddings: parts.configuration.models.enableEmbeddings),
+                summaries: parts.summaries, analyzer: analyzer, settings: .init(embeddings: parts.embeddings),
                 npcs: parts.npcs, logger: parts.logger, metrics: dependencies.metrics, worker: dependencies.summaryWorker)
         ]
     }
