@@ -136,8 +136,7 @@ public struct PostgresSummaryRepository: SummaryRepository {
         if let npcID { filter.add("npc_id = ?", npcID) }
         let sql = "SELECT \(Self.analysisColumns) FROM conversation_analysis \(filter.whereClause) ORDER BY created_at DESC LIMIT \(max(1, limit))"
         return try await store.read { connection in
-            try await connection.query(filter.query(sql), logger: .postgresQuiet)
-                .collect().decoded(Self.AnalysisRow.self).map(Self.analysis)
+            try Self.analyses(try await connection.query(filter.query(sql), logger: .postgresQuiet).collect())
         }
     }
 
@@ -245,6 +244,12 @@ public struct PostgresSummaryRepository: SummaryRepository {
             ).collect().decoded(AnalysisRow.self).first
         else { throw SummaryError.analysisNotFound(id) }
         return try analysis(row)
+    }
+
+    /// Decoded in a function of its own, not async: in the async caller, the release build's optimizer
+    /// crashes (swift 6.3.1, in LLVM's coroutine splitting).
+    private static func analyses(_ rows: [PostgresRow]) throws -> [StoredAnalysis] {
+        try rows.decoded(AnalysisRow.self).map(analysis)
     }
 
     private static func analysis(_ row: AnalysisRow) throws -> StoredAnalysis {
