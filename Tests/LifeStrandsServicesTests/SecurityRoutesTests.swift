@@ -184,6 +184,51 @@ import TestSupport
         }
     }
 
+    @Test func onlyStaffDeclareActionsAndPlayersNeverSeeThem() async throws {
+        var strand = Fixtures.elena
+        strand.actions = [
+            NPCAction(
+                name: "give_item", description: "Hands over an item.",
+                parameters: .object(
+                    properties: ["item": .string(choices: ["key"], minLength: nil, maxLength: nil, description: nil)],
+                    required: ["item"], description: nil),
+                requires: [ActionRequirement(.playerTrust, .atLeast(50))])
+        ]
+        let (body, declared) = (strand.json, strand)
+        let secured = try await Secured()
+        try await secured.app.test { client in
+            let id = try #require(
+                try await client.call(.post, "/api/npcs", json: body, token: secured.admin)["npc_id"]?.stringValue)
+            let whole = try await client.call(.get, "/api/npcs/\(id)", token: secured.admin)
+            #expect(try LifeStrand(json: try #require(whole["life_strand"])).actions == declared.actions)
+            let seen = try await client.call(.get, "/api/npcs/\(id)", token: secured.tess)
+            #expect(seen.status == .ok)
+            #expect(seen["life_strand"]?["actions"] == nil)
+            let listed = try await client.call(.get, "/api/npcs", token: secured.tess)
+            #expect(listed.status == .ok)
+            // A player cannot declare or change an action, on any NPC route.
+            let declare: JSONValue = ["actions": [["name": "open_gate", "description": "Opens the gate."]]]
+            #expect(try await client.call(.patch, "/api/npcs/\(id)", json: declare, token: secured.tess).status == .forbidden)
+            var replaced = declared
+            replaced.actions[0].requires = []
+            #expect(try await client.call(.put, "/api/npcs/\(id)", json: replaced.json, token: secured.tess).status == .forbidden)
+            #expect(try await client.call(.post, "/api/npcs", json: replaced.json, token: secured.tess).status == .forbidden)
+            #expect(try await client.call(.get, "/api/npcs/\(id)/revisions", token: secured.tess).status == .forbidden)
+            // Staff get every problem of a declaration with its path.
+            let bad: JSONValue = ["actions": [[
+                "name": "open gate", "description": "Opens the gate.",
+                "parameters": ["type": "object", "properties": ["speed": ["type": "integer", "minimum": 9, "maximum": 1]]],
+                "requires": [["field": "current_status.mood", "at_least": 3]],
+            ]]]
+            let refused = try await client.call(.patch, "/api/npcs/\(id)", json: bad, token: secured.admin)
+            #expect(refused.status == .unprocessableContent)
+            let paths = refused.error?["details"]?["issues"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []
+            #expect(Set(paths) == ["actions[0].name", "actions[0].parameters.properties.speed.minimum", "actions[0].requires[0].at_least"])
+            let after = try await client.call(.get, "/api/npcs/\(id)", token: secured.admin)
+            #expect(after["revision"] == 1)
+        }
+    }
+
     @Test func ifMatchRefusesAStaleWriterWith412() async throws {
         try await TestApp().test { client in
             let id = try await client.createNPC(Fixtures.elenaJSON)

@@ -24,6 +24,9 @@ extension LifeStrand {
         strand.memories.removeAll { $0.player.map(others.contains) ?? false }
         strand.knowledge.removeAll { $0.player.map(others.contains) ?? false }
         strand.playerRelationships = playerRelationships.filter { $0.key == player }
+        // What the NPC can do, and on what conditions, is the designer's: a player learns of an action
+        // when the NPC takes it.
+        strand.actions = []
         return strand
     }
 }

@@ -29,6 +29,7 @@ extension LifeStrand {
         Self.checkUniqueIDs(knowledge.map(\.id), in: "knowledge", reader: &reader)
         Self.checkUniqueIDs(memories.map(\.id), in: "memories", reader: &reader)
         let shares = reader.bool(root["share_player_memories"], at: "share_player_memories")
+        let actions = Self.actions(root["actions"], reader: &reader)
 
         guard reader.issues.isEmpty, let name else {
             throw LifeStrandValidationError(issues: reader.issues)
@@ -36,14 +37,14 @@ extension LifeStrand {
         self.init(
             name: name, background: background, personality: personality, currentStatus: currentStatus,
             relationships: relationships, playerRelationships: playerRelationships, knowledge: knowledge, memories: memories,
-            sharesPlayerMemories: shares ?? false,
+            sharesPlayerMemories: shares ?? false, actions: actions,
             extra: StrandReader.unknown(root, known: Self.knownKeys)
         )
     }
 
     static let knownKeys: Set<String> = [
         "name", "background", "personality", "current_status", "relationships", "player_relationships", "knowledge",
-        "memories", "share_player_memories",
+        "memories", "share_player_memories", "actions",
     ]
 
     /// An object of relationships keyed by id, at `field`.
@@ -224,6 +225,7 @@ extension LifeStrand {
             "knowledge": .array(knowledge.map(\.json)),
             "memories": .array(memories.map(\.json)),
             "share_player_memories": sharesPlayerMemories ? .bool(true) : nil,
+            "actions": actions.isEmpty ? nil : .array(actions.map(\.json)),
         ])
     }
 }

@@ -20,13 +20,15 @@ public struct LifeStrand: Sendable, Equatable {
     /// `share_player_memories`: whether what one player tells the NPC may come to mind in another
     /// player's conversation (with who said it). Off: each player's memories are theirs alone.
     public var sharesPlayerMemories: Bool
+    /// What the NPC can do in the game, declared by the designer (`NPCAction`).
+    public var actions: [NPCAction]
     public var extra: [String: JSONValue]
 
     public init(
         name: String, background: Background = .init(), personality: Personality = .init(),
         currentStatus: CurrentStatus = .init(), relationships: [String: Relationship] = [:],
         playerRelationships: [String: Relationship] = [:], knowledge: [KnowledgeItem] = [], memories: [Memory] = [],
-        sharesPlayerMemories: Bool = false, extra: [String: JSONValue] = [:]
+        sharesPlayerMemories: Bool = false, actions: [NPCAction] = [], extra: [String: JSONValue] = [:]
     ) {
         self.name = name
         self.background = background
@@ -37,6 +39,7 @@ public struct LifeStrand: Sendable, Equatable {
         self.knowledge = knowledge
         self.memories = memories
         self.sharesPlayerMemories = sharesPlayerMemories
+        self.actions = actions
         self.extra = extra
     }
 }
