@@ -72,3 +72,13 @@ extern "C" int ls_context_memory(
 }
 
 extern "C" void ls_free_string(char * text) { std::free(text); }
+
+extern "C" struct llama_sampler * ls_sampler_init_grammar_lazy(
+    const struct llama_vocab * vocab, const char * grammar, const char * root, const char ** trigger_patterns,
+    size_t trigger_count, char ** error) {
+    struct llama_sampler * sampler = nullptr;
+    guarded(error, [&] {
+        sampler = llama_sampler_init_grammar_lazy_patterns(vocab, grammar, root, trigger_patterns, trigger_count, nullptr, 0);
+    });
+    return sampler;
+}

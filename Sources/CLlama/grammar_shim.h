@@ -14,6 +14,13 @@ char * ls_json_schema_to_grammar(const char * schema_json, char ** error);
 struct llama_sampler * ls_sampler_init_grammar(
     const struct llama_vocab * vocab, const char * grammar, const char * root, char ** error);
 
+/// A lazy grammar sampler: the text is free until it matches one of `trigger_patterns` (regular
+/// expressions over the whole output; the grammar is fed from the first match group on). NULL with *error
+/// set (free it) on failure.
+struct llama_sampler * ls_sampler_init_grammar_lazy(
+    const struct llama_vocab * vocab, const char * grammar, const char * root, const char ** trigger_patterns,
+    size_t trigger_count, char ** error);
+
 /// llama_sampler_apply with any C++ exception caught. Returns 0, or -1 with *error set (free it).
 int ls_sampler_apply(struct llama_sampler * sampler, llama_token_data_array * candidates, char ** error);
 

@@ -78,6 +78,31 @@ import TestSupport
         }
     }
 
+    /// How the chat service asks a model service, in distributed mode, for a reply that may call an action.
+    @Test func taggedJSONOutputIsTheCallAlone() async throws {
+        // The schema as text: the name comes before the arguments, as written.
+        let schema =
+            #"{"type":"object","properties":{"name":{"const":"wave"},"arguments":{"type":"object","properties":{},"required":[],"additionalProperties":false}},"required":["name","arguments"],"additionalProperties":false}"#
+        try await TestApp(models: try await Self.service).test { client in
+            let (_, lines) = try await client.lines(
+                "/api/models/generate",
+                json: [
+                    "messages": [["role": "user", "content": "Wave at me."]], "max_tokens": 40, "temperature": 0,
+                    "tagged_json": ["schema": .string(schema), "opening": "<action>", "closing": "</action>", "lazy": false],
+                ])
+            let text = lines.compactMap { $0["token"]?.stringValue }.joined()
+            #expect(text.hasPrefix("<action>") && text.hasSuffix("</action>"), "\(text)")
+            let body = text.dropFirst("<action>".count).dropLast("</action>".count)
+            #expect(try JSONParser.parse(String(body))["name"] == "wave")
+
+            let bad = try await client.call(
+                .post, "/api/models/generate",
+                json: ["prompt": "hi", "tagged_json": ["schema": ["type": "object"], "opening": "", "closing": "</a>"]])
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.error?["details"]?["issues"]?.arrayValue?.first?["path"] == "tagged_json")
+        }
+    }
+
     @Test func badRequestsAre422NamingTheField() async throws {
         try await TestApp(models: try await Self.service).test { client in
             let bad = try await client.call(

@@ -95,6 +95,29 @@ extension GenerationRequest {
         case .string(let grammar)? where !grammar.isEmpty && constraint == nil: constraint = .grammar(grammar)
         default: fail("grammar", "must be a GBNF grammar (start symbol root), and not given with json_schema")
         }
+        switch body["tagged_json"] {
+        case nil, .null?: break
+        case .object(let tagged)? where constraint == nil:
+            let tag = { (key: String) -> String? in
+                tagged[key]?.stringValue.flatMap { (1...GenerationRequest.maxStopStringBytes).contains($0.utf8.count) ? $0 : nil }
+            }
+            let lazy: Bool? =
+                switch tagged["lazy"] {
+                case nil: false
+                case .bool(let lazy)?: lazy
+                default: nil
+                }
+            if case .string(let schema)? = tagged["schema"], (try? JSONParser.parse(schema))?.objectValue != nil,
+                let opening = tag("opening"), let closing = tag("closing"), let lazy
+            {
+                constraint = .taggedJSON(schema: schema, opening: opening, closing: closing, lazy: lazy)
+            } else {
+                fail(
+                    "tagged_json",
+                    "must be {schema: a JSON schema as text, opening and closing: tags of 1 to \(GenerationRequest.maxStopStringBytes) bytes, lazy: true or false}")
+            }
+        default: fail("tagged_json", "must be an object, and not given with json_schema or grammar")
+        }
         var conversationID: String?
         switch body["conversation_id"] {
         case nil, .null?: break
@@ -150,6 +173,11 @@ extension GenerationRequest {
         switch constraint {
         case .jsonSchema(let schema)?: body["json_schema"] = (try? JSONParser.parse(schema)) ?? .object([:])
         case .grammar(let grammar)?: body["grammar"] = .string(grammar)
+        case .taggedJSON(let schema, let opening, let closing, let lazy)?:
+            // The schema as text: its key order is the order the grammar writes the keys in.
+            body["tagged_json"] = [
+                "schema": .string(schema), "opening": .string(opening), "closing": .string(closing), "lazy": .bool(lazy),
+            ]
         case nil: break
         }
         if let conversationID { body["conversation_id"] = .string(conversationID) }

@@ -171,10 +171,12 @@ public final class GenerationEngine: Sendable {
         guard tokens.count + request.maxTokens <= configuration.sequenceLength else {
             throw .promptTooLong(tokens: tokens.count + request.maxTokens, contextLength: configuration.sequenceLength)
         }
-        let grammar: String? =
+        let grammar: GrammarConstraint? =
             switch request.constraint {
-            case .jsonSchema(let schema)?: try JSONSchemaGrammar.grammar(forSchema: schema)
-            case .grammar(let grammar)?: grammar
+            case .jsonSchema(let schema)?: GrammarConstraint(text: try JSONSchemaGrammar.grammar(forSchema: schema))
+            case .grammar(let grammar)?: GrammarConstraint(text: grammar)
+            case .taggedJSON(let schema, let opening, let closing, let lazy)?:
+                try TaggedJSONGrammar.constraint(schema: schema, opening: opening, closing: closing, lazy: lazy)
             case nil: nil
             }
         let admitted = inFlight.add(1, ordering: .relaxed).newValue
@@ -243,7 +245,7 @@ struct EngineSubmission: Sendable {
     let tokens: [Int32]
     /// How many of `tokens` another owner's cache may supply (`GenerationRequest.sharedPrefix`).
     let shareableTokens: Int
-    let grammar: String?
+    let grammar: GrammarConstraint?
     let continuation: AsyncThrowingStream<GenerationEvent, any Error>.Continuation
     let submittedAt: ContinuousClock.Instant
 }

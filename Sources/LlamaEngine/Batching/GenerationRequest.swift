@@ -12,6 +12,11 @@ public struct GenerationRequest: Sendable, Hashable {
         case jsonSchema(String)
         /// A sentence of this GBNF grammar (start symbol `root`).
         case grammar(String)
+        /// JSON valid against `schema` (JSON text, whose key order the grammar keeps) between two tags,
+        /// `<action>{…}</action>`. Lazy: the text is free until the model writes `opening`, and the grammar
+        /// holds from there; otherwise the output is the tagged JSON alone. Either way the output ends
+        /// with `closing`.
+        case taggedJSON(schema: String, opening: String, closing: String, lazy: Bool)
     }
 
     public var prompt: Prompt

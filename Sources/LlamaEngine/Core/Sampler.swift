@@ -43,15 +43,22 @@ struct Sampler: ~Copyable {
     /// The candidates of one step, reused from step to step.
     private let candidates: UnsafeMutableBufferPointer<llama_token_data>
 
-    /// - Parameter grammar: a GBNF grammar (start symbol `root`) every sampled token must keep to.
-    init(_ parameters: SamplingParameters, model: LlamaModel, grammar: String? = nil) throws(LlamaError) {
+    /// - Parameter grammar: a GBNF grammar (start symbol `root`) every sampled token must keep to, from the
+    ///   start or once the output matches one of its triggers.
+    init(_ parameters: SamplingParameters, model: LlamaModel, grammar: GrammarConstraint? = nil) throws(LlamaError) {
         guard let chain = llama_sampler_chain_init(llama_sampler_chain_default_params()) else {
             throw .samplerCreationFailed("chain")
         }
         var constraint: UnsafeMutablePointer<llama_sampler>?
         if let grammar {
             var error: UnsafeMutablePointer<CChar>?
-            guard let parsed = ls_sampler_init_grammar(model.vocab, grammar, "root", &error) else {
+            let made =
+                grammar.triggers.isEmpty
+                ? ls_sampler_init_grammar(model.vocab, grammar.text, "root", &error)
+                : Self.withCStrings(grammar.triggers) { patterns in
+                    ls_sampler_init_grammar_lazy(model.vocab, grammar.text, "root", patterns.baseAddress, patterns.count, &error)
+                }
+            guard let parsed = made else {
                 let reason = error.map { ": " + String(cString: $0) } ?? ""
                 ls_free_string(error)
                 llama_sampler_free(chain)
@@ -129,6 +136,20 @@ struct Sampler: ~Copyable {
         }
         llama_sampler_apply(chain, &array)
         return array.selected >= 0 ? array.data[Int(array.selected)].id : array.data[0].id
+    }
+
+    /// Calls `body` with `strings` as C strings that live until it returns.
+    private static func withCStrings<Result>(
+        _ strings: [String], _ body: (UnsafeMutableBufferPointer<UnsafePointer<CChar>?>) -> Result
+    ) -> Result {
+        let copies = strings.map { text in
+            let copy = UnsafeMutableBufferPointer<CChar>.allocate(capacity: text.utf8.count + 1)
+            _ = copy.initialize(from: text.utf8CString)
+            return copy
+        }
+        defer { copies.forEach { $0.deallocate() } }
+        var pointers: [UnsafePointer<CChar>?] = copies.map { UnsafePointer($0.baseAddress) }
+        return pointers.withUnsafeMutableBufferPointer { body($0) }
     }
 
     /// Runs a shim call that reports a caught C++ exception through its error pointer.
