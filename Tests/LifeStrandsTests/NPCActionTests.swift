@@ -267,6 +267,9 @@ import TestSupport
     @Test func textThatOnlyLooksLikeACallIsShownOnceItIsNot() {
         #expect(Self.scan(["a <", "b> and <act", "ing>"]).pieces == [.text("a <b> and <acting>")])
         #expect(Self.scan(["ends with <act"]).pieces == [.text("ends with <act")])
+        // A closing tag with no call open is an echo, never shown; one split across pieces too.
+        #expect(Self.scan(["I said </act", "ion> twice </action>."]).pieces == [.text("I said  twice .")])
+        #expect(Self.scan(["a </b> c"]).pieces == [.text("a </b> c")])
         let cut = Self.scan(["Here <action>{\"name\": \"sh"])
         #expect(cut.pieces == [.text("Here ")])
         #expect(cut.open == "{\"name\": \"sh")

@@ -8,8 +8,9 @@ public enum ActionCallSyntax {
 }
 
 /// Splits a reply, as its pieces stream, into the text the player sees and the calls the game gets, so
-/// the call's syntax never reaches the player: text that could be the start of a call is held back until
-/// it is known not to be.
+/// the call's syntax never reaches the player: text that could be the start of a tag is held back until
+/// it is known not to be, and a closing tag with no call open (a model echoing what a player typed) is
+/// dropped.
 public struct ActionCallScanner: Sendable {
     /// What the stream carries next.
     public enum Piece: Sendable, Equatable {
@@ -33,6 +34,10 @@ public struct ActionCallScanner: Sendable {
                 pieces.append(.call(String(pending[..<end.lowerBound])))
                 pending = String(pending[end.upperBound...])
                 inCall = false
+            } else if let stray = pending.range(of: ActionCallSyntax.closing),
+                pending.range(of: ActionCallSyntax.opening).map({ stray.lowerBound < $0.lowerBound }) ?? true
+            {
+                pending.removeSubrange(stray)
             } else if let start = pending.range(of: ActionCallSyntax.opening) {
                 if start.lowerBound > pending.startIndex { pieces.append(.text(String(pending[..<start.lowerBound]))) }
                 pending = String(pending[start.upperBound...])
@@ -55,13 +60,11 @@ public struct ActionCallScanner: Sendable {
         return (pending.isEmpty ? nil : pending, nil)
     }
 
-    /// How many characters at the end of `text` could begin the opening tag.
+    /// How many characters at the end of `text` could begin a tag.
     private static func heldBack(_ text: String) -> Int {
-        let opening = ActionCallSyntax.opening
-        for length in stride(from: min(opening.count - 1, text.count), through: 1, by: -1)
-        where text.hasSuffix(opening.prefix(length)) {
-            return length
-        }
-        return 0
+        [ActionCallSyntax.opening, ActionCallSyntax.closing].map { tag in
+            stride(from: min(tag.count - 1, text.count), through: 1, by: -1)
+                .first { text.hasSuffix(tag.prefix($0)) } ?? 0
+        }.max() ?? 0
     }
 }

@@ -57,6 +57,11 @@ public struct ActionCall: Sendable, Equatable, Identifiable {
         self.arguments = arguments
     }
 
+    /// A new call's id: `act_` and 16 hex digits.
+    public static func newID() -> String {
+        "act_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+    }
+
     /// The call as the game receives it: `{"id", "name", "arguments"}`.
     public var json: JSONValue { ["id": .string(id), "name": .string(name), "arguments": arguments] }
 }

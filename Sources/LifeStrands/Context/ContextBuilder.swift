@@ -13,6 +13,11 @@ public struct ContextInput: Sendable {
     /// Each knowledge item's relevance to `message` (same order as `npc.knowledge`); nil means keyword overlap.
     public var knowledgeRelevance: [Double]?
     public var now: Date
+    /// The actions the NPC may call in its reply (`LifeStrand.actionsOffered`); the message tells the
+    /// model what each does and how to call it.
+    public var actions: [NPCAction] = []
+    /// Whether the reply must be a call (`action_choice` required or an action's name).
+    public var mustAct = false
 
     public init(
         npc: LifeStrand, userID: String, history: [ConversationMessage], message: String,
@@ -114,7 +119,11 @@ public struct ContextBuilder: Sendable {
         var knowledge = relevantKnowledge(input)
         func final() -> PromptMessage {
             let recall = PersonaText.recall(memories: memories.map(\.memory), knowledge: knowledge, with: input.userID)
-            return PromptMessage(.user, recall.map { "\($0)\n\n\(input.message)" } ?? input.message)
+            var text = recall.map { "\($0)\n\n\(input.message)" } ?? input.message
+            // After the player's words, in the message the history repeats word for word: a later turn
+            // offering other actions leaves the earlier prompt, and its cache, as it was.
+            if !input.actions.isEmpty { text += "\n\n" + NPCAction.instructions(input.actions, required: input.mustAct) }
+            return PromptMessage(.user, text)
         }
 
         let fixed = cost(system.content)

@@ -124,9 +124,13 @@ public final class ChatService: Sendable {
     }
 
     /// Stores the player's message and starts the NPC's reply; stream it with `ChatReply.stream`.
+    /// - Parameter actions: what the game allows the reply to do, within what the NPC declares.
     /// - Throws: `ConversationError` (not found, ended, a reply in progress, context too long),
-    ///   `NPCError.notFound`, or the model service's errors (busy, unavailable).
-    public func send(_ id: UUID, content: String, as caller: Principal) async throws -> ChatReply {
+    ///   `NPCError.notFound`, `ActionRequestError` (an action the NPC does not declare, or one asked for
+    ///   that is not offered), or the model service's errors (busy, unavailable).
+    public func send(_ id: UUID, content: String, actions: ActionRequest = .init(), as caller: Principal) async throws
+        -> ChatReply
+    {
         let conversation = try await conversation(id, as: caller)
         guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
         guard conversation.state == .active else { throw ConversationError.ended(id) }
@@ -146,8 +150,16 @@ public final class ChatService: Sendable {
                 guard let recalled = recalls[npc.strand.memories[index].id]?.lastAccessedAt else { continue }
                 npc.strand.memories[index].lastAccessedAt = max(npc.strand.memories[index].lastAccessedAt ?? recalled, recalled)
             }
+            let offered = try npc.strand.actionsOffered(
+                to: conversation.userID, narrowedTo: actions.names, choice: actions.choice)
+            let mustAct: Bool =
+                switch actions.choice {
+                case .required, .named: true
+                case .auto, .none: false
+                }
             let window = try await models.promptWindow(.chat)
             var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
+            (input.actions, input.mustAct) = (offered, mustAct)
             if let recall, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
                 (input.memoryRelevance, input.knowledgeRelevance) = try await recall.relevance(
                     to: content, in: npc.strand, of: npc.id)
@@ -165,6 +177,12 @@ public final class ChatService: Sendable {
             // Another player's cached conversation with this NPC may stand in for the persona only.
             request.cacheOwner = "player:\(conversation.userID)"
             request.sharedPrefix = .chat([ChatMessage(role: .system, content: context.sharedSystemText)])
+            if !offered.isEmpty {
+                // Lazy unless the reply must act: the words are free, and a call, once opened, is valid.
+                request.constraint = .taggedJSON(
+                    schema: NPCAction.callSchema(offered), opening: ActionCallSyntax.opening,
+                    closing: ActionCallSyntax.closing, lazy: !mustAct)
+            }
             let events = try await models.generate(.chat, request)
             logger.debug(
                 "reply started",
@@ -173,8 +191,8 @@ public final class ChatService: Sendable {
                     "ls_memories": "\(context.memories.count)", "ls_dropped_messages": "\(context.droppedMessages)",
                 ])
             return ChatReply(
-                conversationID: id, userMessage: message, context: context, events: events,
-                conversations: conversations, release: release)
+                conversationID: id, userMessage: message, context: context, events: events, offered: offered,
+                conversations: conversations, logger: logger, release: release)
         } catch {
             release()
             throw error
@@ -191,21 +209,26 @@ public final class ChatReply: Sendable {
     public let context: BuiltContext
     public let replyID = UUID()
     private let events: AsyncThrowingStream<GenerationEvent, any Error>
+    /// The actions the reply may call.
+    public let offered: [NPCAction]
     private let conversations: any ConversationRepository
+    private let logger: Logger
     /// Frees the session for its next message; run once, by `stream` or, for a reply never streamed
     /// (the client went before the response began), when the reply is dropped.
     private let unlock: Mutex<(@Sendable () -> Void)?>
 
     init(
         conversationID: UUID, userMessage: ConversationMessage, context: BuiltContext,
-        events: AsyncThrowingStream<GenerationEvent, any Error>, conversations: any ConversationRepository,
-        release: @escaping @Sendable () -> Void
+        events: AsyncThrowingStream<GenerationEvent, any Error>, offered: [NPCAction],
+        conversations: any ConversationRepository, logger: Logger, release: @escaping @Sendable () -> Void
     ) {
         self.conversationID = conversationID
         self.userMessage = userMessage
         self.context = context
         self.events = events
+        self.offered = offered
         self.conversations = conversations
+        self.logger = logger
         self.unlock = Mutex(release)
     }
 
@@ -213,32 +236,64 @@ public final class ChatReply: Sendable {
 
     private func release() { unlock.withLock { $0.take() }?() }
 
-    /// Passes the reply's text to `onText` as it is generated and returns the stored reply.
+    /// Passes the reply's text to `onText` as it is generated, and each action it calls to `onAction`
+    /// the moment the call is complete, in order; returns the stored reply.
     ///
-    /// When `onText` throws (the client went away) or the task is cancelled, generation stops and what
+    /// The text never holds a call's syntax. The stored reply's content is the text the player saw; its
+    /// prompt content is what the model wrote, calls included, so the NPC's later prompts show what it did.
+    /// When a callback throws (the client went away) or the task is cancelled, generation stops and what
     /// was said so far is stored marked incomplete; the error is rethrown.
-    public func stream(_ onText: (String) async throws -> Void) async throws -> ConversationMessage {
+    public func stream(
+        _ onText: (String) async throws -> Void, onAction: (ActionCall) async throws -> Void = { _ in }
+    ) async throws -> ConversationMessage {
         defer { release() }
-        var text = ""
+        var (written, shown) = ("", "")
+        var scanner = ActionCallScanner()
         var stats: GenerationStats?
         var failure: (any Error)?
+        func pass(_ pieces: [ActionCallScanner.Piece]) async throws {
+            for piece in pieces {
+                switch piece {
+                case .text(let text):
+                    shown += text
+                    try await onText(text)
+                case .call(let body):
+                    do {
+                        try await onAction(try ActionCall(parsing: body, id: ActionCall.newID(), offered: offered))
+                    } catch let invalid as ActionCallError {
+                        // Only a model outside this process can write one: it is dropped, never shown.
+                        logger.warning(
+                            "invalid action call dropped",
+                            metadata: ["ls_conversation_id": "\(conversationID.lowercased)", "ls_error": "\(invalid)"])
+                    }
+                }
+            }
+        }
         do {
             for try await event in events {
                 switch event {
                 case .text(let piece):
-                    text += piece
-                    try await onText(piece)
+                    written += piece
+                    try await pass(scanner.feed(piece))
                 case .finished(let figures):
                     stats = figures
                 }
+            }
+            let (rest, unfinished) = scanner.finish()
+            if let rest { try await pass([.text(rest)]) }
+            if let unfinished {
+                logger.debug(
+                    "reply ended inside an action call", metadata: ["ls_conversation_id": "\(conversationID.lowercased)", "ls_call": "\(unfinished)"])
             }
             if stats == nil { failure = CancellationError() }
         } catch {
             failure = error
         }
+        let content = shown.trimmingCharacters(in: .whitespacesAndNewlines)
+        let prompt = written.trimmingCharacters(in: .whitespacesAndNewlines)
         let reply = ConversationMessage(
-            id: replyID, conversationID: conversationID, role: .npc,
-            content: text.trimmingCharacters(in: .whitespacesAndNewlines), complete: stats != nil,
+            id: replyID, conversationID: conversationID, role: .npc, content: content,
+            promptContent: prompt == content ? nil : prompt, complete: stats != nil,
             usage: stats.map(MessageUsage.init))
         // Stored even when this task was cancelled: the store must not see the cancellation.
         let conversations = self.conversations
@@ -263,5 +318,17 @@ extension ChatMessage.Role {
         case .user: self = .user
         case .assistant: self = .assistant
         }
+    }
+}
+
+/// What the game allows one reply to do (the message's `actions` and `action_choice`): the NPC's
+/// declared actions, narrowed to `names` when given, never widened.
+public struct ActionRequest: Sendable, Equatable {
+    public var names: [String]?
+    public var choice: ActionChoice
+
+    public init(names: [String]? = nil, choice: ActionChoice = .auto) {
+        self.names = names
+        self.choice = choice
     }
 }

@@ -139,13 +139,19 @@ private struct ChatSocketSession {
             let sessionID = try Self.uuid(frame, "session_id")
             try controller.gate?.checkFrame(frame, principal: caller, address: address)
             let reply = try await controller.chat.send(
-                sessionID, content: try ConversationController.content(frame["content"]), as: caller)
+                sessionID, content: try ConversationController.content(frame["content"]),
+                actions: try ConversationController.actionRequest(frame), as: caller)
             let showsContext = caller.role == .admin
             let session = JSONValue.string(sessionID.lowercased)
             group.addTask { [logger] in
                 do {
                     let stored = try await reply.stream { text in
                         send.yield(["type": "token", "session_id": session, "content": .string(text)])
+                    } onAction: { call in
+                        send.yield([
+                            "type": "action", "session_id": session, "action_id": .string(call.id), "name": .string(call.name),
+                            "arguments": call.arguments,
+                        ])
                     }
                     var complete: [String: JSONValue] = [
                         "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),

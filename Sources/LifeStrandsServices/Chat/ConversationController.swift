@@ -60,14 +60,16 @@ struct ConversationController {
         .json(try await chat.end(try context.parameters.uuid("id"), as: try context.caller()).json)
     }
 
-    /// `{"content"}` → `{"token": "…"}` lines as the reply is generated, then
+    /// `{"content", "actions"?, "action_choice"?}` → `{"token": "…"}` lines as the reply is generated, an
+    /// `{"action": {"id", "name", "arguments"}}` line for each call the moment it is complete, then
     /// `{"done": true, "message_id", "usage": {…}}`.
     @Sendable func message(_ request: Request, context: AppRequestContext) async throws -> Response {
         let id = try context.parameters.uuid("id")
         let body = try await request.jsonBody(limit: maxBodyBytes)
         let content = try Self.content(body["content"])
+        let actions = try Self.actionRequest(body)
         let caller = try context.caller()
-        let reply = try await chat.send(id, content: content, as: caller)
+        let reply = try await chat.send(id, content: content, actions: actions, as: caller)
         let logger = context.logger
         return Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
@@ -76,6 +78,8 @@ struct ConversationController {
                 do {
                     stored = try await reply.stream { text in
                         try await writer.write(ByteBuffer(string: JSONValue.object(["token": .string(text)]).jsonText + "\n"))
+                    } onAction: { call in
+                        try await writer.write(ByteBuffer(string: JSONValue.object(["action": call.json]).jsonText + "\n"))
                     }
                 } catch let error as any APIErrorConvertible {
                     try await writer.write(ByteBuffer(string: error.apiError.body.jsonText + "\n"))
@@ -119,6 +123,28 @@ struct ConversationController {
         }
         // A mismatch is refused by the service with 403; here it passes through unchanged.
         return claimed ?? player
+    }
+
+    /// What the game allows the reply to do: `actions`, names that narrow the NPC's actions, and
+    /// `action_choice`. - Throws: 422 naming the field.
+    static func actionRequest(_ body: JSONValue) throws -> ActionRequest {
+        var issues: [ValidationIssue] = []
+        var request = ActionRequest()
+        switch body["actions"] {
+        case nil, .null?: break
+        case .array(let list)? where list.count <= NPCAction.maxPerNPC && list.allSatisfy({ ($0.stringValue?.count ?? 0) > 0 }):
+            request.names = list.compactMap(\.stringValue)
+        default:
+            issues.append(ValidationIssue(path: "actions", message: "must be an array of at most \(NPCAction.maxPerNPC) action names"))
+        }
+        switch body["action_choice"] {
+        case nil, .null?: break
+        case .string(let text)? where ActionChoice(text) != nil: request.choice = ActionChoice(text)!
+        default:
+            issues.append(ValidationIssue(path: "action_choice", message: "must be auto, none, required or the name of an action"))
+        }
+        guard issues.isEmpty else { throw RequestValidationError(issues: issues) }
+        return request
     }
 
     /// A message's text. - Throws: 422 naming `content`.

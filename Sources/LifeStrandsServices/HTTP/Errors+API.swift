@@ -15,6 +15,10 @@ extension LifeStrandValidationError: APIErrorConvertible {
     var apiError: APIError { .validationFailed(issues, in: "the Life Strand") }
 }
 
+extension ActionRequestError: APIErrorConvertible {
+    var apiError: APIError { .validationFailed([ValidationIssue(path: field, message: message)], in: "the request") }
+}
+
 extension NPCError: APIErrorConvertible {
     var apiError: APIError {
         switch self {

@@ -13,8 +13,8 @@ public struct GenerationRequest: Sendable, Hashable {
         /// A sentence of this GBNF grammar (start symbol `root`).
         case grammar(String)
         /// JSON valid against `schema` (JSON text, whose key order the grammar keeps) between two tags,
-        /// `<action>{…}</action>`. Lazy: the text is free until the model writes `opening`, and the grammar
-        /// holds from there; otherwise the output is the tagged JSON alone. Either way the output ends
+        /// `<action>{…}</action>`. Lazy: the text is free until the model writes `opening` (up to its last
+        /// `>`), and the grammar holds from there; otherwise the output is the tagged JSON alone. Either way the output ends
         /// with `closing`.
         case taggedJSON(schema: String, opening: String, closing: String, lazy: Bool)
     }

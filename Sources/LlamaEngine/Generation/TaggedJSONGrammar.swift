@@ -25,7 +25,9 @@ enum TaggedJSONGrammar {
         let grammar =
             "root ::= \(literal(opening)) tagged-space tagged-json tagged-space \(literal(closing))\n"
             + "tagged-space ::= [ \\n]?\n" + rules.joined(separator: "\n")
-        return GrammarConstraint(text: grammar, triggers: lazy ? ["[\\s\\S]*?(\(regex(opening)))[\\s\\S]*"] : [])
+        // Triggered a character early, so that a near miss (`<actions`) is held to the tag too.
+        let trigger = opening.count > 2 && opening.hasSuffix(">") ? String(opening.dropLast()) : opening
+        return GrammarConstraint(text: grammar, triggers: lazy ? ["[\\s\\S]*?(\(regex(trigger)))[\\s\\S]*"] : [])
     }
 
     /// `text` as a GBNF string literal.
