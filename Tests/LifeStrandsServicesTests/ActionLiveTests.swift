@@ -1,5 +1,6 @@
 import Foundation
 import LifeStrands
+import LifeStrandsServices
 import Testing
 import TestSupport
 
@@ -73,6 +74,59 @@ import TestSupport
         for message in messages where message["role"] == "npc" {
             Self.expectNoCallSyntax(message["content"]?.stringValue ?? "", "\(message)")
         }
+    }
+
+    @Test func theGameAnswersOnceAndTheNPCGoesOnWithTheAnswerInView() async throws {
+        let secret = "action-test-secret-that-is-32-bytes-or-more"
+        let server = try await LiveServer(environment: ["JWT_SECRET": secret, "ENABLE_AUTO_SUMMARIES": "false"])
+        defer { server.remove() }
+        let authority = try await TokenAuthority(secret: secret)
+        let admin = try await authority.sign(role: .admin, subject: "ops", lifetime: .seconds(900))
+        let tess = try await authority.sign(role: .player, subject: "tess", lifetime: .seconds(900))
+        let bram = try await authority.sign(role: .player, subject: "bram", lifetime: .seconds(900))
+        let npcID = try #require(try await server.call("POST", "/api/npcs", json: Self.brom, token: admin).body["npc_id"]?.stringValue)
+        let session = try #require(
+            try await server.call("POST", "/api/conversations/start", json: ["npc_id": .string(npcID)], token: tess)
+                .body["session_id"]?.stringValue)
+        func say(_ body: JSONValue) async throws -> [JSONValue] {
+            let reply = try await server.call("POST", "/api/conversations/\(session)/message", json: body, token: tess)
+            #expect(reply.status == 200, "\(reply.body)")
+            return try Self.lines(reply.body)
+        }
+        func answer(_ action: String, _ body: JSONValue, token: String) async throws -> (status: Int, body: JSONValue) {
+            try await server.call("POST", "/api/conversations/\(session)/actions/\(action)", json: body, token: token)
+        }
+        let first = try #require(try await say(["content": "The key, please.", "action_choice": "give_item"]).compactMap { $0["action"] }.first)
+        let actionID = try #require(first["id"]?.stringValue)
+
+        #expect(try await answer(actionID, ["status": "done"], token: bram).status == 403)
+        #expect(try await answer("act_0000000000000000", ["status": "done"], token: tess).status == 404)
+        let bad = try await answer(actionID, ["status": "maybe", "continue": "yes"], token: tess)
+        #expect(bad.status == 422)
+        #expect(Set(bad.body["error"]?["details"]?["issues"]?.arrayValue?.compactMap { $0["path"]?.stringValue } ?? []) == ["status", "continue"])
+
+        let continued = try await answer(actionID, ["status": "done", "result": "the brass key", "continue": true, "action_choice": "none"], token: tess)
+        #expect(continued.status == 200, "\(continued.body)")
+        let lines = try Self.lines(continued.body)
+        #expect(lines.first?["action_result"]?["status"] == "done")
+        #expect(lines.first?["action_result"]?["action_id"]?.stringValue == actionID)
+        #expect(lines.last?["done"] == true, "\(lines)")
+        #expect(lines.allSatisfy { $0["action"] == nil })
+        let again = try await answer(actionID, ["status": "refused"], token: tess)
+        #expect(again.status == 409 && again.body["error"]?["code"] == "action_answered")
+
+        // A second call the game never answers is marked so when the session ends.
+        let second = try #require(try await say(["content": "And the map?", "action_choice": "required"]).compactMap { $0["action"] }.first)
+        #expect(try await server.call("POST", "/api/conversations/\(session)/end", token: tess).status == 200)
+        let transcript = try await server.call("GET", "/api/conversations/\(session)", token: tess).body
+        let messages = transcript["messages"]?.arrayValue ?? []
+        #expect(messages.map { $0["role"]?.stringValue ?? "" } == ["user", "npc", "game", "npc", "user", "npc"])
+        #expect(messages[2]["content"]?.stringValue?.contains("done; result: the brass key") == true, "\(messages[2])")
+        #expect(messages[1]["actions"]?.arrayValue?.map { $0["status"] } == ["done"])
+        #expect(messages[1]["actions"]?.arrayValue?.first?["result"] == "the brass key")
+        #expect(messages[5]["actions"]?.arrayValue?.map { $0["action_id"] } == [second["id"] ?? .null])
+        #expect(messages[5]["actions"]?.arrayValue?.map { $0["status"] } == ["unanswered"])
+        #expect(try await answer(second["id"]?.stringValue ?? "", ["status": "done"], token: tess).status == 409)
     }
 
     @Test func theGameNarrowsAndRequirementsRemoveActions() async throws {

@@ -36,6 +36,52 @@ import TestSupport
         #expect(abs(read.lastActivityAt.timeIntervalSince(start + 5)) < 0.01)
     }
 
+    @Test(arguments: StoreBackend.underTest) func anActionIsStoredWithItsReplyAnsweredOnceAndLeftUnansweredAtTheEnd(
+        _ backend: StoreBackend
+    ) async throws {
+        let store = try await backend.open()
+        let (npcs, conversations) = (store.npcs, store.conversations)
+        let npc = try await npcs.create(Fixtures.elena, id: UUID())
+        let conversation = try await conversations.start(npcID: npc.id, userID: "tess", activeLimit: 8, at: start)
+        try await conversations.append(.init(conversationID: conversation.id, role: .user, content: "The key?", createdAt: start))
+        let reply = ConversationMessage(
+            conversationID: conversation.id, role: .npc, content: "Here.",
+            promptContent: #"Here. <action>{"name": "give_item", "arguments": {"item": "key"}}</action>"#, createdAt: start + 1)
+        let calls = [
+            ActionCall(id: "act_0000000000000001", name: "give_item", arguments: ["item": "key"]),
+            ActionCall(id: "act_0000000000000002", name: "shout", arguments: [:]),
+        ].map { ConversationAction.pending($0, in: conversation.id, reply: reply.id, at: start + 1) }
+        try await conversations.append(reply, calling: calls)
+        #expect(try await conversations.actions(of: conversation.id) == calls)
+
+        let (done, line) = try await conversations.answer(
+            "act_0000000000000001", in: conversation.id, .done, result: ["note": "the brass key"], at: start + 3)
+        #expect(done.status == .done && done.result == ["note": "the brass key"] && done.answeredAt != nil)
+        #expect(line.role == .game && line.content == #"[give_item {"item":"key"}: done; result: {"note":"the brass key"}]"#)
+        // The answer is in the transcript, after the reply that called it.
+        let messages = try await conversations.messages(of: conversation.id)
+        #expect(messages.map(\.role) == [.user, .npc, .game])
+        #expect(messages[1].promptContent == reply.promptContent)
+        await #expect(throws: ConversationError.actionAnswered("act_0000000000000001", "done")) {
+            try await conversations.answer("act_0000000000000001", in: conversation.id, .refused, result: nil, at: start + 4)
+        }
+        await #expect(throws: ConversationError.actionNotFound("act_ffffffffffffffff")) {
+            try await conversations.answer("act_ffffffffffffffff", in: conversation.id, .done, result: nil, at: start + 4)
+        }
+        // Another conversation's action is not this one's.
+        let other = try await conversations.start(npcID: npc.id, userID: "rook", activeLimit: 8, at: start)
+        await #expect(throws: ConversationError.actionNotFound("act_0000000000000002")) {
+            try await conversations.answer("act_0000000000000002", in: other.id, .done, result: nil, at: start + 4)
+        }
+
+        _ = try await conversations.end(conversation.id, reason: .ended, at: start + 10)
+        let after = try await conversations.actions(of: conversation.id)
+        #expect(after.map(\.status) == [.done, .unanswered])
+        await #expect(throws: ConversationError.actionAnswered("act_0000000000000002", "unanswered")) {
+            try await conversations.answer("act_0000000000000002", in: conversation.id, .done, result: nil, at: start + 11)
+        }
+    }
+
     @Test(arguments: StoreBackend.underTest) func theActiveLimitHoldsAndEndingFreesAPlace(_ backend: StoreBackend) async throws {
         let store = try await backend.open()
         let (npcs, conversations) = (store.npcs, store.conversations)

@@ -174,7 +174,7 @@ import TestSupport
         let pool = try SQLiteDatabase.open(dataDirectory: folder)
         let mode = try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        #expect(try SQLiteDatabase.appliedMigrations(pool) == ["v1-npc", "v2-conversation", "v3-summary", "v4-memory-access", "v5-embedding", "v6-strand-text", "v7-summary-request-id", "v8-player-relationships"])
+        #expect(try SQLiteDatabase.appliedMigrations(pool) == ["v1-npc", "v2-conversation", "v3-summary", "v4-memory-access", "v5-embedding", "v6-strand-text", "v7-summary-request-id", "v8-player-relationships", "v9-conversation-action"])
         #expect(FileManager.default.fileExists(atPath: folder.appending(path: SQLiteDatabase.fileName).path))
 
         // Data written survives reopening, and opening again runs no migration twice.
@@ -184,6 +184,6 @@ import TestSupport
         let reopened = try SQLiteDatabase.open(dataDirectory: folder)
         #expect(try await SQLiteNPCRepository(database: reopened).npc(id).strand == Fixtures.elena)
         let health = await SQLiteHealthCheck(database: reopened).health()
-        #expect(health.isHealthy && health.detail == "1 NPCs" && health.migrations == ["v1-npc", "v2-conversation", "v3-summary", "v4-memory-access", "v5-embedding", "v6-strand-text", "v7-summary-request-id", "v8-player-relationships"])
+        #expect(health.isHealthy && health.detail == "1 NPCs" && health.migrations == ["v1-npc", "v2-conversation", "v3-summary", "v4-memory-access", "v5-embedding", "v6-strand-text", "v7-summary-request-id", "v8-player-relationships", "v9-conversation-action"])
     }
 }

@@ -49,8 +49,8 @@ import TestSupport
             return try await group.reduce(into: []) { $0.append($1) }
         }
         // One instance applied every migration; the others waited on the lock and found nothing to do.
-        #expect(applied.filter { !$0.isEmpty } == [[1, 2, 3, 4]], "\(applied)")
-        #expect(try await stores[0].appliedMigrations() == ["v1-npc", "v2-conversation", "v3-search", "v4-player-relationships"])
+        #expect(applied.filter { !$0.isEmpty } == [[1, 2, 3, 4, 5]], "\(applied)")
+        #expect(try await stores[0].appliedMigrations() == ["v1-npc", "v2-conversation", "v3-search", "v4-player-relationships", "v5-conversation-action"])
         #expect(try await stores[1].migrate() == [])
     }
 }

@@ -275,3 +275,48 @@ import TestSupport
         #expect(cut.open == "{\"name\": \"sh")
     }
 }
+
+/// A called action's life: pending, answered once, or left unanswered when the session ends.
+@Suite(.unit) struct ConversationActionTests {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+    static let pending = ConversationAction.pending(
+        ActionCall(id: "act_1", name: "give_item", arguments: ["item": "key"]), in: UUID(), reply: UUID(), at: start)
+
+    @Test func anAnswerIsRecordedOnceWithItsLine() throws {
+        let (answered, line) = try Self.pending.answering(.refused, result: "the key is lost", at: Self.start + 5)
+        #expect(answered.status == .refused && answered.result == "the key is lost" && answered.answeredAt == Self.start + 5)
+        #expect(line.role == .game && line.conversationID == Self.pending.conversationID)
+        #expect(line.content == #"[give_item {"item":"key"}: refused; result: the key is lost]"#)
+        #expect(throws: ConversationError.actionAnswered("act_1", "refused")) {
+            try answered.answering(.done, result: nil, at: Self.start + 6)
+        }
+        #expect(answered.unanswered(at: Self.start + 9) == nil)
+    }
+
+    @Test func aPendingCallIsUnansweredWhenTheSessionEnds() throws {
+        let left = try #require(Self.pending.unanswered(at: Self.start + 9))
+        #expect(left.status == .unanswered && left.answeredAt == Self.start + 9)
+        #expect(throws: ConversationError.self) { try left.answering(.done, result: nil, at: Self.start + 10) }
+        var bare = Self.pending
+        bare.arguments = [:]
+        #expect(try bare.answering(.done, result: nil, at: Self.start).line.content == "[give_item: done]")
+    }
+
+    @Test func theGamesLineReachesTheModelAndTheAnalysisAsTheGames() throws {
+        let conversation = UUID()
+        let history = [
+            ConversationMessage(conversationID: conversation, role: .user, content: "The key?"),
+            ConversationMessage(conversationID: conversation, role: .npc, content: "Here.", promptContent: "Here. <action>…</action>"),
+            ConversationMessage(conversationID: conversation, role: .game, content: "[give_item: done]"),
+        ]
+        let transcript = NumberedTranscript(history, partner: "tess", npcName: "Brom")
+        #expect(transcript.lines.map(\.speaker) == ["tess", "Brom", "game"])
+        #expect(transcript.lines.map(\.fromPlayer) == [true, false, false])
+        struct Words: TokenCounter { func tokenCount(_ text: String) -> Int { text.split(separator: " ").count } }
+        let built = try ContextBuilder().build(
+            ContextInput(npc: LifeStrand(name: "Brom"), userID: "tess", history: history, message: "Thanks!"),
+            budget: 4000, counter: Words())
+        #expect(built.messages.map(\.role) == [.system, .user, .assistant, .user, .user])
+        #expect(built.messages[2].content == "Here. <action>…</action>")
+    }
+}

@@ -27,10 +27,19 @@ public struct NumberedTranscript: Sendable, Equatable {
     public init(_ transcript: [ConversationMessage], partner: String, npcName: String) {
         lines = transcript.enumerated().map { index, message in
             Line(
-                number: index + 1, speaker: message.role == .user ? partner : npcName, text: message.content,
-                fromPlayer: message.role == .user)
+                number: index + 1, speaker: Self.speaker(message.role, partner: partner, npcName: npcName),
+                text: message.content, fromPlayer: message.role == .user)
         }
         partyNames = KeywordRelevance.keywords(partner + " " + npcName).union(Self.partyWords)
+    }
+
+    /// Who a line is from: the player, the NPC, or the game (what came of an action the NPC took).
+    static func speaker(_ role: ConversationMessage.Role, partner: String, npcName: String) -> String {
+        switch role {
+        case .user: partner
+        case .npc: npcName
+        case .game: "game"
+        }
     }
 
     /// A transcript of just these lines (no party words).

@@ -112,7 +112,8 @@ public struct ContextBuilder: Sendable {
         func cost(_ text: String) -> Int { counter.tokenCount(text) + messageOverhead }
         let system = PromptMessage(.system, systemText(input))
         let history = input.history.map {
-            PromptMessage($0.role == .user ? .user : .assistant, $0.promptContent ?? $0.content)
+            // The game's lines (an action's answer) reach the model as the other side of the conversation.
+            PromptMessage($0.role == .npc ? .assistant : .user, $0.promptContent ?? $0.content)
         }
         let starts = exchangeStarts(input.history)
         var memories = Array(rankedMemories(input).prefix(memoryLimit))

@@ -28,8 +28,9 @@ extension Conversation {
     }
 
     /// This session with `message` added: active as of the message's time (never earlier than it was).
-    /// A reply is kept even when the session ended while it streamed; a player's message is not.
-    /// - Throws: `ConversationError.ended` for a player's message to an ended session.
+    /// A reply is kept even when the session ended while it streamed; a player's message, or the game's,
+    /// is not.
+    /// - Throws: `ConversationError.ended` for a player's or the game's message to an ended session.
     public func recording(_ message: ConversationMessage) throws -> Conversation {
         guard state == .active || message.role == .npc else { throw ConversationError.ended(id) }
         var next = self

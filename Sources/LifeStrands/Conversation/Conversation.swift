@@ -47,9 +47,9 @@ public struct Conversation: Sendable, Equatable, Identifiable {
 
 /// One message of a conversation: the player's, or the NPC's reply.
 public struct ConversationMessage: Sendable, Equatable, Identifiable {
-    /// Who said it.
+    /// Who said it: the player, the NPC, or the game (an action's answer).
     public enum Role: String, Sendable, CaseIterable {
-        case user, npc
+        case user, npc, game
     }
 
     public var id: UUID

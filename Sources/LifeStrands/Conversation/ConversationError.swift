@@ -13,6 +13,10 @@ public enum ConversationError: Error, Sendable, Equatable, CustomStringConvertib
     case tooManyForPlayer(limit: Int)
     /// Even with every droppable part left out, the persona and the message exceed the model's window.
     case contextTooLong(tokens: Int, budget: Int)
+    /// No action with this id was called in this conversation.
+    case actionNotFound(String)
+    /// The action was answered already (or marked unanswered when the session ended): its status.
+    case actionAnswered(String, String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,8 @@ public enum ConversationError: Error, Sendable, Equatable, CustomStringConvertib
             "this player has \(limit) conversations active, the most MAX_CONVERSATIONS_PER_PLAYER allows; end one first"
         case .contextTooLong(let tokens, let budget):
             "the persona and the message need \(tokens) tokens, over the \(budget) the chat model has for a prompt"
+        case .actionNotFound(let id): "no action \(id) was called in this conversation"
+        case .actionAnswered(let id, let status): "action \(id) is already \(status); an action is answered once"
         }
     }
 }

@@ -106,8 +106,11 @@ public final class ChatService: Sendable {
     }
 
     /// The session and its transcript.
-    public func transcript(_ id: UUID, as caller: Principal) async throws -> (Conversation, [ConversationMessage]) {
-        (try await conversation(id, as: caller), try await conversations.messages(of: id))
+    /// The session, its messages and the actions its NPC called, oldest first.
+    public func transcript(_ id: UUID, as caller: Principal) async throws
+        -> (Conversation, [ConversationMessage], [ConversationAction])
+    {
+        (try await conversation(id, as: caller), try await conversations.messages(of: id), try await conversations.actions(of: id))
     }
 
     /// Sessions newest first; a player's own only.
@@ -134,76 +137,123 @@ public final class ChatService: Sendable {
         let conversation = try await conversation(id, as: caller)
         guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
         guard conversation.state == .active else { throw ConversationError.ended(id) }
-        if lifecycle?.isDraining == true { throw ShuttingDown() }
-        guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
-        lifecycle?.began()
-        let release: @Sendable () -> Void = { [self] in
-            _ = replying.withLock { $0.remove(id) }
-            lifecycle?.ended()
-        }
+        let release = try claim(id)
         do {
-            var npc = try await npcs.npc(conversation.npcID)
-            let history = try await conversations.messages(of: id)
-            // Recency counts from the last time a memory came to mind, which is kept beside the strand.
-            let recalls = try await conversations.recalls(npcID: npc.id)
-            for index in npc.strand.memories.indices {
-                guard let recalled = recalls[npc.strand.memories[index].id]?.lastAccessedAt else { continue }
-                npc.strand.memories[index].lastAccessedAt = max(npc.strand.memories[index].lastAccessedAt ?? recalled, recalled)
+            return try await reply(in: conversation, models: models, to: content, actions: actions, release: release) {
+                context in
+                let message = ConversationMessage(
+                    conversationID: id, role: .user, content: content, promptContent: context.messages.last?.content)
+                try await self.conversations.append(message)
+                return message
             }
-            let offered = try npc.strand.actionsOffered(
-                to: conversation.userID, narrowedTo: actions.names, choice: actions.choice)
-            let mustAct: Bool =
-                switch actions.choice {
-                case .required, .named: true
-                case .auto, .none: false
-                }
-            let window = try await models.promptWindow(.chat)
-            var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: content)
-            (input.actions, input.mustAct) = (offered, mustAct)
-            if let recall, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
-                (input.memoryRelevance, input.knowledgeRelevance) = try await recall.relevance(
-                    to: content, in: npc.strand, of: npc.id)
-            }
-            let context = try settings.context.build(
-                input, budget: window.contextLength - settings.replyTokens, counter: window)
-            let message = ConversationMessage(
-                conversationID: id, role: .user, content: content, promptContent: context.messages.last?.content)
-            try await conversations.append(message)
-            try await conversations.recordRecall(npcID: npc.id, memoryIDs: context.memories.map(\.memory.id), at: Date())
-            var request = GenerationRequest(
-                prompt: .chat(context.messages.map { ChatMessage(role: .init($0.role), content: $0.content) }),
-                conversationID: id.lowercased, parameters: settings.sampling, maxTokens: settings.replyTokens,
-                stop: ["\n\(conversation.userID):", "\nUser:", "\nPlayer:"])
-            // Another player's cached conversation with this NPC may stand in for the persona only.
-            request.cacheOwner = "player:\(conversation.userID)"
-            request.sharedPrefix = .chat([ChatMessage(role: .system, content: context.sharedSystemText)])
-            if !offered.isEmpty {
-                // Lazy unless the reply must act: the words are free, and a call, once opened, is valid.
-                request.constraint = .taggedJSON(
-                    schema: NPCAction.callSchema(offered), opening: ActionCallSyntax.opening,
-                    closing: ActionCallSyntax.closing, lazy: !mustAct)
-            }
-            let events = try await models.generate(.chat, request)
-            logger.debug(
-                "reply started",
-                metadata: [
-                    "ls_conversation_id": "\(id.lowercased)", "ls_prompt_tokens": "\(context.tokens)",
-                    "ls_memories": "\(context.memories.count)", "ls_dropped_messages": "\(context.droppedMessages)",
-                ])
-            return ChatReply(
-                conversationID: id, userMessage: message, context: context, events: events, offered: offered,
-                conversations: conversations, logger: logger, release: release)
         } catch {
             release()
             throw error
         }
+    }
+
+    /// Records the game's answer to an action the NPC called, as a line of the transcript the NPC's next
+    /// prompt and the analysis see; with `continuing`, starts the NPC's reply with the answer in view.
+    /// - Throws: `ConversationError` (not found, a reply in progress, `actionNotFound`, `actionAnswered`),
+    ///   `AccessDenied` for another player's conversation, and with `continuing` what `send` throws.
+    public func answer(
+        _ id: UUID, action actionID: String, _ status: ConversationAction.Status, result: JSONValue?,
+        continuing: ActionRequest?, as caller: Principal
+    ) async throws -> (action: ConversationAction, reply: ChatReply?) {
+        let conversation = try await conversation(id, as: caller)
+        // Answered between replies, so the answer follows the reply that called it in the transcript.
+        let release = try claim(id)
+        do {
+            let answered = try await conversations.answer(actionID, in: id, status, result: result, at: Date())
+            guard let continuing else {
+                release()
+                return (answered.action, nil)
+            }
+            guard let models else { throw ModelServiceUnavailable(description: "no chat model is loaded in this process") }
+            let reply = try await reply(
+                in: conversation, models: models, to: answered.line.content, actions: continuing, stored: answered.line.id,
+                release: release
+            ) { _ in answered.line }
+            return (answered.action, reply)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    /// Marks a reply as under way in `id`: one at a time per session. Returns what ends it.
+    private func claim(_ id: UUID) throws -> @Sendable () -> Void {
+        if lifecycle?.isDraining == true { throw ShuttingDown() }
+        guard replying.withLock({ $0.insert(id).inserted }) else { throw ConversationError.replyInProgress(id) }
+        lifecycle?.began()
+        return { [self] in
+            _ = replying.withLock { $0.remove(id) }
+            lifecycle?.ended()
+        }
+    }
+
+    /// Builds the prompt for `line`, the message the NPC answers, stores it (`store`: the player's
+    /// message, with what it brought to mind; or the game's line, `stored` already) and starts the reply.
+    private func reply(
+        in conversation: Conversation, models: any ModelService, to line: String, actions: ActionRequest,
+        stored: UUID? = nil, release: @escaping @Sendable () -> Void,
+        store: (BuiltContext) async throws -> ConversationMessage
+    ) async throws -> ChatReply {
+        let id = conversation.id
+        var npc = try await npcs.npc(conversation.npcID)
+        // A line stored already (the game's answer) is the message here, not the history.
+        let history = try await conversations.messages(of: id).filter { $0.id != stored }
+        // Recency counts from the last time a memory came to mind, which is kept beside the strand.
+        let recalls = try await conversations.recalls(npcID: npc.id)
+        for index in npc.strand.memories.indices {
+            guard let recalled = recalls[npc.strand.memories[index].id]?.lastAccessedAt else { continue }
+            npc.strand.memories[index].lastAccessedAt = max(npc.strand.memories[index].lastAccessedAt ?? recalled, recalled)
+        }
+        let offered = try npc.strand.actionsOffered(to: conversation.userID, narrowedTo: actions.names, choice: actions.choice)
+        let mustAct: Bool =
+            switch actions.choice {
+            case .required, .named: true
+            case .auto, .none: false
+            }
+        let window = try await models.promptWindow(.chat)
+        var input = ContextInput(npc: npc.strand, userID: conversation.userID, history: history, message: line)
+        (input.actions, input.mustAct) = (offered, mustAct)
+        if let recall, !npc.strand.memories.isEmpty || !npc.strand.knowledge.isEmpty {
+            (input.memoryRelevance, input.knowledgeRelevance) = try await recall.relevance(to: line, in: npc.strand, of: npc.id)
+        }
+        let context = try settings.context.build(input, budget: window.contextLength - settings.replyTokens, counter: window)
+        let message = try await store(context)
+        try await conversations.recordRecall(npcID: npc.id, memoryIDs: context.memories.map(\.memory.id), at: Date())
+        var request = GenerationRequest(
+            prompt: .chat(context.messages.map { ChatMessage(role: .init($0.role), content: $0.content) }),
+            conversationID: id.lowercased, parameters: settings.sampling, maxTokens: settings.replyTokens,
+            stop: ["\n\(conversation.userID):", "\nUser:", "\nPlayer:"])
+        // Another player's cached conversation with this NPC may stand in for the persona only.
+        request.cacheOwner = "player:\(conversation.userID)"
+        request.sharedPrefix = .chat([ChatMessage(role: .system, content: context.sharedSystemText)])
+        if !offered.isEmpty {
+            // Lazy unless the reply must act: the words are free, and a call, once opened, is valid.
+            request.constraint = .taggedJSON(
+                schema: NPCAction.callSchema(offered), opening: ActionCallSyntax.opening, closing: ActionCallSyntax.closing,
+                lazy: !mustAct)
+        }
+        let events = try await models.generate(.chat, request)
+        logger.debug(
+            "reply started",
+            metadata: [
+                "ls_conversation_id": "\(id.lowercased)", "ls_prompt_tokens": "\(context.tokens)",
+                "ls_memories": "\(context.memories.count)", "ls_dropped_messages": "\(context.droppedMessages)",
+            ])
+        return ChatReply(
+            conversationID: id, userMessage: message, context: context, events: events, offered: offered,
+            conversations: conversations, logger: logger, release: release)
     }
 }
 
 /// A reply being generated: stream it once; it is stored when it ends, complete or cut short.
 public final class ChatReply: Sendable {
     public let conversationID: UUID
-    /// The player's message, already stored.
+    /// The message it answers, already stored: the player's, or the game's answer to an action.
     public let userMessage: ConversationMessage
     /// What the prompt was built from.
     public let context: BuiltContext
@@ -251,6 +301,7 @@ public final class ChatReply: Sendable {
         var scanner = ActionCallScanner()
         var stats: GenerationStats?
         var failure: (any Error)?
+        var calls: [ActionCall] = []
         func pass(_ pieces: [ActionCallScanner.Piece]) async throws {
             for piece in pieces {
                 switch piece {
@@ -259,7 +310,9 @@ public final class ChatReply: Sendable {
                     try await onText(text)
                 case .call(let body):
                     do {
-                        try await onAction(try ActionCall(parsing: body, id: ActionCall.newID(), offered: offered))
+                        let call = try ActionCall(parsing: body, id: ActionCall.newID(), offered: offered)
+                        calls.append(call)
+                        try await onAction(call)
                     } catch let invalid as ActionCallError {
                         // Only a model outside this process can write one: it is dropped, never shown.
                         logger.warning(
@@ -297,7 +350,8 @@ public final class ChatReply: Sendable {
             usage: stats.map(MessageUsage.init))
         // Stored even when this task was cancelled: the store must not see the cancellation.
         let conversations = self.conversations
-        try await Task { try await conversations.append(reply) }.value
+        let actions = calls.map { ConversationAction.pending($0, in: reply.conversationID, reply: reply.id, at: reply.createdAt) }
+        try await Task { try await conversations.append(reply, calling: actions) }.value
         if let failure { throw failure }
         return reply
     }

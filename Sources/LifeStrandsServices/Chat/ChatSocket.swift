@@ -99,6 +99,39 @@ private struct ChatSocketSession {
         }
     }
 
+    /// Streams a reply as `token` and `action` frames, then `message_complete` (or an `error` frame).
+    private func stream(
+        _ reply: ChatReply, in sessionID: UUID, group: inout ThrowingTaskGroup<Void, any Error>,
+        send: AsyncStream<JSONValue>.Continuation
+    ) {
+        let showsContext = caller.role == .admin
+        let session = JSONValue.string(sessionID.lowercased)
+        group.addTask { [logger] in
+            do {
+                let stored = try await reply.stream { text in
+                    send.yield(["type": "token", "session_id": session, "content": .string(text)])
+                } onAction: { call in
+                    send.yield([
+                        "type": "action", "session_id": session, "action_id": .string(call.id), "name": .string(call.name),
+                        "arguments": call.arguments,
+                    ])
+                }
+                var complete: [String: JSONValue] = [
+                    "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),
+                    "usage": stored.usage?.json ?? .null,
+                ]
+                if showsContext { complete["context"] = reply.context.json }
+                send.yield(.object(complete))
+            } catch is CancellationError {
+                // The connection closed; the partial reply is stored.
+            } catch {
+                var failure = Self.errorFrame(error, logger: logger).objectValue ?? [:]
+                failure["session_id"] = session
+                send.yield(.object(failure))
+            }
+        }
+    }
+
     private func handle(
         _ frame: JSONValue, subscriptions: inout [UUID: UUID], group: inout ThrowingTaskGroup<Void, any Error>,
         send: AsyncStream<JSONValue>.Continuation
@@ -141,32 +174,17 @@ private struct ChatSocketSession {
             let reply = try await controller.chat.send(
                 sessionID, content: try ConversationController.content(frame["content"]),
                 actions: try ConversationController.actionRequest(frame), as: caller)
-            let showsContext = caller.role == .admin
-            let session = JSONValue.string(sessionID.lowercased)
-            group.addTask { [logger] in
-                do {
-                    let stored = try await reply.stream { text in
-                        send.yield(["type": "token", "session_id": session, "content": .string(text)])
-                    } onAction: { call in
-                        send.yield([
-                            "type": "action", "session_id": session, "action_id": .string(call.id), "name": .string(call.name),
-                            "arguments": call.arguments,
-                        ])
-                    }
-                    var complete: [String: JSONValue] = [
-                        "type": "message_complete", "session_id": session, "message_id": .string(stored.id.lowercased),
-                        "usage": stored.usage?.json ?? .null,
-                    ]
-                    if showsContext { complete["context"] = reply.context.json }
-                    send.yield(.object(complete))
-                } catch is CancellationError {
-                    // The connection closed; the partial reply is stored.
-                } catch {
-                    var failure = Self.errorFrame(error, logger: logger).objectValue ?? [:]
-                    failure["session_id"] = session
-                    send.yield(.object(failure))
-                }
+            stream(reply, in: sessionID, group: &group, send: send)
+        case "action_result":
+            let sessionID = try Self.uuid(frame, "session_id")
+            guard let actionID = frame["action_id"]?.stringValue, !actionID.isEmpty, actionID.count <= 64 else {
+                throw RequestValidationError(issues: [ValidationIssue(path: "action_id", message: "must be an action's id")])
             }
+            let (status, result, continuing) = try ConversationController.actionAnswer(frame)
+            let (action, reply) = try await controller.chat.answer(
+                sessionID, action: actionID, status, result: result, continuing: continuing, as: caller)
+            send.yield(["type": "action_recorded", "session_id": .string(sessionID.lowercased), "action": action.json])
+            if let reply { stream(reply, in: sessionID, group: &group, send: send) }
         case "end_conversation":
             let conversation = try await controller.chat.end(try Self.uuid(frame, "session_id"), as: caller)
             var ended = conversation.json.objectValue ?? [:]

@@ -20,6 +20,7 @@ struct ConversationController {
         group.get(":id", use: show)
         group.post(":id/message", use: message)
         group.post(":id/end", use: end)
+        group.post(":id/actions/:action_id", use: answer)
     }
 
     /// `{"npc_id", "user_id"}` → 201 `{"session_id", …}`.
@@ -50,9 +51,16 @@ struct ConversationController {
 
     /// The session and its transcript.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (conversation, messages) = try await chat.transcript(try context.parameters.uuid("id"), as: try context.caller())
+        let (conversation, messages, actions) = try await chat.transcript(
+            try context.parameters.uuid("id"), as: try context.caller())
         var fields = conversation.json.objectValue ?? [:]
-        fields["messages"] = .array(messages.map(\.json))
+        fields["messages"] = .array(
+            messages.map { message in
+                var json = message.json.objectValue ?? [:]
+                let called = actions.filter { $0.messageID == message.id }
+                if !called.isEmpty { json["actions"] = .array(called.map(\.json)) }
+                return .object(json)
+            })
         return .json(.object(fields))
     }
 
@@ -70,11 +78,36 @@ struct ConversationController {
         let actions = try Self.actionRequest(body)
         let caller = try context.caller()
         let reply = try await chat.send(id, content: content, actions: actions, as: caller)
-        let logger = context.logger
-        return Response(
+        return Self.streamed(reply, in: id, for: caller, logger: context.logger)
+    }
+
+    /// The game's answer to an action: `{"status": "done"|"failed"|"refused", "result"?, "continue"?}` →
+    /// `{"action": {…}}`; with `"continue": true`, the NPC goes on speaking with the answer in view, as
+    /// NDJSON: an `{"action_result": {…}}` line, then the reply's lines as for a message (`actions` and
+    /// `action_choice` apply to it).
+    @Sendable func answer(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = try context.parameters.uuid("id")
+        guard let actionID = context.parameters.get("action_id"), !actionID.isEmpty, actionID.count <= 64 else {
+            throw APIError.badParameter("action_id", "must be an action's id, act_ and 16 hex digits")
+        }
+        let body = try await request.jsonBody(limit: maxBodyBytes)
+        let (status, result, continuing) = try Self.actionAnswer(body)
+        let caller = try context.caller()
+        let (action, reply) = try await chat.answer(
+            id, action: actionID, status, result: result, continuing: continuing, as: caller)
+        guard let reply else { return .json(["action": action.json]) }
+        return Self.streamed(reply, in: id, for: caller, logger: context.logger, first: ["action_result": action.json])
+    }
+
+    /// A reply as NDJSON: `first` (if any), its tokens and calls as they come, then `done` or an error line.
+    static func streamed(
+        _ reply: ChatReply, in id: UUID, for caller: Principal, logger: Logger, first: JSONValue? = nil
+    ) -> Response {
+        Response(
             status: .ok, headers: [.contentType: "application/x-ndjson"],
             body: ResponseBody { writer in
                 let stored: ConversationMessage
+                if let first { try await writer.write(ByteBuffer(string: first.jsonText + "\n")) }
                 do {
                     stored = try await reply.stream { text in
                         try await writer.write(ByteBuffer(string: JSONValue.object(["token": .string(text)]).jsonText + "\n"))
@@ -123,6 +156,39 @@ struct ConversationController {
         }
         // A mismatch is refused by the service with 403; here it passes through unchanged.
         return claimed ?? player
+    }
+
+    /// An answer's `status`, `result` and `continue` (with the continued reply's `actions` and
+    /// `action_choice`). - Throws: 422 naming the field.
+    static func actionAnswer(_ body: JSONValue) throws -> (ConversationAction.Status, JSONValue?, ActionRequest?) {
+        var issues: [ValidationIssue] = []
+        let answers = ConversationAction.Status.answers
+        let status = body["status"]?.stringValue.flatMap(ConversationAction.Status.init(rawValue:)).flatMap {
+            answers.contains($0) ? $0 : nil
+        }
+        if status == nil {
+            issues.append(
+                ValidationIssue(path: "status", message: "must be one of \(answers.map(\.rawValue).joined(separator: ", "))"))
+        }
+        let result = body["result"].flatMap { $0 == .null ? nil : $0 }
+        if let result, result.jsonText.utf8.count > 4000 {
+            issues.append(ValidationIssue(path: "result", message: "must be JSON of at most 4000 bytes"))
+        }
+        var continuing = false
+        switch body["continue"] {
+        case nil, .null?: break
+        case .bool(let flag)?: continuing = flag
+        default: issues.append(ValidationIssue(path: "continue", message: "must be true or false"))
+        }
+        let actions: ActionRequest?
+        do {
+            actions = continuing ? try actionRequest(body) : nil
+        } catch let invalid as RequestValidationError {
+            issues += invalid.issues
+            actions = nil
+        }
+        guard issues.isEmpty, let status else { throw RequestValidationError(issues: issues) }
+        return (status, result, actions)
     }
 
     /// What the game allows the reply to do: `actions`, names that narrow the NPC's actions, and

@@ -109,6 +109,12 @@ extension ConversationError: APIErrorConvertible {
             APIError(
                 .unprocessableContent, code: "message_too_long", message: description,
                 details: ["tokens": .integer(Int64(tokens)), "budget": .integer(Int64(budget))])
+        case .actionNotFound(let id):
+            APIError(.notFound, code: "action_not_found", message: description, details: ["action_id": .string(id)])
+        case .actionAnswered(let id, let status):
+            APIError(
+                .conflict, code: "action_answered", message: description,
+                details: ["action_id": .string(id), "status": .string(status)])
         }
     }
 }

@@ -17,10 +17,20 @@ public protocol ConversationRepository: Sendable {
     func active() async throws -> [Conversation]
     /// Conversations, newest first, filtered by player and NPC.
     func list(userID: String?, npcID: UUID?, limit: Int) async throws -> [Conversation]
-    /// Appends a message and marks the session active now. A player's message needs an active session
+    /// Appends a message, and the actions it called (each pending, `ConversationAction.pending`), and
+    /// marks the session active now, in one transaction. A player's message needs an active session
     /// (`ConversationError.ended`); a reply is stored even if the session ended while it streamed.
-    func append(_ message: ConversationMessage) async throws
-    /// Ends an active session; an ended one is returned unchanged. The summary job it queues keeps
+    func append(_ message: ConversationMessage, calling actions: [ConversationAction]) async throws
+    /// The actions called in a conversation, oldest first. - Throws: `ConversationError.notFound`.
+    func actions(of id: UUID) async throws -> [ConversationAction]
+    /// Records the game's answer to an action and its line in the transcript, in one transaction
+    /// (`ConversationAction.answering`).
+    /// - Throws: `ConversationError.notFound`, `.actionNotFound` (none of this conversation's), or
+    ///   `.actionAnswered`.
+    func answer(_ actionID: String, in id: UUID, _ status: ConversationAction.Status, result: JSONValue?, at date: Date)
+        async throws -> (action: ConversationAction, line: ConversationMessage)
+    /// Ends an active session, marking the actions still pending unanswered; an ended one is returned
+    /// unchanged. The summary job it queues keeps
     /// `requestID`, so the job's log lines name the request that ended the session.
     /// - Throws: `ConversationError.notFound`.
     func end(_ id: UUID, reason: Conversation.EndReason, at date: Date, requestID: String?) async throws -> Conversation
@@ -34,6 +44,11 @@ public protocol ConversationRepository: Sendable {
 }
 
 extension ConversationRepository {
+    /// Appends a message that called no action.
+    public func append(_ message: ConversationMessage) async throws {
+        try await append(message, calling: [])
+    }
+
     /// Ends a session outside any request.
     public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date) async throws -> Conversation {
         try await end(id, reason: reason, at: date, requestID: nil)

@@ -88,19 +88,80 @@ public struct PostgresConversationRepository: ConversationRepository {
         }
     }
 
-    public func append(_ message: ConversationMessage) async throws {
-        let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+    public func append(_ message: ConversationMessage, calling actions: [ConversationAction]) async throws {
         try await store.transaction { connection in
-            let conversation = try await Self.fetch(message.conversationID, connection, locking: true).recording(message)
-            try await connection.query(
-                """
-                INSERT INTO conversation_message (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
-                VALUES (\(message.id), \(message.conversationID), \(message.role.rawValue), \(message.content),
-                    \(message.promptContent), \(message.complete), \(usage)::jsonb, \(message.createdAt))
-                """, logger: .postgresQuiet)
-            try await connection.query(
-                "UPDATE conversation SET last_activity_at = \(conversation.lastActivityAt) WHERE id = \(conversation.id)",
-                logger: .postgresQuiet)
+            try await Self.insert(message, connection)
+            for action in actions { try await Self.write(action, connection) }
+        }
+    }
+
+    public func actions(of id: UUID) async throws -> [ConversationAction] {
+        try await store.read { connection in
+            _ = try await Self.fetch(id, connection)
+            return try Self.actions(
+                try await connection.query(
+                    "\(unescaped: Self.actionSelect) WHERE conversation_id = \(id) ORDER BY created_at, id", logger: .postgresQuiet
+                ).collect())
+        }
+    }
+
+    public func answer(
+        _ actionID: String, in id: UUID, _ status: ConversationAction.Status, result: JSONValue?, at date: Date
+    ) async throws -> (action: ConversationAction, line: ConversationMessage) {
+        try await store.transaction { connection in
+            _ = try await Self.fetch(id, connection, locking: true)
+            guard
+                let action = try Self.actions(
+                    try await connection.query(
+                        "\(unescaped: Self.actionSelect) WHERE id = \(actionID) AND conversation_id = \(id) FOR UPDATE",
+                        logger: .postgresQuiet
+                    ).collect()
+                ).first
+            else { throw ConversationError.actionNotFound(actionID) }
+            let answered = try action.answering(status, result: result, at: date)
+            try await Self.write(answered.action, connection)
+            try await Self.insert(answered.line, connection)
+            return answered
+        }
+    }
+
+    private static func insert(_ message: ConversationMessage, _ connection: PostgresConnection) async throws {
+        let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let conversation = try await Self.fetch(message.conversationID, connection, locking: true).recording(message)
+        try await connection.query(
+            """
+            INSERT INTO conversation_message (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
+            VALUES (\(message.id), \(message.conversationID), \(message.role.rawValue), \(message.content),
+                \(message.promptContent), \(message.complete), \(usage)::jsonb, \(message.createdAt))
+            """, logger: .postgresQuiet)
+        try await connection.query(
+            "UPDATE conversation SET last_activity_at = \(conversation.lastActivityAt) WHERE id = \(conversation.id)",
+            logger: .postgresQuiet)
+    }
+
+    /// Inserts an action, or updates its answer.
+    private static func write(_ action: ConversationAction, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO conversation_action (id, conversation_id, message_id, name, arguments, status, result, created_at, answered_at)
+            VALUES (\(action.id), \(action.conversationID), \(action.messageID), \(action.name), \(action.arguments.jsonText)::jsonb,
+                \(action.status.rawValue), \(action.result?.jsonText)::jsonb, \(action.createdAt), \(action.answeredAt))
+            ON CONFLICT (id) DO UPDATE SET status = excluded.status, result = excluded.result, answered_at = excluded.answered_at
+            """, logger: .postgresQuiet)
+    }
+
+    private static let actionSelect =
+        "SELECT id, conversation_id, message_id, name, arguments::text, status, result::text, created_at, answered_at FROM conversation_action"
+    private typealias ActionRow = (String, UUID, UUID, String, String, String, String?, Date, Date?)
+
+    /// Decoded in a function of its own, not async: the release build's optimizer has crashed on such
+    /// decoding inside an async one (swift 6.3.1, in LLVM's coroutine splitting).
+    private static func actions(_ rows: [PostgresRow]) throws -> [ConversationAction] {
+        try rows.decoded(ActionRow.self).map { row in
+            ConversationAction(
+                id: row.0, conversationID: row.1, messageID: row.2, name: row.3, arguments: try JSONParser.parse(row.4),
+                status: try StoredValue.choice(row.5, "conversation_action.status"),
+                result: try row.6.map { try JSONParser.parse($0) }, createdAt: row.7, answeredAt: row.8)
         }
     }
 
@@ -174,6 +235,14 @@ public struct PostgresConversationRepository: ConversationRepository {
         ).collect().decoded(Bool.self).first ?? false
         if let job = SummaryJob.queued(forEnded: ended, playerSpoke: playerSpoke, requestID: requestID) {
             try await PostgresSummaryRepository.insert(job, connection)
+        }
+        let pending = try actions(
+            try await connection.query(
+                "\(unescaped: actionSelect) WHERE conversation_id = \(ended.id) AND status = 'pending' FOR UPDATE",
+                logger: .postgresQuiet
+            ).collect())
+        for action in pending {
+            if let unanswered = action.unanswered(at: ended.endedAt ?? Date()) { try await write(unanswered, connection) }
         }
         return ended
     }

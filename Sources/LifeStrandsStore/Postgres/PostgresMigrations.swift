@@ -155,6 +155,24 @@ enum PostgresMigrations {
                 "CREATE INDEX strand_text_words ON strand_text USING gin (words)",
             ]),
         Migration(version: 4, name: "player-relationships", transform: movePlayerRelationships),
+        Migration(
+            version: 5, name: "conversation-action",
+            statements: [
+                """
+                CREATE TABLE conversation_action (
+                    id TEXT PRIMARY KEY,
+                    conversation_id UUID NOT NULL REFERENCES conversation(id) ON DELETE CASCADE,
+                    message_id UUID NOT NULL,
+                    name TEXT NOT NULL,
+                    arguments JSONB NOT NULL,
+                    status TEXT NOT NULL,
+                    result JSONB,
+                    created_at TIMESTAMPTZ NOT NULL,
+                    answered_at TIMESTAMPTZ
+                )
+                """,
+                "CREATE INDEX conversation_action_conversation ON conversation_action (conversation_id, created_at)",
+            ]),
     ]
 
     /// Players' relationships out of `relationships` into their own namespace, in the current strands and

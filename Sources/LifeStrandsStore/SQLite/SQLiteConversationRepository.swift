@@ -83,24 +83,77 @@ public struct SQLiteConversationRepository: ConversationRepository {
         }
     }
 
-    public func append(_ message: ConversationMessage) async throws {
+    public func append(_ message: ConversationMessage, calling actions: [ConversationAction]) async throws {
         try await database.write { db in
-            let conversation = try Self.fetch(message.conversationID, db).recording(message)
-            let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-            try db.execute(
-                sql: """
-                    INSERT INTO conversation_message
-                        (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    message.id.lowercased, message.conversationID.lowercased, message.role.rawValue, message.content,
-                    message.promptContent, message.complete, usage, message.createdAt,
-                ])
-            try db.execute(
-                sql: "UPDATE conversation SET last_activity_at = ? WHERE id = ?",
-                arguments: [conversation.lastActivityAt, conversation.id.lowercased])
+            try Self.insert(message, db)
+            for action in actions { try Self.write(action, db) }
         }
+    }
+
+    public func actions(of id: UUID) async throws -> [ConversationAction] {
+        try await database.read { db in
+            _ = try Self.fetch(id, db)
+            return try Self.actions(where: Column("conversation_id") == id.lowercased, db)
+        }
+    }
+
+    public func answer(
+        _ actionID: String, in id: UUID, _ status: ConversationAction.Status, result: JSONValue?, at date: Date
+    ) async throws -> (action: ConversationAction, line: ConversationMessage) {
+        try await database.write { db in
+            _ = try Self.fetch(id, db)
+            guard let action = try Self.actions(where: Column("id") == actionID && Column("conversation_id") == id.lowercased, db).first
+            else { throw ConversationError.actionNotFound(actionID) }
+            let answered = try action.answering(status, result: result, at: date)
+            try Self.write(answered.action, db)
+            try Self.insert(answered.line, db)
+            return answered
+        }
+    }
+
+    private static func actions(where condition: some SQLSpecificExpressible, _ db: Database) throws -> [ConversationAction] {
+        try Table("conversation_action").filter(condition).order(Column("created_at"), Column("rowid")).fetchAll(db).map { row in
+            ConversationAction(
+                id: row["id"], conversationID: try StoredValue.uuid(row["conversation_id"], "conversation_action.conversation_id"),
+                messageID: try StoredValue.uuid(row["message_id"], "conversation_action.message_id"), name: row["name"],
+                arguments: try JSONParser.parse(row["arguments"] as String),
+                status: try StoredValue.choice(row["status"], "conversation_action.status"),
+                result: try (row["result"] as String?).map { try JSONParser.parse($0) }, createdAt: row["created_at"],
+                answeredAt: row["answered_at"])
+        }
+    }
+
+    /// Inserts an action, or updates its answer.
+    private static func write(_ action: ConversationAction, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO conversation_action
+                    (id, conversation_id, message_id, name, arguments, status, result, created_at, answered_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET status = excluded.status, result = excluded.result, answered_at = excluded.answered_at
+                """,
+            arguments: [
+                action.id, action.conversationID.lowercased, action.messageID.lowercased, action.name, action.arguments.jsonText,
+                action.status.rawValue, action.result?.jsonText, action.createdAt, action.answeredAt,
+            ])
+    }
+
+    private static func insert(_ message: ConversationMessage, _ db: Database) throws {
+        let conversation = try Self.fetch(message.conversationID, db).recording(message)
+        let usage = try message.usage.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        try db.execute(
+            sql: """
+                INSERT INTO conversation_message
+                    (id, conversation_id, role, content, prompt_content, complete, usage, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                message.id.lowercased, message.conversationID.lowercased, message.role.rawValue, message.content,
+                message.promptContent, message.complete, usage, message.createdAt,
+            ])
+        try db.execute(
+            sql: "UPDATE conversation SET last_activity_at = ? WHERE id = ?",
+            arguments: [conversation.lastActivityAt, conversation.id.lowercased])
     }
 
     public func end(_ id: UUID, reason: Conversation.EndReason, at date: Date, requestID: String?) async throws
@@ -163,6 +216,10 @@ public struct SQLiteConversationRepository: ConversationRepository {
             arguments: [ended.id.lowercased]) ?? false
         if let job = SummaryJob.queued(forEnded: ended, playerSpoke: playerSpoke, requestID: requestID) {
             try SQLiteSummaryRepository.insert(job, db)
+        }
+        let pending = Column("conversation_id") == ended.id.lowercased && Column("status") == ConversationAction.Status.pending.rawValue
+        for action in try actions(where: pending, db) {
+            if let unanswered = action.unanswered(at: ended.endedAt ?? Date()) { try write(unanswered, db) }
         }
         return ended
     }

@@ -152,6 +152,23 @@ enum SQLiteMigrations {
                 }
             }
         }
+        migrator.registerMigration("v9-conversation-action") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE conversation_action (
+                        id TEXT PRIMARY KEY,
+                        conversation_id TEXT NOT NULL REFERENCES conversation(id) ON DELETE CASCADE,
+                        message_id TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        arguments TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        result TEXT,
+                        created_at DATETIME NOT NULL,
+                        answered_at DATETIME
+                    );
+                    CREATE INDEX conversation_action_conversation ON conversation_action(conversation_id, created_at);
+                    """)
+        }
         return migrator
     }
 }
