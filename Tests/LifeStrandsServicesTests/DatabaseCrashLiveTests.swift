@@ -38,9 +38,11 @@ import TestSupport
         let base = a.url
         async let patched = LiveServer.exchange(base, "PATCH", "/api/npcs/\(npcID)", json: ["current_status": ["mood": "elated"]])
         var waiting = ""
+        // The PATCH's own backend (its row lock, FOR UPDATE): the embedding service may be waiting on the
+        // same lock to write the new NPC's vectors (FOR SHARE), and killing that one is another scenario.
         try await waitUntil("the PATCH waits on the lock", timeout: .seconds(30)) {
             waiting = try await postgres.psql(
-                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'lifestrands' LIMIT 1")
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'lifestrands' AND query LIKE '%FOR UPDATE' LIMIT 1")
             return !waiting.isEmpty
         }
         let backend = try #require(Int32(waiting))

@@ -76,7 +76,7 @@ import TestSupport
         server.stop()
         let restored = try await cli.run(["restore", file], environment: environment.merging(["PORT": port]) { $1 })
         #expect(restored.status == 0, "\(restored.stderr)")
-        #expect(restored.stdout.contains("(4 migrations) is now the database at"), "\(restored.stdout)")
+        #expect(restored.stdout.contains("(5 migrations) is now the database at"), "\(restored.stdout)")
         let aside = try #require(restored.stdout.firstMatch(of: #/replaced is in (\S+\.dump)/#), "\(restored.stdout)")
         #expect(FileManager.default.fileExists(atPath: String(aside.1)))
         try await server.start()
@@ -152,7 +152,7 @@ import TestSupport
         #expect(health.status == 0, "\(health)")
         for service in ports.keys { #expect(health.stdout.contains("service:\(service)"), "\(health.stdout)") }
         let count = try await dev("psql", "-tAc", "SELECT count(*) FROM schema_migration")
-        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "4", "\(count)")
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "5", "\(count)")
         let postgres = try #require(Int32(try String(contentsOf: run.appending(path: "postgres/data/postmaster.pid"), encoding: .utf8)
             .split(separator: "\n").first ?? ""))
 
