@@ -335,6 +335,14 @@ import TestSupport
             // Each group has its own bucket.
             #expect(try await client.call(.post, "/api/npcs", json: Fixtures.elenaJSON).status == .created)
         }
+        // Answering an action may start a reply: it spends the chat bucket, as a message does.
+        try await TestApp(configure: { $0.access.rateLimits.rates[.chat] = .init(1, per: .seconds(60)) }).test { client in
+            let path = "/api/conversations/\(UUID().uuidString.lowercased())"
+            let answered = try await client.call(.post, "\(path)/actions/act_1", json: ["status": "done"])
+            #expect(answered.status == .notFound)
+            let said = try await client.call(.post, "\(path)/message", json: ["content": "hi"])
+            #expect(said.status == .tooManyRequests)
+        }
     }
 
     /// Token guessing: past `RATE_LIMIT_AUTH_FAILURES` from one address, tokens from it get 429 unchecked,

@@ -177,6 +177,7 @@ private struct ChatSocketSession {
             stream(reply, in: sessionID, group: &group, send: send)
         case "action_result":
             let sessionID = try Self.uuid(frame, "session_id")
+            try controller.gate?.checkFrame(frame, principal: caller, address: address)
             guard let actionID = frame["action_id"]?.stringValue, !actionID.isEmpty, actionID.count <= 64 else {
                 throw RequestValidationError(issues: [ValidationIssue(path: "action_id", message: "must be an action's id")])
             }

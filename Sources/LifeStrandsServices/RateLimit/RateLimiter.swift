@@ -142,7 +142,8 @@ struct RateLimitMiddleware: RouterMiddleware {
     static func group(of request: Request) -> RateGroup {
         let path = request.uri.path
         let changesState = request.method != .get && request.method != .head
-        if path.hasPrefix("/api/conversations/"), path.hasSuffix("/message") { return .chat }
+        // An action's answer may go on into a reply: it counts as a message does.
+        if path.hasPrefix("/api/conversations/"), path.hasSuffix("/message") || path.contains("/actions/") { return .chat }
         if path == "/api/models/generate" || path.hasPrefix("/api/models/embed") { return .generation }
         if path.hasPrefix("/api/summaries") || path.hasPrefix("/api/models/")
             || (path.hasPrefix("/api/npcs") && changesState && !path.hasSuffix("/search"))

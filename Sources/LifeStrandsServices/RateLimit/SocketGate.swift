@@ -39,7 +39,8 @@ final class SocketGate: Sendable {
 
     /// Counts a client's frame if it is a chat message. - Throws: 429 `rate_limited` for the chat group.
     func checkFrame(_ frame: JSONValue, principal: Principal, address: String?) throws(RateLimited) {
-        guard frame["type"]?.stringValue == "message" else { return }
+        // An action's answer may go on into a reply: it counts as a message does.
+        guard ["message", "action_result"].contains(frame["type"]?.stringValue) else { return }
         try limiter.takeChat(principal: principal, address: address)
     }
 }
